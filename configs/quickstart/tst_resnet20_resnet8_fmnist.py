@@ -1,0 +1,23 @@
+# Quick start: TST (Shao et al., IJCAI 2023) ResNet-20 -> ResNet-8.
+# The student step distils on [augmented; original] with KD (1/2 + 1/2);
+# augmenter phases run before student epochs 0 and 2 (one pass each), with
+# the op nets mmtst fitted on Fashion-MNIST (the paper's neural backend).
+_base_ = './kd_resnet20_resnet8_fmnist.py'
+model = dict(
+    augmenter=dict(
+        type='LearnableAugmentPolicy',
+        backend='neural',
+        solve_number=4,
+        temperature=0.05,
+        cutout_size=8),
+    augmenter_loss=dict(type='TSTAugmentLoss', teacher_weight=1.0,
+                        student_weight=1.0))
+optim_wrapper = dict(
+    augmenter=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)))
+train_cfg = dict(
+    _delete_=True,
+    type='mmtst.TSTEpochBasedTrainLoop',
+    max_epochs={{_base_.max_epochs}},
+    val_interval=1,
+    augmenter_epochs=[0, 2],
+    augmenter_passes=1)

@@ -1,0 +1,142 @@
+"""TST stage II: training the augmenter between student epochs."""
+from collections import defaultdict
+from typing import Dict, Optional
+
+import torch
+from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapperDict
+
+from mmtst.engine.optimizers import ALRS
+
+
+class AugmenterTrainer:
+    """Runs the augmenter's updates for a TST train loop.
+
+    A *phase* (Shao et al., IJCAI 2023, Sec. 3.4) is ``passes`` full passes
+    over the training loader with only the augmenter updating. Its SGD is
+    "re-created" at the start of each phase, as in the authors' code: the
+    momentum buffers are cleared and the learning rate returns to its
+    configured value. After each pass, ALRS may decay that rate.
+
+    Args:
+        runner: The mmengine runner.
+        dataloader: The training loader.
+        passes: Passes per phase.
+        alrs: ALRS keyword arguments (``min_drop``, ``min_rel_drop``,
+            ``factor``). Defaults to the paper's values.
+        reset_optimizer: Re-create the augmenter's optimiser state at each
+            phase (paper). Defaults to True.
+    """
+
+    def __init__(self, runner, dataloader, passes: int = 1,
+                 alrs: Optional[dict] = None,
+                 reset_optimizer: bool = True) -> None:
+        if passes < 1:
+            raise ValueError(f'augmenter_passes must be >= 1, got {passes}')
+        self.runner = runner
+        self.dataloader = dataloader
+        self.passes = passes
+        self.reset_optimizer = reset_optimizer
+        self.alrs_cfg = dict(alrs or {})
+        self._alrs: Optional[ALRS] = None
+        self._base_lrs = None
+        self._interleaved = defaultdict(float)
+        self._interleaved_steps = 0
+
+    @property
+    def model(self):
+        model = self.runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    @property
+    def optim_wrapper(self):
+        wrapper = self.runner.optim_wrapper
+        if not isinstance(wrapper, OptimWrapperDict) or 'augmenter' not in wrapper:
+            raise ValueError(
+                'TST needs an augmenter optimiser: set optim_wrapper = dict('
+                "constructor='mmtst.DistillerOptimWrapperConstructor', "
+                'architecture=dict(...), augmenter=dict(optimizer=dict('
+                "type='SGD', lr=0.01, momentum=0.9))).")
+        return wrapper['augmenter']
+
+    @property
+    def alrs(self) -> ALRS:
+        if self._alrs is None:
+            optimizer = self.optim_wrapper.optimizer
+            self._alrs = ALRS(optimizer, **self.alrs_cfg)
+            self._base_lrs = [g['lr'] for g in optimizer.param_groups]
+        return self._alrs
+
+    def _recreate_optimizer(self) -> None:
+        optimizer = self.alrs.optimizer
+        optimizer.state.clear()
+        for group, lr in zip(optimizer.param_groups, self._base_lrs):
+            group['lr'] = lr
+        self.alrs.reset()
+
+    def step(self, data_batch: dict) -> Dict[str, float]:
+        """One augmenter update on ``data_batch``."""
+        log_vars = self.model.augmenter_step(data_batch, self.optim_wrapper)
+        return {k: float(v) for k, v in log_vars.items()}
+
+    def run_phase(self, where: str) -> None:
+        """Run ``passes`` augmenter-only passes over the loader."""
+        if self.model.augmenter is None:
+            raise ValueError('augmenter phases are scheduled but the model '
+                             'has no augmenter (model.augmenter=None).')
+        if self.reset_optimizer:
+            self._recreate_optimizer()
+        for index in range(self.passes):
+            sampler = getattr(self.dataloader, 'sampler', None)
+            if hasattr(sampler, 'set_epoch'):
+                # a new order each pass, restored by the student's epoch
+                sampler.set_epoch(10_000 + self.runner.epoch * 1_000 + index)
+            totals, steps = defaultdict(float), 0
+            for data_batch in self.dataloader:
+                for key, value in self.step(data_batch).items():
+                    totals[key] += value
+                steps += 1
+            means = {k: v / max(steps, 1) for k, v in totals.items()}
+            decayed = self.alrs.step(means.get('loss', 0.0))
+            self.log(f'{where}, pass {index + 1}/{self.passes}', means,
+                     decayed)
+
+    def interleaved_step(self, data_batch: dict) -> None:
+        """An augmenter step between student iterations (beyond the paper)."""
+        for key, value in self.step(data_batch).items():
+            self._interleaved[key] += value
+        self._interleaved_steps += 1
+
+    def end_interleaved_epoch(self, where: str) -> None:
+        if not self._interleaved_steps:
+            return
+        means = {k: v / self._interleaved_steps
+                 for k, v in self._interleaved.items()}
+        decayed = self.alrs.step(means.get('loss', 0.0))
+        self.log(f'{where} (interleaved, {self._interleaved_steps} steps)',
+                 means, decayed)
+        self._interleaved.clear()
+        self._interleaved_steps = 0
+
+    def log(self, where: str, means: Dict[str, float], decayed: bool) -> None:
+        """Log the phase's losses, confidences, lr and the learned policy."""
+        lr = self.alrs.optimizer.param_groups[0]['lr']
+        policy = self.model.augmenter.policy_dict()
+        self.runner.logger.info(
+            f'TST augmenter {where}: '
+            + ', '.join(f'{k}: {v:.4f}' for k, v in sorted(means.items()))
+            + f', lr: {lr:.5f}' + (' (ALRS decay)' if decayed else ''))
+        self.runner.logger.info(
+            'TST policy: ' + ', '.join(f'{k}={v:.3f}' for k, v in policy.items()))
+        scalars = {f'{k}': v for k, v in means.items()}
+        scalars['augmenter.lr'] = lr
+        scalars.update({f'augmenter.{k}': v for k, v in policy.items()})
+        self.runner.visualizer.add_scalars(scalars, step=self.runner.iter)
+
+    def state_dict(self) -> dict:
+        return dict(alrs=self.alrs.state_dict(), base_lrs=self._base_lrs)
+
+    def load_state_dict(self, state: dict) -> None:
+        self.alrs.load_state_dict(state.get('alrs', {}))
+        if state.get('base_lrs') is not None:
+            self._base_lrs = state['base_lrs']

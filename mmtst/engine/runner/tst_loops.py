@@ -1,0 +1,130 @@
+"""Train loops that alternate the student with TST's augmenter."""
+from typing import Dict, List, Optional, Sequence, Union
+
+from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
+from torch.utils.data import DataLoader
+
+from mmtst.registry import LOOPS
+from .augmenter_trainer import AugmenterTrainer
+
+
+def _check_schedule(points: Sequence[int], interleave: Optional[int],
+                    unit: str) -> List[int]:
+    points = sorted(int(p) for p in points)
+    if any(p < 0 for p in points):
+        raise ValueError(f'augmenter {unit} must be >= 0, got {points}')
+    if interleave is not None and interleave < 1:
+        raise ValueError(f'interleave_interval must be >= 1, got {interleave}')
+    return points
+
+
+@LOOPS.register_module()
+class TSTEpochBasedTrainLoop(EpochBasedTrainLoop):
+    """Epoch-based training with TST augmenter phases.
+
+    Paper-faithful schedule (Shao et al., IJCAI 2023, Sec. 4.1): after the
+    student has completed each number of epochs in ``augmenter_epochs``
+    (e.g. ``[30, 90]`` on CIFAR-100), ``augmenter_passes`` full passes of
+    augmenter-only training run, then student training resumes.
+    ``interleave_interval=k`` (beyond the paper) instead makes one augmenter
+    step after every k student iterations; both may be combined.
+
+    Args:
+        runner: The runner.
+        dataloader: Training loader (or its config).
+        max_epochs: Student epochs.
+        augmenter_epochs: Completed-epoch counts before which a phase runs
+            (0 = before any student training). Defaults to ().
+        augmenter_passes: Loader passes per phase. Defaults to 1.
+        interleave_interval: One augmenter step every this many student
+            iterations. Defaults to None (off).
+        alrs: ALRS settings. Defaults to the paper's.
+        reset_augmenter_optimizer: Re-create the augmenter's SGD at each
+            phase (paper). Defaults to True.
+        **kwargs: ``val_begin``, ``val_interval``, ``dynamic_intervals``.
+    """
+
+    def __init__(self, runner, dataloader: Union[DataLoader, Dict],
+                 max_epochs: int,
+                 augmenter_epochs: Sequence[int] = (),
+                 augmenter_passes: int = 1,
+                 interleave_interval: Optional[int] = None,
+                 alrs: Optional[dict] = None,
+                 reset_augmenter_optimizer: bool = True,
+                 **kwargs) -> None:
+        super().__init__(runner, dataloader, max_epochs, **kwargs)
+        self.augmenter_epochs = _check_schedule(
+            augmenter_epochs, interleave_interval, 'epochs')
+        self.interleave_interval = interleave_interval
+        self.augmenter_trainer = AugmenterTrainer(
+            runner, self.dataloader, augmenter_passes, alrs,
+            reset_augmenter_optimizer)
+
+    def run_epoch(self) -> None:
+        if self._epoch in self.augmenter_epochs:
+            self.runner.logger.info(
+                f'TST: augmenter phase after {self._epoch} student epochs '
+                f'({self.augmenter_trainer.passes} passes)')
+            self.augmenter_trainer.run_phase(f'phase at epoch {self._epoch}')
+            self.runner.model.train()
+        super().run_epoch()
+        if self.interleave_interval:
+            self.augmenter_trainer.end_interleaved_epoch(
+                f'epoch {self._epoch}')
+
+    def run_iter(self, idx: int, data_batch) -> None:
+        super().run_iter(idx, data_batch)
+        if self.interleave_interval and self._iter % self.interleave_interval == 0:
+            self.augmenter_trainer.interleaved_step(data_batch)
+
+
+@LOOPS.register_module()
+class TSTIterBasedTrainLoop(IterBasedTrainLoop):
+    """Iteration-based training (mmseg's schedules) with TST phases.
+
+    Phases are placed in *passes over the loader* (one pass = the loader's
+    length in iterations), as in the paper's Cityscapes runs (phases at
+    passes 0, 6 and 12): a phase runs when the student has completed that
+    many passes' worth of iterations.
+
+    Args:
+        runner: The runner.
+        dataloader: Training loader (or its config).
+        max_iters: Student iterations.
+        augmenter_at_passes: Points of the phases, in loader passes.
+            Defaults to ().
+        augmenter_passes: Loader passes per phase. Defaults to 1.
+        interleave_interval: As in :class:`TSTEpochBasedTrainLoop`.
+        alrs: ALRS settings. Defaults to the paper's.
+        reset_augmenter_optimizer: Defaults to True.
+        **kwargs: ``val_begin``, ``val_interval``, ``dynamic_intervals``.
+    """
+
+    def __init__(self, runner, dataloader: Union[DataLoader, Dict],
+                 max_iters: int,
+                 augmenter_at_passes: Sequence[int] = (),
+                 augmenter_passes: int = 1,
+                 interleave_interval: Optional[int] = None,
+                 alrs: Optional[dict] = None,
+                 reset_augmenter_optimizer: bool = True,
+                 **kwargs) -> None:
+        super().__init__(runner, dataloader, max_iters, **kwargs)
+        points = _check_schedule(augmenter_at_passes, interleave_interval,
+                                 'passes')
+        self.pass_length = len(self.dataloader)
+        self.augmenter_iters = [p * self.pass_length for p in points]
+        self.interleave_interval = interleave_interval
+        self.augmenter_trainer = AugmenterTrainer(
+            runner, self.dataloader, augmenter_passes, alrs,
+            reset_augmenter_optimizer)
+
+    def run_iter(self, data_batch) -> None:
+        if self._iter in self.augmenter_iters:
+            self.augmenter_trainer.run_phase(f'phase at iteration {self._iter}')
+            self.runner.model.train()
+        super().run_iter(data_batch)
+        if self.interleave_interval and self._iter % self.interleave_interval == 0:
+            self.augmenter_trainer.interleaved_step(data_batch)
+            if self._iter % self.pass_length == 0:
+                self.augmenter_trainer.end_interleaved_epoch(
+                    f'pass {self._iter // self.pass_length}')

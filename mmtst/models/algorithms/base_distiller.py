@@ -1,0 +1,140 @@
+"""What every mmtst distiller shares: a frozen teacher and a trainable
+student of the same OpenMMLab toolbox, plus an optional TST augmenter."""
+import copy
+from typing import Dict, List, Optional, Union
+
+import torch
+from mmengine.config import Config, ConfigDict
+from mmengine.model import BaseModel, ImgDataPreprocessor
+from torch import nn
+
+from mmtst.registry import MODELS
+from mmtst.utils import extract_state_dict, load_checkpoint_file
+
+
+def build_with_scope(cfg: Union[dict, ConfigDict], scope: str,
+                     what: str) -> nn.Module:
+    """Build ``cfg`` in the registry of ``scope`` (e.g. ``mmpretrain``) and
+    turn an unknown type into an error that says where it was looked up."""
+    cfg = copy.deepcopy(dict(cfg))
+    cfg.setdefault('_scope_', scope)
+    try:
+        return MODELS.build(cfg)
+    except KeyError as err:
+        raise KeyError(
+            f'Cannot build the {what}: {err}. Check the spelling of its '
+            f'`type`; types of other packages need their scope prefix, '
+            f'e.g. "mmtst.KDLoss" or "{scope}.ImageClassifier".') from None
+
+
+def resolve_model_cfg(model: Union[dict, ConfigDict, str, None],
+                      what: str) -> dict:
+    """A model dict given inline, or the ``model`` of a config file given by
+    path (``'mmpretrain::resnet/resnet18_8xb32_in1k.py'`` works)."""
+    if model is None:
+        raise ValueError(f'The distiller needs a {what} model config.')
+    if isinstance(model, str):
+        cfg = Config.fromfile(model)
+        if 'model' not in cfg:
+            raise ValueError(f'{what} config {model!r} has no `model` field.')
+        return cfg.model.to_dict()
+    return copy.deepcopy(dict(model))
+
+
+class BaseDistiller(BaseModel):
+    """A frozen teacher and a trainable student, both built in the registry
+    of the toolbox they come from (``model_scope``).
+
+    The teacher is loaded from ``teacher_ckpt`` as weights only, has no
+    gradients and stays in eval mode (its norm layers too) whatever
+    ``train()`` is called with. Checkpoints of the distiller hold both
+    models (``teacher.`` / ``student.`` prefixes); export the student with
+    ``tools/model_converters/export_student.py``.
+
+    Args:
+        student: Student model config (dict) or a config path.
+        teacher: Teacher model config (dict) or a config path such as
+            ``'mmpretrain::resnet/resnet34_8xb32_in1k.py'``.
+        teacher_ckpt: Path of the teacher's weights. Required unless
+            ``allow_random_teacher`` is set.
+        allow_random_teacher: Keep a randomly initialised teacher (only for
+            smoke tests and benchmarks). Defaults to False.
+        allow_unsafe_load: Load a teacher checkpoint that needs arbitrary
+            unpickling (trusted files only). Defaults to False.
+        model_scope: Registry scope of teacher and student. Defaults to
+            ``'mmpretrain'``.
+        data_preprocessor: Stacks the batch without normalising it; the
+            teacher's and the student's own preprocessors normalise their
+            inputs. Defaults to mmengine's ``ImgDataPreprocessor``.
+        init_cfg: mmengine init config. Defaults to None.
+    """
+
+    def __init__(self,
+                 student: Union[dict, str],
+                 teacher: Union[dict, str, None] = None,
+                 teacher_ckpt: Optional[str] = None,
+                 allow_random_teacher: bool = False,
+                 allow_unsafe_load: bool = False,
+                 model_scope: str = 'mmpretrain',
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = ImgDataPreprocessor()
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.model_scope = model_scope
+        self.student = build_with_scope(
+            resolve_model_cfg(student, 'student'), model_scope, 'student')
+        self.teacher = build_with_scope(
+            resolve_model_cfg(teacher, 'teacher'), model_scope, 'teacher')
+        if teacher_ckpt:
+            self.load_teacher(teacher_ckpt, allow_unsafe_load)
+        elif not allow_random_teacher:
+            raise ValueError(
+                'The distiller has no `teacher_ckpt`: distilling from an '
+                'untrained teacher teaches nothing. Set model.teacher_ckpt to '
+                "the teacher's checkpoint (e.g. --cfg-options "
+                'model.teacher_ckpt=work_dirs/teacher/epoch_10.pth), or '
+                'model.allow_random_teacher=True for a smoke test.')
+        self.teacher.requires_grad_(False)
+        self.teacher.eval()
+
+    def load_teacher(self, path: str, allow_unsafe: bool = False) -> None:
+        """Load the teacher's weights, refusing keys that do not match."""
+        checkpoint = load_checkpoint_file(
+            path, allow_unsafe=allow_unsafe, what='teacher_ckpt')
+        state = extract_state_dict(checkpoint)
+        if state and all(k.startswith('teacher.') for k in state):
+            state = extract_state_dict(state, prefix='teacher.')
+        expected = self.teacher.state_dict()
+        missing = sorted(set(expected) - set(state))
+        unexpected = sorted(set(state) - set(expected))
+        wrong_shape = sorted(
+            k for k in set(expected) & set(state)
+            if tuple(expected[k].shape) != tuple(state[k].shape))
+        if missing or unexpected or wrong_shape:
+            def show(keys: List[str]) -> str:
+                more = f' ... (+{len(keys) - 8} more)' if len(keys) > 8 else ''
+                return ', '.join(keys[:8]) + more
+            raise ValueError(
+                f'teacher_ckpt {path!r} does not match the teacher config:\n'
+                f'  missing keys ({len(missing)}): {show(missing)}\n'
+                f'  unexpected keys ({len(unexpected)}): {show(unexpected)}\n'
+                f'  shape mismatches ({len(wrong_shape)}): '
+                + show([f'{k} {tuple(state[k].shape)} vs '
+                        f'{tuple(expected[k].shape)}' for k in wrong_shape])
+                + '\nIs it the checkpoint of this teacher architecture '
+                '(same backbone, same num_classes)?')
+        self.teacher.load_state_dict(state)
+        # mmengine's Runner calls init_weights() after building the model;
+        # marking the teacher initialised keeps the loaded weights.
+        self.teacher._is_init = True
+
+    def train(self, mode: bool = True) -> 'BaseDistiller':
+        """Switch the student (and augmenter); the teacher stays in eval."""
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def student_state_dict(self) -> Dict[str, torch.Tensor]:
+        """The student's weights without the ``student.`` prefix."""
+        return self.student.state_dict()

@@ -1,0 +1,267 @@
+"""Distillation of mmpretrain classifiers: KD / DKD / FunMatch and TST."""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from torch import Tensor
+
+from mmtst.registry import MODELS
+from .base_distiller import BaseDistiller, build_with_scope
+
+
+@MODELS.register_module()
+class ClassificationDistiller(BaseDistiller):
+    """A frozen mmpretrain teacher distilled into an mmpretrain student.
+
+    Without ``augmenter`` this is plain logit distillation with
+    ``distill_loss`` (KD, DKD, or FunMatch's pure KL). With an augmenter it
+    is TST ("Teaching What You Should Teach", Shao et al., IJCAI 2023):
+
+    * student step (Sec. 3.4): x_aug = augmenter(x) without gradient; teacher
+      and student run on the doubled batch [x_aug; x] and the loss is
+      1/2 * L(aug half) + 1/2 * L(original half) (``tst_mode='double'``).
+      ``tst_mode='replace'`` (beyond the paper) augments half of the batch
+      in place, so a step costs about what a KD step costs.
+    * augmenter step (Sec. 3.3, :meth:`augmenter_step`): teacher frozen,
+      student in eval mode without gradients, only the augmenter's
+      probability and magnitude logits move, along ``augmenter_loss``.
+
+    Teacher and student may differ in architecture, normalisation and input
+    size: the batch is kept as raw pixels (0..255) and each model's own
+    data preprocessor normalises it; ``teacher_input_size`` /
+    ``student_input_size`` resize the same view for each model (FunMatch's
+    high-resolution teacher). A grey batch is repeated to three channels for
+    a model whose preprocessor normalises three.
+
+    Args:
+        student: Student classifier config or config path.
+        teacher: Teacher classifier config or config path.
+        teacher_ckpt: Teacher weights.
+        distill_loss: Loss on (student logits, teacher logits, labels).
+            Defaults to ``KDLoss(tau=4, alpha=1)``.
+        augmenter: A ``LearnableAugmentPolicy`` config, enabling TST.
+            Defaults to None.
+        augmenter_loss: The augmenter's objective. Defaults to
+            ``TSTAugmentLoss(1, 1)``.
+        tst_mode: ``'double'`` (paper) or ``'replace'``. Defaults to
+            ``'double'``.
+        aug_loss_weight: Weight of the augmented half; the original half
+            gets ``1 - aug_loss_weight``. Defaults to 0.5 (the paper).
+        teacher_input_size: (H, W) the teacher sees. Defaults to None (as
+            loaded).
+        student_input_size: (H, W) the student sees. Defaults to None.
+        predict_model: ``'student'`` or ``'teacher'``: which model
+            validation and test evaluate. Defaults to ``'student'``.
+        **kwargs: Passed to :class:`BaseDistiller` (``allow_random_teacher``,
+            ``allow_unsafe_load``, ``data_preprocessor``, ``init_cfg``).
+    """
+
+    def __init__(self,
+                 student: Union[dict, str],
+                 teacher: Union[dict, str, None] = None,
+                 teacher_ckpt: Optional[str] = None,
+                 distill_loss: dict = dict(type='KDLoss', tau=4.0, alpha=1.0),
+                 augmenter: Optional[dict] = None,
+                 augmenter_loss: dict = dict(type='TSTAugmentLoss'),
+                 tst_mode: str = 'double',
+                 aug_loss_weight: float = 0.5,
+                 teacher_input_size: Optional[Sequence[int]] = None,
+                 student_input_size: Optional[Sequence[int]] = None,
+                 predict_model: str = 'student',
+                 **kwargs) -> None:
+        super().__init__(student=student, teacher=teacher,
+                         teacher_ckpt=teacher_ckpt, **kwargs)
+        self._check_num_classes()
+        self.distill_loss = build_with_scope(distill_loss, 'mmtst',
+                                             'distill_loss')
+        self.augmenter = (build_with_scope(augmenter, 'mmtst', 'augmenter')
+                          if augmenter is not None else None)
+        self.augmenter_loss = build_with_scope(augmenter_loss, 'mmtst',
+                                               'augmenter_loss')
+        if tst_mode not in ('double', 'replace'):
+            raise ValueError(
+                f"tst_mode must be 'double' (paper) or 'replace', got {tst_mode!r}")
+        if not 0.0 <= aug_loss_weight <= 1.0:
+            raise ValueError(f'aug_loss_weight must be in [0, 1], got {aug_loss_weight}')
+        self.tst_mode = tst_mode
+        self.aug_loss_weight = aug_loss_weight
+        self.teacher_input_size = _size_or_none(teacher_input_size)
+        self.student_input_size = _size_or_none(student_input_size)
+        self.predict_model = predict_model
+
+    @property
+    def predict_model(self) -> str:
+        return self._predict_model
+
+    @predict_model.setter
+    def predict_model(self, value: str) -> None:
+        if value not in ('student', 'teacher'):
+            raise ValueError(
+                f"predict_model must be 'student' or 'teacher', got {value!r}")
+        self._predict_model = value
+
+    def _check_num_classes(self) -> None:
+        classes = [getattr(getattr(m, 'head', None), 'num_classes', None)
+                   for m in (self.teacher, self.student)]
+        if None not in classes and classes[0] != classes[1]:
+            raise ValueError(
+                f'The teacher predicts {classes[0]} classes but the student '
+                f'{classes[1]}: logit distillation needs the same classes. '
+                'Set both heads to the dataset\'s num_classes.')
+
+    # ------------------------------------------------------------ inputs
+    def model_inputs(self, pixels: Tensor, which: str) -> Tensor:
+        """Raw pixels (N, C, H, W in 0..255) -> what ``which`` model takes:
+        resized to its input size, grey repeated to RGB if its
+        preprocessor expects 3 channels, then normalised by it."""
+        model = self.teacher if which == 'teacher' else self.student
+        size = (self.teacher_input_size if which == 'teacher'
+                else self.student_input_size)
+        x = pixels
+        if size is not None and tuple(x.shape[-2:]) != size:
+            x = F.interpolate(x, size=size, mode='bilinear',
+                              align_corners=False, antialias=True)
+        mean = getattr(model.data_preprocessor, 'mean', None)
+        if mean is not None and x.size(1) == 1 and mean.numel() == 3:
+            x = x.expand(-1, 3, -1, -1)
+        return model.data_preprocessor(
+            dict(inputs=x, data_samples=None), False)['inputs']
+
+    def logits(self, pixels: Tensor, which: str) -> Tensor:
+        model = self.teacher if which == 'teacher' else self.student
+        return model(self.model_inputs(pixels, which), mode='tensor')
+
+    def augment(self, pixels: Tensor) -> Tensor:
+        """Apply the augmenter to raw pixels (it works on [0, 1])."""
+        return self.augmenter(pixels / 255.0) * 255.0
+
+    @staticmethod
+    def labels(data_samples: List) -> Tensor:
+        if 'gt_score' in data_samples[0]:
+            return torch.stack([s.gt_score for s in data_samples])
+        return torch.cat([s.gt_label for s in data_samples])
+
+    # ------------------------------------------------------------ forward
+    def forward(self, inputs: Tensor, data_samples: Optional[List] = None,
+                mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            model = self.teacher if self.predict_model == 'teacher' else self.student
+            return model(self.model_inputs(inputs, self.predict_model),
+                         data_samples, mode='predict')
+        if mode == 'tensor':
+            return self.logits(inputs, 'student')
+        raise RuntimeError(f'Invalid mode "{mode}".')
+
+    def _distill(self, pixels: Tensor, target: Tensor) -> Dict[str, Tensor]:
+        student_logits = self.logits(pixels, 'student')
+        with torch.no_grad():
+            teacher_logits = self.logits(pixels, 'teacher')
+        return self.distill_loss(student_logits, teacher_logits, target)
+
+    def loss(self, inputs: Tensor, data_samples: List) -> Dict[str, Tensor]:
+        """The student's loss; with an augmenter, TST's stage-III loss."""
+        target = self.labels(data_samples).to(inputs.device)
+        if self.augmenter is None:
+            return {f'distill.{k}': v for k, v in
+                    self._distill(inputs, target).items()}
+
+        n = inputs.size(0)
+        with torch.no_grad():
+            if self.tst_mode == 'double':
+                augmented = self.augment(inputs)
+                pixels = torch.cat([augmented, inputs])
+                targets = torch.cat([target, target])
+                split = n
+            else:
+                split = n // 2
+                pixels = torch.cat([self.augment(inputs[:split]), inputs[split:]])
+                targets = target
+        student_logits = self.logits(pixels, 'student')
+        with torch.no_grad():
+            teacher_logits = self.logits(pixels, 'teacher')
+        aug = self.distill_loss(student_logits[:split], teacher_logits[:split],
+                                targets[:split])
+        orig = self.distill_loss(student_logits[split:], teacher_logits[split:],
+                                 targets[split:])
+        w = self.aug_loss_weight
+        losses = {f'distill.{k}': w * aug[k] + (1 - w) * orig[k] for k in aug}
+        if targets.dim() == 1:
+            with torch.no_grad():
+                t_aug = targets[:split]
+                losses['tst.teacher_acc_aug'] = (
+                    teacher_logits[:split].argmax(1) == t_aug).float().mean()
+                losses['tst.student_acc_aug'] = (
+                    student_logits[:split].argmax(1) == t_aug).float().mean()
+        return losses
+
+    def train_step(self, data: dict,
+                   optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
+                   ) -> Dict[str, Tensor]:
+        """A student step; with TST's two optimisers only ``architecture``
+        (the student's) is stepped here."""
+        if isinstance(optim_wrapper, OptimWrapperDict):
+            optim_wrapper = optim_wrapper['architecture']
+        return super().train_step(data, optim_wrapper)
+
+    # ------------------------------------------------------------ TST stage II
+    def augmenter_step(self, data: dict,
+                       optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
+                       ) -> Dict[str, Tensor]:
+        """One update of the augmenter (TST stage II).
+
+        The student is switched to eval mode with its parameters frozen for
+        the step (gradients flow through it to the input only); the teacher
+        is always frozen; only the augmenter's parameters are updated.
+        """
+        if self.augmenter is None:
+            raise RuntimeError('augmenter_step() needs model.augmenter set.')
+        if isinstance(optim_wrapper, OptimWrapperDict):
+            optim_wrapper = optim_wrapper['augmenter']
+        data = self.data_preprocessor(data, True)
+        inputs, data_samples = data['inputs'], data['data_samples']
+        target = self.labels(data_samples).to(inputs.device)
+        if target.dim() != 1:
+            raise ValueError('The TST augmenter objective needs hard labels; '
+                             'disable mixup/cutmix batch augments.')
+
+        student_was_training = self.student.training
+        grad_flags = [p.requires_grad for p in self.student.parameters()]
+        self.student.eval()
+        self.student.requires_grad_(False)
+        try:
+            with optim_wrapper.optim_context(self.augmenter):
+                augmented = self.augment(inputs)
+                student_logits = self.logits(augmented, 'student')
+                teacher_logits = self.logits(augmented, 'teacher')
+                losses = self.augmenter_loss(student_logits, teacher_logits,
+                                             target)
+            loss, log_vars = self.parse_losses(
+                {f'augmenter.{k}': v for k, v in losses.items()})
+            optim_wrapper.update_params(loss)
+        finally:
+            for p, flag in zip(self.student.parameters(), grad_flags):
+                p.requires_grad_(flag)
+            self.student.train(student_was_training)
+        with torch.no_grad():
+            log_vars['augmenter.teacher_conf'] = _confidence(teacher_logits, target)
+            log_vars['augmenter.student_conf'] = _confidence(student_logits, target)
+        return log_vars
+
+
+def _confidence(logits: Tensor, target: Tensor) -> float:
+    """Mean softmax probability of the true class."""
+    return logits.float().softmax(1).gather(1, target[:, None]).mean().item()
+
+
+def _size_or_none(size: Optional[Sequence[int]]) -> Optional[Tuple[int, int]]:
+    if size is None:
+        return None
+    if isinstance(size, int):
+        return (size, size)
+    size = tuple(int(s) for s in size)
+    if len(size) != 2:
+        raise ValueError(f'An input size is (H, W) or an int, got {size}')
+    return size

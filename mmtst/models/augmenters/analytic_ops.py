@@ -1,0 +1,674 @@
+"""Exact, differentiable tensor implementations of the 14 TST operations.
+
+This is the "analytic" backend of the TST augmenter (Shao et al., "Teaching
+What You Should Teach: A Data-Based Distillation Method", IJCAI 2023). The
+paper makes the AutoAugment operations (Cubuk et al., "AutoAugment: Learning
+Augmentation Strategies from Data", CVPR 2019) differentiable by fitting a
+small frozen network per op that imitates the real op ("priori bias"). Here
+every op is instead written directly as a tensor expression, so there is no
+fitting stage and no imitation error:
+
+* the four enhance ops (Brightness, Color, Contrast, Sharpness) are blends
+  exactly like ``torchvision.transforms.functional`` (and PIL's
+  ``ImageEnhance``), differentiable in the image and the magnitude;
+* Posterize and Solarize are exact in the forward pass and pass gradients to
+  the magnitude through straight-through surrogates (documented per op);
+* the geometric ops are affine matrices in pixel coordinates applied with
+  ``affine_grid`` / ``grid_sample``, so the gradient w.r.t. the magnitude
+  flows through the sampling grid;
+* Equalize, Invert and Cutout have no magnitude (probability-only ops).
+
+Conventions
+-----------
+Images are float tensors ``(N, C, H, W)`` with values in [0, 1], C = 1 or 3.
+``magnitude`` is the normalised magnitude m in [0, 1] (a 0-dim tensor, which
+may require grad; a ``(N,)`` tensor of per-sample magnitudes or a Python float
+also work). ``sign`` is a ``(N,)`` tensor of +-1 drawn per sample by the
+caller; it is ignored by unsigned ops and defaults to +1. ``m`` is mapped onto
+the AutoAugment range with :meth:`OpSpec.value` from
+:mod:`mmtst.models.augmenters.op_specs`.
+
+Pixel coordinates (used by every affine matrix in this module) are
+*continuous* coordinates whose origin is the top-left corner of the top-left
+pixel, x to the right, y down; pixel ``(row i, col j)`` covers
+``[j, j+1] x [i, i+1]`` and its centre is ``(j + 0.5, i + 0.5)``. An image of
+size ``H x W`` spans ``[0, W] x [0, H]`` (the box convention of MMDetection).
+This is exactly the convention of ``grid_sample(..., align_corners=False)``
+and of torchvision's tensor ``affine``.
+
+Every affine matrix is a ``(N, 2, 3)`` tensor ``M`` mapping an **output**
+pixel coordinate to the **input** pixel coordinate it is sampled from
+(an inverse warp): ``p_in = M[:, :, :2] @ p_out + M[:, :, 2]``, i.e.
+``out(p) = in(M p)``. To move points (e.g. box corners) from the input image
+into the output image use ``invert_affine(M)``.
+"""
+import math
+from typing import Optional, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .op_specs import GEOMETRIC_OPS, OP_SPECS, check_op_names
+
+__all__ = [
+    'brightness', 'color', 'contrast', 'sharpness', 'posterize', 'solarize',
+    'equalize', 'invert', 'cutout', 'affine_matrix', 'compose_affine',
+    'invert_affine', 'transform_points', 'warp', 'apply_geometric', 'apply_op',
+    'ANALYTIC_OPS'
+]
+
+Magnitude = Union[Tensor, float]
+
+# ITU-R 601-2 luma weights, as in torchvision's ``rgb_to_grayscale`` (and
+# PIL's ``convert('L')``), so Color / Contrast match the reference ops.
+_LUMA = (0.2989, 0.587, 0.114)
+
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+def _as_tensor(value: Magnitude, like: Tensor) -> Tensor:
+    """Return ``value`` as a floating tensor on ``like``'s device.
+
+    A tensor that already has the right dtype and device is returned as is,
+    so a magnitude that requires grad stays in the autograd graph.
+    """
+    dtype = (like.dtype
+             if like.is_floating_point() else torch.get_default_dtype())
+    if isinstance(value, Tensor):
+        return value.to(device=like.device, dtype=dtype)
+    return torch.tensor(value, dtype=dtype, device=like.device)
+
+
+def _sign(sign: Optional[Tensor], img: Tensor) -> Tensor:
+    """Per-sample sign as a ``(N,)`` float tensor; +1 where not given."""
+    if sign is None:
+        return img.new_ones(img.shape[0])
+    return _as_tensor(sign, img).reshape(-1)
+
+
+def _op_value(name: str, img: Tensor, magnitude: Magnitude,
+              sign: Optional[Tensor]) -> Tensor:
+    """The op's AutoAugment value, shaped to broadcast against ``img``.
+
+    For the enhance ops the value is the offset of the blend factor
+    (factor = 1 + value), as in torchvision's ``_apply_op``.
+
+    Returns a 0-dim tensor (batch-shared value) or a ``(N, 1, 1, 1)`` tensor
+    (per-sample value, e.g. because of the per-sample sign).
+    """
+    if magnitude is None:
+        raise ValueError(f'Op {name} needs a magnitude.')
+    spec = OP_SPECS[name]
+    m = _as_tensor(magnitude, img)
+    value = spec.value(m, _sign(sign, img)) if spec.signed else spec.value(m)
+    return value.reshape(-1, 1, 1, 1) if value.dim() > 0 else value
+
+
+def _blend(img1: Tensor, img2: Tensor, factor: Tensor) -> Tensor:
+    """``factor * img1 + (1 - factor) * img2`` clamped to [0, 1].
+
+    This is PIL's ``ImageEnhance`` / torchvision's ``_blend``: factor 1 is the
+    identity, 0 gives the degenerate image, > 1 extrapolates away from it.
+    """
+    return (factor * img1 + (1.0 - factor) * img2).clamp(0.0, 1.0)
+
+
+def _grayscale(img: Tensor) -> Tensor:
+    """Luma of an RGB image as ``(N, 1, H, W)``; a 1-channel image as is."""
+    if img.shape[1] == 1:
+        return img
+    r, g, b = img.unbind(dim=1)
+    return (_LUMA[0] * r + _LUMA[1] * g + _LUMA[2] * b).unsqueeze(1)
+
+
+def _to_uint8_levels(img: Tensor) -> Tensor:
+    """Quantise a [0, 1] image onto the 256 uint8 levels (as integers in a
+    float tensor). Rounding makes images that are already uint8-valued
+    (``k / 255``) map back onto exactly their ``k``."""
+    return (img.detach() * 255.0).round().clamp(0.0, 255.0)
+
+
+def _straight_through(hard: Tensor, soft: Tensor) -> Tensor:
+    """Forward value ``hard``, gradient of ``soft`` (straight-through)."""
+    return hard.detach() + (soft - soft.detach())
+
+
+# --------------------------------------------------------------------------
+# colour ops (magnitude)
+# --------------------------------------------------------------------------
+def brightness(img: Tensor,
+               magnitude: Magnitude,
+               sign: Optional[Tensor] = None) -> Tensor:
+    """AutoAugment Brightness: blend with a black image.
+
+    Factor ``1 + sign * 0.9 * m`` (Cubuk et al. 2019; TST Sec. 3.2), as
+    torchvision's ``adjust_brightness``.
+
+    Args:
+        img: Images ``(N, C, H, W)`` in [0, 1].
+        magnitude: Normalised magnitude m in [0, 1] (0-dim tensor).
+        sign: ``(N,)`` per-sample signs (+-1); +1 if None.
+
+    Returns:
+        The adjusted images, clamped to [0, 1].
+    """
+    factor = 1.0 + _op_value('Brightness', img, magnitude, sign)
+    # blend with zeros == scaling; clamp as the reference op does
+    return (factor * img).clamp(0.0, 1.0)
+
+
+def color(img: Tensor,
+          magnitude: Magnitude,
+          sign: Optional[Tensor] = None) -> Tensor:
+    """AutoAugment Color (saturation): blend with the grayscale image.
+
+    Factor ``1 + sign * 0.9 * m``, as torchvision's ``adjust_saturation``.
+    Grayscale images are returned unchanged (PIL / torchvision behaviour);
+    the result still depends on ``magnitude`` (with a zero gradient) so a
+    backward pass through it never fails.
+
+    Args:
+        img: Images ``(N, C, H, W)`` in [0, 1].
+        magnitude: Normalised magnitude m in [0, 1] (0-dim tensor).
+        sign: ``(N,)`` per-sample signs (+-1); +1 if None.
+
+    Returns:
+        The adjusted images, clamped to [0, 1].
+    """
+    factor = 1.0 + _op_value('Color', img, magnitude, sign)
+    if img.shape[1] == 1:
+        return img + 0.0 * factor.sum()
+    return _blend(img, _grayscale(img), factor)
+
+
+def contrast(img: Tensor,
+             magnitude: Magnitude,
+             sign: Optional[Tensor] = None) -> Tensor:
+    """AutoAugment Contrast: blend with the image's mean grey level.
+
+    Factor ``1 + sign * 0.9 * m``, as torchvision's ``adjust_contrast``: the
+    degenerate image is the per-image mean of the grayscale image.
+
+    Args:
+        img: Images ``(N, C, H, W)`` in [0, 1].
+        magnitude: Normalised magnitude m in [0, 1] (0-dim tensor).
+        sign: ``(N,)`` per-sample signs (+-1); +1 if None.
+
+    Returns:
+        The adjusted images, clamped to [0, 1].
+    """
+    factor = 1.0 + _op_value('Contrast', img, magnitude, sign)
+    mean = _grayscale(img).mean(dim=(1, 2, 3), keepdim=True)
+    return _blend(img, mean, factor)
+
+
+def _smooth(img: Tensor) -> Tensor:
+    """PIL's SMOOTH filter ``[[1,1,1],[1,5,1],[1,1,1]] / 13`` applied per
+    channel to the interior; the one-pixel border keeps the original values
+    (torchvision's ``_blurred_degenerate_image``)."""
+    c, h, w = img.shape[1:]
+    kernel = img.new_ones(3, 3)
+    kernel[1, 1] = 5.0
+    kernel = (kernel / kernel.sum()).expand(c, 1, 3, 3)
+    blurred = F.conv2d(img, kernel, groups=c)  # (N, C, H-2, W-2): valid conv
+    # pad back to full size, then keep the original border pixels
+    blurred = F.pad(blurred, (1, 1, 1, 1))
+    interior = torch.zeros(h, w, dtype=torch.bool, device=img.device)
+    interior[1:-1, 1:-1] = True
+    return torch.where(interior, blurred, img)
+
+
+def sharpness(img: Tensor,
+              magnitude: Magnitude,
+              sign: Optional[Tensor] = None) -> Tensor:
+    """AutoAugment Sharpness: blend with a smoothed image.
+
+    Factor ``1 + sign * 0.9 * m``, as torchvision's ``adjust_sharpness``
+    (smoothing kernel ``[[1,1,1],[1,5,1],[1,1,1]] / 13``, borders kept).
+
+    Args:
+        img: Images ``(N, C, H, W)`` in [0, 1].
+        magnitude: Normalised magnitude m in [0, 1] (0-dim tensor).
+        sign: ``(N,)`` per-sample signs (+-1); +1 if None.
+
+    Returns:
+        The adjusted images, clamped to [0, 1].
+    """
+    factor = 1.0 + _op_value('Sharpness', img, magnitude, sign)
+    if img.shape[-1] <= 2 or img.shape[-2] <= 2:
+        # no interior to smooth (torchvision returns the image unchanged)
+        return img + 0.0 * factor.sum()
+    return _blend(img, _smooth(img), factor)
+
+
+def _posterize_levels(levels: Tensor, bits: Tensor) -> Tensor:
+    """Keep the ``bits`` high bits of integer-valued ``levels`` (0..255).
+
+    Same as ``uint8 & ~(2 ** (8 - bits) - 1)`` (torchvision's posterize),
+    written as ``floor(u / q) * q`` with ``q = 2 ** (8 - bits)``.
+    """
+    q = torch.pow(2.0, 8.0 - bits)
+    return torch.floor(levels / q) * q
+
+
+def posterize(img: Tensor,
+              magnitude: Magnitude,
+              sign: Optional[Tensor] = None) -> Tensor:
+    """AutoAugment Posterize: keep ``round(bits)`` bits per channel.
+
+    ``bits = 8 - 4 m`` (AutoAugment range 8..4; m = 0 is the identity on
+    uint8-valued images). The forward pass is exact: the image is quantised
+    to uint8 levels (``round(255 x)``) and posterized exactly like
+    torchvision's ``posterize`` on uint8 tensors, then divided by 255.
+
+    Gradients (straight-through):
+
+    * w.r.t. the image: identity (the op is piecewise constant in x, so the
+      usual quantisation straight-through estimator).
+    * w.r.t. the magnitude: the slope of the piecewise-linear interpolation
+      of the exact op between the two neighbouring integer bit depths,
+      ``d out / d bits = P(lo + 1) - P(lo)`` with ``lo = clamp(floor(bits),
+      4, 7)`` and ``P(b)`` the exact posterized image at ``b`` bits. This is
+      a per-pixel finite difference of the true op (non-zero wherever the
+      next bit is set), defined also at the integer end points (e.g. 8 bits).
+
+    Args:
+        img: Images ``(N, C, H, W)`` in [0, 1].
+        magnitude: Normalised magnitude m in [0, 1] (0-dim tensor).
+        sign: Ignored (Posterize is unsigned).
+
+    Returns:
+        Posterized images with values in ``{k / 255}``.
+    """
+    bits = _op_value('Posterize', img, magnitude, None)
+    levels = _to_uint8_levels(img)
+    bits_d = bits.detach()
+    hard = _posterize_levels(levels, bits_d.round()) / 255.0
+    lo = bits_d.floor().clamp(4.0, 7.0)
+    slope = (_posterize_levels(levels, lo + 1.0) -
+             _posterize_levels(levels, lo)) / 255.0
+    soft = img + bits * slope  # d/dx = 1, d/dbits = slope
+    return _straight_through(hard, soft)
+
+
+def solarize(img: Tensor,
+             magnitude: Magnitude,
+             sign: Optional[Tensor] = None,
+             temperature: float = 0.05) -> Tensor:
+    """AutoAugment Solarize: invert every value at or above a threshold.
+
+    ``threshold = 1 - m`` on the [0, 1] scale (AutoAugment: 255..0 on the
+    uint8 scale). The forward pass is exact, as torchvision's ``solarize``:
+    ``x >= threshold -> 1 - x``.
+
+    Gradients (straight-through):
+
+    * w.r.t. the image: the exact piecewise derivative (+1 / -1).
+    * w.r.t. the magnitude: through the relaxed mask
+      ``sigmoid((x - threshold) / temperature)`` in place of the hard step,
+      i.e. ``d out / d threshold = -(1 - 2x) * sigmoid'(.) / temperature``.
+
+    Args:
+        img: Images ``(N, C, H, W)`` in [0, 1].
+        magnitude: Normalised magnitude m in [0, 1] (0-dim tensor).
+        sign: Ignored (Solarize is unsigned).
+        temperature: Width of the sigmoid relaxation, in intensity units.
+
+    Returns:
+        Solarized images.
+    """
+    threshold = _op_value('Solarize', img, magnitude, None)
+    hard = torch.where(img >= threshold.detach(), 1.0 - img, img)
+    x = img.detach()
+    soft_mask = torch.sigmoid((x - threshold) / temperature)
+    relaxed = soft_mask * (1.0 - 2.0 * x)  # depends on the threshold only
+    return hard + (relaxed - relaxed.detach())
+
+
+# --------------------------------------------------------------------------
+# probability-only ops
+# --------------------------------------------------------------------------
+def equalize(img: Tensor) -> Tensor:
+    """AutoAugment Equalize: per-channel histogram equalisation.
+
+    The forward pass equals torchvision's ``equalize`` (PIL's
+    ``ImageOps.equalize``) on the uint8 quantised image (``round(255 x)``),
+    divided by 255; all images and channels are processed at once. The
+    gradient is straight-through: ``d out / d img = identity``.
+
+    Args:
+        img: Images ``(N, C, H, W)`` in [0, 1].
+
+    Returns:
+        Equalised images with values in ``{k / 255}``.
+    """
+    n, c, h, w = img.shape
+    levels = _to_uint8_levels(img).long().reshape(n * c, h * w)
+    rows = n * c
+    # one 256-bin histogram per (image, channel): offset each row's bins
+    offsets = torch.arange(rows, device=img.device).unsqueeze(1) * 256
+    hist = torch.bincount((levels + offsets).reshape(-1),
+                          minlength=rows * 256).reshape(rows, 256)
+    # PIL: step = (count of all pixels except those at the highest present
+    # level) // 255; the highest present level is the row maximum
+    top_count = hist.gather(1, levels.max(dim=1, keepdim=True).values)
+    step = torch.div(h * w - top_count, 255, rounding_mode='floor')
+    safe_step = step.clamp(min=1)
+    lut = torch.div(hist.cumsum(dim=1) +
+                    torch.div(step, 2, rounding_mode='floor'),
+                    safe_step,
+                    rounding_mode='floor')
+    # the lut is shifted by one bin (level k maps via the cumsum below k)
+    lut = F.pad(lut, (1, 0))[:, :-1].clamp(0, 255)
+    # step == 0 (nearly constant channel): the channel is left unchanged
+    out = torch.where(step == 0, levels, lut.gather(1, levels))
+    out = out.reshape(n, c, h, w).to(img.dtype) / 255.0
+    return _straight_through(out, img)
+
+
+def invert(img: Tensor) -> Tensor:
+    """AutoAugment Invert: ``1 - img``.
+
+    Args:
+        img: Images ``(N, C, H, W)`` in [0, 1].
+
+    Returns:
+        The inverted images.
+    """
+    return 1.0 - img
+
+
+def cutout(img: Tensor,
+           size: int,
+           generator: Optional[torch.Generator] = None) -> Tensor:
+    """Cutout (DeVries & Taylor 2017; part of TST's pool): zero a square.
+
+    A ``size x size`` square centred on a uniformly random pixel (one per
+    sample) is set to 0; the square is clipped at the image borders, so
+    near a border less than ``size ** 2`` pixels are erased.
+
+    Args:
+        img: Images ``(N, C, H, W)``.
+        size: Side of the square, in pixels.
+        generator: Optional ``torch.Generator`` for reproducible centres; the
+            centres are drawn on its device and moved to the image's.
+
+    Returns:
+        The images with the squares erased (gradient = the keep mask).
+    """
+    n, _, h, w = img.shape
+    device = generator.device if generator is not None else img.device
+    cy = torch.randint(0, h, (n, ), generator=generator, device=device)
+    cx = torch.randint(0, w, (n, ), generator=generator, device=device)
+    cy, cx = cy.to(img.device), cx.to(img.device)
+    # [c - size // 2, c - size // 2 + size) clipped to the image
+    y0 = (cy - size // 2).view(n, 1, 1)
+    x0 = (cx - size // 2).view(n, 1, 1)
+    ys = torch.arange(h, device=img.device).view(1, h, 1)
+    xs = torch.arange(w, device=img.device).view(1, 1, w)
+    inside = ((ys >= y0) & (ys < y0 + size) & (xs >= x0) & (xs < x0 + size))
+    return img * (~inside).unsqueeze(1).to(img.dtype)
+
+
+# --------------------------------------------------------------------------
+# geometric ops
+# --------------------------------------------------------------------------
+def _to_3x3(m: Tensor) -> Tensor:
+    """``(N, 2, 3)`` -> ``(N, 3, 3)`` homogeneous matrices."""
+    bottom = m.new_tensor([0.0, 0.0, 1.0]).expand(*m.shape[:-2], 1, 3)
+    return torch.cat([m, bottom], dim=-2)
+
+
+def affine_matrix(name: str, magnitude: Magnitude, sign: Optional[Tensor],
+                  height: int, width: int) -> Tensor:
+    """Pixel-space inverse-warp matrix of a geometric AutoAugment op.
+
+    Reproduces torchvision's functional ``affine`` / ``rotate`` as called by
+    ``torchvision.transforms.autoaugment._apply_op`` (Cubuk et al. 2019),
+    with ``value = OP_SPECS[name].value(m, sign)``:
+
+    * ShearX: shear angle ``degrees(atan(value))`` about ``center=[0, 0]``
+      (the top-left corner): ``x_in = x_out + value * y_out``.
+    * ShearY: likewise, ``y_in = y_out + value * x_out``.
+    * TranslateX: translate by ``value * width`` pixels:
+      ``x_in = x_out - value * width``. (torchvision truncates the pixel
+      shift to an int; it is kept continuous here so it is differentiable.)
+    * TranslateY: ``y_in = y_out - value * height``.
+    * Rotate: ``value`` degrees about the image centre ``(W/2, H/2)``
+      (counter-clockwise on screen for value > 0, as ``F.rotate``):
+      ``p_in = R(value) (p_out - c) + c`` with
+      ``R(a) = [[cos a, -sin a], [sin a, cos a]]``.
+
+    Args:
+        name: One of ShearX, ShearY, TranslateX, TranslateY, Rotate.
+        magnitude: Normalised magnitude m in [0, 1] (0-dim tensor, may
+            require grad, or ``(N,)``).
+        sign: ``(N,)`` per-sample signs; if None, +1 and a ``(1, 2, 3)``
+            matrix is returned.
+        height: Image height H in pixels.
+        width: Image width W in pixels.
+
+    Returns:
+        ``(N, 2, 3)`` matrices mapping output pixel coordinates to input
+        pixel coordinates (see the module docstring for the coordinate
+        convention), differentiable w.r.t. ``magnitude``.
+    """
+    spec = OP_SPECS.get(name)
+    if spec is None or spec.kind != 'geometric':
+        raise ValueError(f'{name!r} is not a geometric op; expected one of '
+                         f'{", ".join(GEOMETRIC_OPS)}.')
+    if isinstance(magnitude, Tensor) and magnitude.is_floating_point():
+        ref = magnitude
+    elif isinstance(sign, Tensor) and sign.is_floating_point():
+        ref = sign
+    else:
+        ref = torch.empty(
+            0, device=sign.device if isinstance(sign, Tensor) else None)
+    m = _as_tensor(magnitude, ref)
+    s = _as_tensor(1.0, ref).reshape(1) if sign is None else _as_tensor(
+        sign, ref).reshape(-1)
+    value = spec.value(m, s).reshape(-1)
+    value = value.expand(max(value.shape[0], s.shape[0]))
+    one, zero = torch.ones_like(value), torch.zeros_like(value)
+
+    if name == 'ShearX':
+        # torchvision: shear = degrees(atan(v)) -> tan(radians(.)) = v again
+        rows = ((one, value, zero), (zero, one, zero))
+    elif name == 'ShearY':
+        rows = ((one, zero, zero), (value, one, zero))
+    elif name == 'TranslateX':
+        rows = ((one, zero, -value * width), (zero, one, zero))
+    elif name == 'TranslateY':
+        rows = ((one, zero, zero), (zero, one, -value * height))
+    else:  # Rotate
+        angle = value * (math.pi / 180.0)
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        cx, cy = width / 2.0, height / 2.0
+        # p_in = R (p_out - c) + c  ->  translation c - R c
+        rows = ((cos, -sin, cx - cos * cx + sin * cy),
+                (sin, cos, cy - sin * cx - cos * cy))
+    return torch.stack([torch.stack(r, dim=-1) for r in rows], dim=-2)
+
+
+def compose_affine(a: Tensor, b: Tensor) -> Tensor:
+    """The single inverse-warp matrix of "warp with ``a``, then with ``b``".
+
+    With output->input matrices, ``warp(warp(x, a), b)(p) = x(a (b p))``, so
+    the composition is the 3x3 product ``a @ b`` (note the order).
+
+    Args:
+        a: ``(N, 2, 3)`` or ``(2, 3)`` matrix of the first warp.
+        b: ``(N, 2, 3)`` or ``(2, 3)`` matrix of the second warp.
+
+    Returns:
+        ``(..., 2, 3)`` matrix with ``warp(x, compose_affine(a, b))`` equal
+        to ``warp(warp(x, a), b)`` up to interpolation and border effects.
+    """
+    return (_to_3x3(a) @ _to_3x3(b))[..., :2, :]
+
+
+def invert_affine(m: Tensor) -> Tensor:
+    """Invert ``(..., 2, 3)`` affine matrices.
+
+    ``invert_affine(M)`` maps input pixel coordinates to output ones, i.e.
+    it is the forward map that moves points (box corners, keypoints) the
+    way the image content moves under ``warp(img, M)``.
+
+    Args:
+        m: ``(..., 2, 3)`` affine matrices.
+
+    Returns:
+        ``(..., 2, 3)`` inverse matrices ``[A^-1 | -A^-1 t]``.
+    """
+    a, b, tx = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
+    c, d, ty = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
+    # closed-form 2x2 inverse: cheap, batched, no linalg / solver call on GPU
+    det = a * d - b * c
+    ia, ib, ic, id_ = d / det, -b / det, -c / det, a / det
+    rows = ((ia, ib, -(ia * tx + ib * ty)), (ic, id_, -(ic * tx + id_ * ty)))
+    return torch.stack([torch.stack(r, dim=-1) for r in rows], dim=-2)
+
+
+def transform_points(points: Tensor, m: Tensor) -> Tensor:
+    """Apply ``(N, 2, 3)`` matrices to ``(N, K, 2)`` pixel (x, y) points.
+
+    To move points of the input image into the output image of
+    ``warp(img, M)``, pass ``invert_affine(M)``.
+
+    Args:
+        points: ``(N, K, 2)`` points in pixel coordinates.
+        m: ``(N, 2, 3)`` (or broadcastable) matrices.
+
+    Returns:
+        ``(N, K, 2)`` transformed points.
+    """
+    return points @ m[..., :2].transpose(-1, -2) + m[..., 2].unsqueeze(-2)
+
+
+def _pixel_to_normalised(height: int, width: int,
+                         ref: Tensor) -> Tuple[Tensor, Tensor]:
+    """3x3 matrix from pixel coordinates to ``grid_sample``'s normalised
+    coordinates with ``align_corners=False`` (x_n = 2 x / W - 1), and its
+    inverse."""
+    to_norm = ref.new_tensor([[2.0 / width, 0.0, -1.0],
+                              [0.0, 2.0 / height, -1.0], [0.0, 0.0, 1.0]])
+    from_norm = ref.new_tensor([[width / 2.0, 0.0, width / 2.0],
+                                [0.0, height / 2.0, height / 2.0],
+                                [0.0, 0.0, 1.0]])
+    return to_norm, from_norm
+
+
+def warp(img: Tensor,
+         matrix: Tensor,
+         mode: str = 'bilinear',
+         padding_mode: str = 'zeros') -> Tensor:
+    """Warp images with pixel-space inverse-warp matrices.
+
+    ``out(p) = img(matrix @ p)`` sampled with ``grid_sample`` at the output
+    pixel centres, ``align_corners=False`` (the same sampling as
+    torchvision's tensor ``affine`` / ``rotate``; zero padding = their
+    default ``fill=None``).
+
+    Args:
+        img: ``(N, C, H, W)`` images (an integer tensor, e.g. a label map, is
+            warped as float and rounded back; use ``mode='nearest'``).
+        matrix: ``(N, 2, 3)``, ``(1, 2, 3)`` or ``(2, 3)`` output->input
+            pixel-space matrices (see :func:`affine_matrix`).
+        mode: ``grid_sample`` interpolation: 'bilinear' or 'nearest'.
+        padding_mode: ``grid_sample`` padding: 'zeros', 'border' or
+            'reflection'.
+
+    Returns:
+        The warped images, differentiable w.r.t. ``img`` and ``matrix``.
+    """
+    n, _, h, w = img.shape
+    is_float = img.is_floating_point()
+    src = img if is_float else img.float()
+    matrix = _to_3x3(matrix.to(dtype=src.dtype, device=src.device))
+    if matrix.dim() == 2:
+        matrix = matrix.unsqueeze(0)
+    to_norm, from_norm = _pixel_to_normalised(h, w, matrix)
+    # theta acts on normalised coordinates: N M N^-1
+    theta = (to_norm @ matrix @ from_norm)[:, :2, :]
+    theta = theta.expand(n, 2, 3)
+    grid = F.affine_grid(theta, [n, src.shape[1], h, w], align_corners=False)
+    out = F.grid_sample(src,
+                        grid,
+                        mode=mode,
+                        padding_mode=padding_mode,
+                        align_corners=False)
+    return out if is_float else out.round().to(img.dtype)
+
+
+def apply_geometric(name: str,
+                    img: Tensor,
+                    magnitude: Magnitude,
+                    sign: Optional[Tensor] = None) -> Tensor:
+    """Apply a geometric AutoAugment op: ``warp(img, affine_matrix(...))``.
+
+    Args:
+        name: ShearX, ShearY, TranslateX, TranslateY or Rotate.
+        img: Images ``(N, C, H, W)``.
+        magnitude: Normalised magnitude m in [0, 1] (0-dim tensor).
+        sign: ``(N,)`` per-sample signs; +1 if None.
+
+    Returns:
+        The warped images (bilinear, zero padding).
+    """
+    if magnitude is None:
+        raise ValueError(f'Op {name} needs a magnitude.')
+    m = _as_tensor(magnitude, img)
+    matrix = affine_matrix(name, m, _sign(sign, img), img.shape[-2],
+                           img.shape[-1])
+    return warp(img, matrix)
+
+
+# --------------------------------------------------------------------------
+# dispatcher
+# --------------------------------------------------------------------------
+ANALYTIC_OPS = {
+    'Brightness': brightness,
+    'Color': color,
+    'Contrast': contrast,
+    'Sharpness': sharpness,
+    'Posterize': posterize,
+    'Solarize': solarize,
+}
+
+
+def apply_op(name: str,
+             img: Tensor,
+             magnitude: Optional[Magnitude] = None,
+             sign: Optional[Tensor] = None,
+             generator: Optional[torch.Generator] = None,
+             cutout_size: int = 16) -> Tensor:
+    """Apply one of the 14 TST / AutoAugment ops analytically.
+
+    Args:
+        name: Op name (see ``op_specs.ALL_OPS``; case-sensitive).
+        img: Images ``(N, C, H, W)`` in [0, 1].
+        magnitude: Normalised magnitude in [0, 1] (required by the 11
+            magnitude ops, ignored by Equalize / Invert / Cutout).
+        sign: ``(N,)`` per-sample signs of signed ops; +1 if None.
+        generator: Random generator for Cutout's centres.
+        cutout_size: Cutout's square side in pixels.
+
+    Returns:
+        The augmented images.
+
+    Raises:
+        ValueError: For an unknown op name (the message lists the valid
+            names) or a missing magnitude.
+    """
+    check_op_names([name])
+    if name in ANALYTIC_OPS:
+        return ANALYTIC_OPS[name](img, magnitude, sign)
+    if OP_SPECS[name].kind == 'geometric':
+        return apply_geometric(name, img, magnitude, sign)
+    if name == 'Equalize':
+        return equalize(img)
+    if name == 'Invert':
+        return invert(img)
+    return cutout(img, cutout_size, generator=generator)
