@@ -49,24 +49,26 @@ def main():
         cfg, args.config, work_dir=args.work_dir,
         allow_unsafe_checkpoint=args.allow_unsafe_checkpoint,
         launcher=args.launcher, cfg_options=args.cfg_options)
-    if args.teacher:
-        if not str(cfg.model.get('type', '')).endswith('Distiller'):
-            sys.exit('mmtst: error: --teacher needs a distiller config')
-        cfg.model.predict_model = 'teacher'
+    is_distiller = str(cfg.model.get('type', '')).endswith('Distiller')
+    if args.teacher and not is_distiller:
+        sys.exit('mmtst: error: --teacher needs a distiller config')
+    if is_distiller:
         # the teacher's weights come with the distiller checkpoint
         cfg.model.allow_random_teacher = True
         cfg.model.teacher_ckpt = None
+        if args.teacher:
+            cfg.model.predict_model = 'teacher'
     if args.amp:
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
     cfg.load_from = args.checkpoint
     if not osp.isfile(args.checkpoint):
         sys.exit(f'mmtst: error: checkpoint not found: {args.checkpoint}')
-    runner = run_friendly(lambda: Runner.from_cfg(cfg))
-    metrics = run_friendly(runner.test)
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(metrics, f, indent=2)
 
 
 if __name__ == '__main__':
-    main()
+    run_friendly(main)

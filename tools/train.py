@@ -55,9 +55,9 @@ def main():
         auto_scale_lr=args.auto_scale_lr,
         allow_unsafe_checkpoint=args.allow_unsafe_checkpoint,
         launcher=args.launcher, cfg_options=args.cfg_options)
-    runner = run_friendly(lambda: Runner.from_cfg(cfg))
-    run_friendly(runner.train)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
 
 
 if __name__ == '__main__':
-    main()
+    run_friendly(main)

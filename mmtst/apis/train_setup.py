@@ -60,6 +60,11 @@ def prepare_config(cfg: Config, config_path: str,
         cfg.setdefault('auto_scale_lr', ConfigDict(base_batch_size=256))
         cfg.auto_scale_lr.enable = True
     allow_mmengine_checkpoints()
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any('WeightsOnlyCheckpointHook' in str(h.get('type', ''))
+               for h in hooks):
+        hooks.append(dict(type='mmtst.WeightsOnlyCheckpointHook'))
+    cfg.custom_hooks = hooks
     if allow_unsafe_checkpoint:
         # The user's explicit opt-in: mmengine's loaders call torch.load
         # without weights_only, so this is the only switch they honour.

@@ -71,11 +71,10 @@ def main():
                         'unpickling (only for files you trust)')
     args = parser.parse_args()
     part = 'teacher' if args.teacher else 'student'
-    config_out = run_friendly(lambda: export(
-        args.config, args.checkpoint, args.out, part,
-        args.allow_unsafe_checkpoint))
+    config_out = export(args.config, args.checkpoint, args.out, part,
+                        args.allow_unsafe_checkpoint)
     print(f'wrote {args.out} and {config_out}')
 
 
 if __name__ == '__main__':
-    main()
+    run_friendly(main)
