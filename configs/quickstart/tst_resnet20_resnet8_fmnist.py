@@ -14,6 +14,10 @@ model = dict(
                         student_weight=1.0))
 optim_wrapper = dict(
     augmenter=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)))
+# Schedules apply to the student's optimiser only: the augmenter's lr is
+# reset at each phase and decayed by ALRS (mmtst.engine.optimizers.ALRS).
+param_scheduler = dict(
+    _delete_=True, architecture={{_base_.param_scheduler}}, augmenter=[])
 train_cfg = dict(
     _delete_=True,
     type='mmtst.TSTEpochBasedTrainLoop',

@@ -62,6 +62,14 @@ class AugmenterTrainer:
     @property
     def alrs(self) -> ALRS:
         if self._alrs is None:
+            schedulers = getattr(self.runner, 'param_schedulers', None)
+            if isinstance(schedulers, dict) and schedulers.get('augmenter'):
+                raise ValueError(
+                    'param_scheduler also drives the augmenter\'s optimiser '
+                    '(a list of schedulers applies to every part). TST resets '
+                    'the augmenter\'s lr at each phase and decays it with '
+                    'ALRS: key the schedulers by part, e.g. param_scheduler = '
+                    'dict(_delete_=True, architecture=[...], augmenter=[]).')
             optimizer = self.optim_wrapper.optimizer
             self._alrs = ALRS(optimizer, **self.alrs_cfg)
             self._base_lrs = [g['lr'] for g in optimizer.param_groups]
