@@ -9,6 +9,7 @@ import the implementing modules on first use: no ``custom_imports`` needed.
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
+from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import \
     OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
@@ -18,6 +19,8 @@ MODELS = Registry(
     'model', parent=MMENGINE_MODELS, locations=['mmtst.models'])
 DATASETS = Registry(
     'dataset', parent=MMENGINE_DATASETS, locations=['mmtst.datasets'])
+METRICS = Registry(
+    'metric', parent=MMENGINE_METRICS, locations=['mmtst.evaluation'])
 HOOKS = Registry(
     'hook', parent=MMENGINE_HOOKS, locations=['mmtst.engine'])
 LOOPS = Registry(

@@ -3,3 +3,4 @@ from .algorithms import *  # noqa: F401,F403
 from .augmenters import *  # noqa: F401,F403
 from .backbones import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .views import *  # noqa: F401,F403

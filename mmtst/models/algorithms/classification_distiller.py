@@ -53,6 +53,12 @@ class ClassificationDistiller(BaseDistiller):
         student_input_size: (H, W) the student sees. Defaults to None.
         predict_model: ``'student'`` or ``'teacher'``: which model
             validation and test evaluate. Defaults to ``'student'``.
+        views: A ``DistillationViews`` config: FunMatch's fixed-teacher,
+            independent-noise, consistent and function-matching (mixup)
+            set-ups. Defaults to None (both see the loader's images).
+        record_teacher_predictions: In predict mode, also store the
+            teacher's label as ``teacher_pred_label`` (for the
+            ``TeacherStudentAgreement`` metric). Defaults to False.
         **kwargs: Passed to :class:`BaseDistiller` (``allow_random_teacher``,
             ``allow_unsafe_load``, ``data_preprocessor``, ``init_cfg``).
     """
@@ -69,6 +75,8 @@ class ClassificationDistiller(BaseDistiller):
                  teacher_input_size: Optional[Sequence[int]] = None,
                  student_input_size: Optional[Sequence[int]] = None,
                  predict_model: str = 'student',
+                 views: Optional[dict] = None,
+                 record_teacher_predictions: bool = False,
                  **kwargs) -> None:
         super().__init__(student=student, teacher=teacher,
                          teacher_ckpt=teacher_ckpt, **kwargs)
@@ -89,6 +97,16 @@ class ClassificationDistiller(BaseDistiller):
         self.teacher_input_size = _size_or_none(teacher_input_size)
         self.student_input_size = _size_or_none(student_input_size)
         self.predict_model = predict_model
+        self.views = (build_with_scope(views, 'mmtst', 'views')
+                      if views is not None else None)
+        if self.augmenter is not None and self.views is not None \
+                and not self.views.consistent:
+            raise ValueError(
+                "TST's student step is consistent teaching (teacher and "
+                "student see the same augmented sample): use views mode "
+                f"'consistent' with an augmenter, not {self.views.mode!r}.")
+        self.record_teacher_predictions = record_teacher_predictions
+        self._teacher_cache = None
 
     @property
     def predict_model(self) -> str:
@@ -148,53 +166,107 @@ class ClassificationDistiller(BaseDistiller):
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':
-            model = self.teacher if self.predict_model == 'teacher' else self.student
-            return model(self.model_inputs(inputs, self.predict_model),
-                         data_samples, mode='predict')
+            return self.predict(inputs, data_samples)
         if mode == 'tensor':
             return self.logits(inputs, 'student')
         raise RuntimeError(f'Invalid mode "{mode}".')
 
-    def _distill(self, pixels: Tensor, target: Tensor) -> Dict[str, Tensor]:
-        student_logits = self.logits(pixels, 'student')
-        with torch.no_grad():
-            teacher_logits = self.logits(pixels, 'teacher')
-        return self.distill_loss(student_logits, teacher_logits, target)
+    def predict(self, inputs: Tensor, data_samples: Optional[List] = None) -> List:
+        """Predictions of ``predict_model``; with
+        ``record_teacher_predictions`` also the teacher's labels."""
+        model = self.teacher if self.predict_model == 'teacher' else self.student
+        results = model(self.model_inputs(inputs, self.predict_model),
+                        data_samples, mode='predict')
+        if self.record_teacher_predictions:
+            teacher_labels = self.logits(inputs, 'teacher').argmax(1)
+            for result, label in zip(results, teacher_labels):
+                result.set_field(label.view(1), 'teacher_pred_label')
+        return results
 
     def loss(self, inputs: Tensor, data_samples: List) -> Dict[str, Tensor]:
-        """The student's loss; with an augmenter, TST's stage-III loss."""
+        """The student's loss: plain distillation on the configured views,
+        or, with an augmenter, TST's stage-III loss."""
         target = self.labels(data_samples).to(inputs.device)
-        if self.augmenter is None:
-            return {f'distill.{k}': v for k, v in
-                    self._distill(inputs, target).items()}
+        student_px = teacher_px = inputs
+        if self.views is not None:
+            student_px, teacher_px = self.views.make(inputs)
+        if self.augmenter is not None:
+            return self._tst_loss(student_px, target)
 
+        teacher_logits = None
+        if self.views is not None and self.views.mode == 'fixed_teacher':
+            teacher_logits = self._fixed_teacher_logits(teacher_px, data_samples)
+        elif self.views is not None:
+            shared = teacher_px is student_px
+            views = [student_px] if shared else [student_px, teacher_px]
+            views, (target, ) = self.views.mix(views, [target], self.num_classes)
+            student_px, teacher_px = views[0], views[-1]
+        student_logits = self.logits(student_px, 'student')
+        if teacher_logits is None:
+            with torch.no_grad():
+                teacher_logits = self.logits(teacher_px, 'teacher')
+        losses = self.distill_loss(
+            student_logits, teacher_logits.to(student_logits), target)
+        return {f'distill.{k}': v for k, v in losses.items()}
+
+    @property
+    def num_classes(self) -> int:
+        return self.student.head.num_classes
+
+    def _fixed_teacher_logits(self, teacher_px: Tensor,
+                              data_samples: List) -> Tensor:
+        """The teacher's logits on the fixed view, from the disk cache."""
+        from mmtst.models.views import TeacherLogitCache, teacher_fingerprint
+        if self._teacher_cache is None:
+            view = f'{self.views.description()}|{self.teacher_input_size}'
+            self._teacher_cache = TeacherLogitCache(
+                self.views.cache_dir,
+                teacher_fingerprint(self.teacher.state_dict(), view),
+                self.num_classes)
+        try:
+            indices = torch.tensor(
+                [s.metainfo['sample_idx'] for s in data_samples])
+        except KeyError:
+            raise ValueError('the fixed teacher caches logits by dataset '
+                             'index: keep `sample_idx` in PackInputs meta_keys'
+                             ) from None
+        with torch.no_grad():
+            return self._teacher_cache.get_or_compute(
+                indices, lambda miss: self.logits(teacher_px[miss], 'teacher'))
+
+    def _tst_loss(self, inputs: Tensor, target: Tensor) -> Dict[str, Tensor]:
+        """TST's student step on the doubled (or half-replaced) batch."""
         n = inputs.size(0)
         with torch.no_grad():
             if self.tst_mode == 'double':
-                augmented = self.augment(inputs)
-                pixels = torch.cat([augmented, inputs])
-                targets = torch.cat([target, target])
-                split = n
+                augmented, original, split = self.augment(inputs), inputs, n
             else:
                 split = n // 2
-                pixels = torch.cat([self.augment(inputs[:split]), inputs[split:]])
-                targets = target
+                augmented, original = self.augment(inputs[:split]), inputs[split:]
+            aug_target = target[:split]
+            orig_target = target if self.tst_mode == 'double' else target[split:]
+            if self.views is not None:
+                # FunMatch's mixup on top of TST's views: one coefficient
+                # and pairing for both halves
+                (augmented, original), (aug_target, orig_target) = \
+                    self.views.mix([augmented, original],
+                                   [aug_target, orig_target], self.num_classes)
+        pixels = torch.cat([augmented, original])
         student_logits = self.logits(pixels, 'student')
         with torch.no_grad():
             teacher_logits = self.logits(pixels, 'teacher')
         aug = self.distill_loss(student_logits[:split], teacher_logits[:split],
-                                targets[:split])
+                                aug_target)
         orig = self.distill_loss(student_logits[split:], teacher_logits[split:],
-                                 targets[split:])
+                                 orig_target)
         w = self.aug_loss_weight
         losses = {f'distill.{k}': w * aug[k] + (1 - w) * orig[k] for k in aug}
-        if targets.dim() == 1:
+        if aug_target.dim() == 1:
             with torch.no_grad():
-                t_aug = targets[:split]
                 losses['tst.teacher_acc_aug'] = (
-                    teacher_logits[:split].argmax(1) == t_aug).float().mean()
+                    teacher_logits[:split].argmax(1) == aug_target).float().mean()
                 losses['tst.student_acc_aug'] = (
-                    student_logits[:split].argmax(1) == t_aug).float().mean()
+                    student_logits[:split].argmax(1) == aug_target).float().mean()
         return losses
 
     def train_step(self, data: dict,
@@ -222,6 +294,8 @@ class ClassificationDistiller(BaseDistiller):
             optim_wrapper = optim_wrapper['augmenter']
         data = self.data_preprocessor(data, True)
         inputs, data_samples = data['inputs'], data['data_samples']
+        if self.views is not None:
+            inputs = self.views.transform(inputs)
         target = self.labels(data_samples).to(inputs.device)
         if target.dim() != 1:
             raise ValueError('The TST augmenter objective needs hard labels; '

@@ -1,0 +1,46 @@
+# FunMatch (Beyer et al., CVPR 2022) on Fashion-MNIST, ResNet-20 -> ResNet-8.
+# Function matching = consistent teaching + mixup, pure KL (t = 1), Adam,
+# warm-up + cosine, grad-norm clip 1.0. The loader yields un-augmented
+# images; the distiller draws the views (inception crop + flip) per batch.
+_base_ = [
+    '../../_base_/models/fmnist_classifiers.py',
+    '../../_base_/datasets/fashion_mnist.py',
+    '../../_base_/default_runtime.py',
+]
+max_epochs = 4
+train_dataloader = dict(dataset=dict(pipeline=[dict(type='PackInputs')]))
+
+model = dict(
+    type='mmtst.ClassificationDistiller',
+    teacher={{_base_.fmnist_teacher}},
+    student={{_base_.fmnist_student}},
+    teacher_ckpt='work_dirs/quickstart/fmnist_teacher_resnet20.pth',
+    distill_loss=dict(type='KLDivergence', tau=1.0),
+    views=dict(
+        type='DistillationViews',
+        mode='consistent',
+        # 28 px garments: a milder minimum crop area than ImageNet's 0.08
+        transform=dict(type='RandomResizedCropFlip', size=28,
+                       scale=(0.25, 1.0)),
+        mixup=dict(type='BatchMixup', alpha=1.0)),
+    record_teacher_predictions=True)
+
+optim_wrapper = dict(
+    constructor='mmtst.DistillerOptimWrapperConstructor',
+    architecture=dict(
+        optimizer=dict(type='Adam', lr=3e-3, weight_decay=1e-5),
+        clip_grad=dict(max_norm=1.0)))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=max_epochs,
+         convert_to_iter_based=True),
+]
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+val_evaluator = [
+    dict(type='Accuracy', topk=(1, )),
+    dict(type='mmtst.TeacherStudentAgreement'),
+]
+test_evaluator = val_evaluator

@@ -1,0 +1,3 @@
+from .agreement import TeacherStudentAgreement
+
+__all__ = ['TeacherStudentAgreement']
