@@ -179,3 +179,16 @@ def test_optim_constructor_parts(teacher_ckpt):
         optim(model, with_augmenter=True)
     with pytest.raises(ValueError, match='unknown part'):
         DistillerOptimWrapperConstructor(dict(architecture={}, studnet={}))
+
+
+def test_models_from_mmpretrain_config_paths():
+    """`teacher='mmpretrain::...'`: the model of mmpretrain's own config,
+    with the normalisation its Runner would give it."""
+    model = build(None, teacher='mmpretrain::resnet/resnet18_8xb32_in1k.py',
+                  student='mmpretrain::resnet/resnet18_8xb32_in1k.py',
+                  allow_random_teacher=True)
+    assert model.teacher.backbone.depth == 18
+    assert model.teacher.data_preprocessor.mean.flatten().tolist() == \
+        pytest.approx([123.675, 116.28, 103.53])
+    x = torch.rand(1, 3, 64, 64) * 255
+    assert model.logits(x, 'teacher').shape == (1, 1000)

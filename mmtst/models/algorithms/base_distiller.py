@@ -34,10 +34,20 @@ def resolve_model_cfg(model: Union[dict, ConfigDict, str, None],
     if model is None:
         raise ValueError(f'The distiller needs a {what} model config.')
     if isinstance(model, str):
-        cfg = Config.fromfile(model)
+        if '::' in model:  # e.g. 'mmpretrain::resnet/resnet50_8xb32_in1k.py'
+            from mmengine.hub import get_config
+            cfg = get_config(model)
+        else:
+            cfg = Config.fromfile(model)
         if 'model' not in cfg:
             raise ValueError(f'{what} config {model!r} has no `model` field.')
-        return cfg.model.to_dict()
+        model_cfg = cfg.model.to_dict()
+        # OpenMMLab configs often keep the normalisation at the top level,
+        # from where their Runner hands it to the model
+        if cfg.get('data_preprocessor') is not None:
+            model_cfg.setdefault('data_preprocessor',
+                                 cfg.data_preprocessor.to_dict())
+        return model_cfg
     return copy.deepcopy(dict(model))
 
 
