@@ -8,10 +8,11 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from mmengine.registry import RUNNERS
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmtst.apis import prepare_config, run_friendly  # noqa: E402
+from mmtst.engine import AtomicCheckpointRunner  # noqa: E402
 
 
 def parse_args():
@@ -55,7 +56,10 @@ def main():
         auto_scale_lr=args.auto_scale_lr,
         allow_unsafe_checkpoint=args.allow_unsafe_checkpoint,
         launcher=args.launcher, cfg_options=args.cfg_options)
-    runner = Runner.from_cfg(cfg)
+    if 'runner_type' in cfg:
+        runner = RUNNERS.build(cfg)
+    else:  # mmengine's Runner, with atomic checkpoint writes
+        runner = AtomicCheckpointRunner.from_cfg(cfg)
     runner.train()
 
 

@@ -27,8 +27,9 @@ class WeightsOnlyCheckpointHook(Hook):
             if isinstance(buffer, HistoryBuffer):
                 scalars[key] = {
                     PLAIN_BUFFER: True,
-                    'log_history': buffer._log_history.copy(),
-                    'count_history': buffer._count_history.copy(),
+                    # plain lists: no numpy class for the unpickler to allow
+                    'log_history': buffer._log_history.tolist(),
+                    'count_history': buffer._count_history.tolist(),
                     'max_length': int(buffer.max_length),
                 }
 

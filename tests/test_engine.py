@@ -1,0 +1,66 @@
+"""Engine pieces: atomic checkpoints, weights-only resume data, ALRS."""
+import os
+
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer
+
+from mmtst.engine import ALRS, WeightsOnlyCheckpointHook
+from mmtst.engine.runner.atomic_runner import AtomicCheckpointRunner
+
+
+def _writer(crash):
+    """Stands in for Runner.save_checkpoint's write: some bytes, then a
+    crash (as a SIGKILL mid-save would leave them)."""
+
+    def save_checkpoint(runner_self, out_dir, filename, *args, **kwargs):
+        with open(os.path.join(out_dir, filename), 'wb') as f:
+            f.write(b'partial bytes')
+            if crash:
+                raise KeyboardInterrupt('killed during save')
+            f.write(b' and the rest')
+    return save_checkpoint
+
+
+def test_a_crash_during_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    final = tmp_path / 'epoch_1.pth'
+    final.write_bytes(b'previous complete checkpoint')
+    runner = AtomicCheckpointRunner.__new__(AtomicCheckpointRunner)
+    monkeypatch.setattr('mmengine.runner.Runner.save_checkpoint', _writer(crash=True))
+    with pytest.raises(KeyboardInterrupt):
+        runner.save_checkpoint(str(tmp_path), 'epoch_1.pth')
+    assert final.read_bytes() == b'previous complete checkpoint'
+    assert os.listdir(tmp_path) == ['epoch_1.pth'], 'partial file left behind'
+    monkeypatch.setattr('mmengine.runner.Runner.save_checkpoint', _writer(crash=False))
+    runner.save_checkpoint(str(tmp_path), 'epoch_1.pth')
+    assert final.read_bytes() == b'partial bytes and the rest'
+
+
+def test_history_buffers_round_trip_through_weights_only_load(tmp_path):
+    hook = WeightsOnlyCheckpointHook()
+    buffer = HistoryBuffer()
+    for value in (1.0, 2.0, 4.0):
+        buffer.update(value)
+    checkpoint = dict(message_hub=dict(log_scalars={'train/loss': buffer}))
+    hook.before_save_checkpoint(None, checkpoint)
+    path = tmp_path / 'ckpt.pth'
+    torch.save(checkpoint, path)
+    loaded = torch.load(path, weights_only=True)  # no allow-list needed
+    hook.after_load_checkpoint(None, loaded)
+    restored = loaded['message_hub']['log_scalars']['train/loss']
+    assert isinstance(restored, HistoryBuffer)
+    assert restored.mean() == pytest.approx(buffer.mean())
+    assert restored.current() == 4.0
+
+
+def test_alrs_decays_only_on_a_plateau():
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=0.01)
+    alrs = ALRS(optimizer)
+    assert not alrs.step(1.0)              # first epoch: nothing to compare
+    assert not alrs.step(0.9)              # fell by 0.1: keep the lr
+    assert optimizer.param_groups[0]['lr'] == pytest.approx(0.01)
+    assert alrs.step(0.895)                # fell by 0.005 (< 0.02 and < 2%)
+    assert optimizer.param_groups[0]['lr'] == pytest.approx(0.009)
+    assert alrs.step(0.95)                 # rose: decay again
+    assert optimizer.param_groups[0]['lr'] == pytest.approx(0.0081)
