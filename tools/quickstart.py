@@ -10,13 +10,11 @@ Usage:
 import argparse
 import glob
 import json
-import os
 import os.path as osp
 import subprocess
 import sys
 import time
 
-import torch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -88,7 +86,6 @@ def main():
     parser.add_argument('--force', action='store_true',
                         help='retrain runs whose results are cached')
     args = parser.parse_args()
-    torch.set_num_threads(os.cpu_count() or 1)
     work_root = osp.abspath(osp.join(ROOT, args.work_dir))
     teacher_ckpt = osp.join(work_root, 'fmnist_teacher_resnet20.pth')
 

@@ -6,7 +6,7 @@ import os
 import os.path as osp
 import pickle
 import sys
-from typing import Callable, Iterable, Optional, Set, TypeVar
+from typing import Callable, Optional, Set, TypeVar
 
 from mmengine.config import Config, ConfigDict
 

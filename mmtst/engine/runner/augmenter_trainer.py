@@ -2,7 +2,6 @@
 from collections import defaultdict
 from typing import Dict, Optional
 
-import torch
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 

@@ -1,7 +1,6 @@
 """Vanilla knowledge distillation loss (Hinton et al., 2015)."""
 from typing import Dict
 
-import torch
 from torch import Tensor, nn
 
 from mmtst.registry import MODELS

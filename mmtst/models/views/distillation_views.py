@@ -1,7 +1,6 @@
 """The four teacher/student set-ups of FunMatch, as one config choice."""
 from typing import List, Optional, Sequence, Tuple
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
