@@ -1,0 +1,9 @@
+# KD WRN-40-2 -> ShuffleNetV1 on CIFAR-100 (CRD's KD recipe).
+_base_ = './_base_kd_cifar100.py'
+model = dict(
+    teacher={{_base_.wrn_40_2_cifar}},
+    student={{_base_.shufflev1_cifar}},
+    teacher_ckpt='checkpoints/cifar100/wrn_40_2.pth')
+# CRD trains MobileNetV2 / ShuffleNet students with lr 0.01
+# (RepDistiller train_student.py).
+optim_wrapper = dict(architecture=dict(optimizer=dict(lr=0.01)))
