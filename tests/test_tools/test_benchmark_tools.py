@@ -1,0 +1,441 @@
+"""The benchmark tools (collector, runner, curve plots) and the reference
+table, on FABRICATED work dirs: every run below is a test fixture written
+by :func:`write_fake_run` into tmp_path (mmengine-like ``vis_data`` files,
+made-up accuracies); nothing is trained."""
+import importlib.util
+import json
+import os
+import os.path as osp
+from glob import glob
+
+import pytest
+
+from conftest import REPO
+from mmtst.apis import results
+
+KD_CFG = 'configs/kd/cifar100/kd_resnet32x4_resnet8x4_cifar100.py'
+DKD_CFG = 'configs/dkd/cifar100/dkd_resnet32x4_resnet8x4_cifar100.py'
+TST_CFG = 'configs/tst/cifar100/tst_resnet32x4_resnet8x4_cifar100.py'
+TEACHER_CFG = 'configs/teachers/cifar100/resnet32x4_240e_cifar100.py'
+
+KD_MODEL = dict(type='mmtst.ClassificationDistiller',
+                distill_loss=dict(type='KDLoss', tau=4.0))
+DKD_MODEL = dict(type='mmtst.ClassificationDistiller',
+                 distill_loss=dict(type='DKDLoss', beta=8.0))
+TST_MODEL = dict(type='mmtst.ClassificationDistiller',
+                 distill_loss=dict(type='KDLoss'),
+                 augmenter=dict(type='LearnableAugmentPolicy', backend='neural'))
+PLAIN_MODEL = dict(type='ImageClassifier')
+
+
+def load_tool(name):
+    """Import tools/analysis/<name>.py (tools/ is not a package)."""
+    path = osp.join(REPO, 'tools', 'analysis', f'{name}.py')
+    spec = importlib.util.spec_from_file_location(f'_bench_{name}', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ------------------------------------------------------- TEST FIXTURES
+def write_fake_run(work_dir, config_name, model, seed, max_epochs, top1,
+                   checkpoint=True, timestamp='20990101_000000',
+                   policy=None, iters_per_epoch=10):
+    """TEST FIXTURE: write a fabricated mmengine-like run into work_dir.
+
+    Writes what mmengine 0.10.7's Runner would: ``<config_name>.py``
+    (dump_config), ``<ts>/vis_data/config.py`` (LocalVisBackend),
+    ``<ts>/vis_data/scalars.json`` (a training record and a validation
+    record ``accuracy/top1`` with ``step`` = epoch for each value of
+    ``top1``), and ``last_checkpoint`` -> ``epoch_<N>.pth`` (empty file).
+    ``policy`` = {'p_Rotate': value, ...} adds one augmenter record.
+    Call again with a later ``timestamp`` to fake a resumed launch.
+    """
+    vis = osp.join(work_dir, timestamp, 'vis_data')
+    os.makedirs(vis, exist_ok=True)
+    text = (f'model = {model!r}\n'
+            f'randomness = dict(seed={seed}, deterministic=False)\n'
+            f'train_cfg = dict(by_epoch=True, max_epochs={max_epochs}, '
+            'val_interval=1)\n')
+    for path in (osp.join(work_dir, f'{config_name}.py'),
+                 osp.join(vis, 'config.py')):
+        with open(path, 'w') as f:
+            f.write('# TEST FIXTURE: fabricated config dump\n' + text)
+    start = getattr(top1, 'start', 1)
+    with open(osp.join(vis, 'scalars.json'), 'a') as f:
+        for epoch, value in enumerate(top1, start=start):
+            step = epoch * iters_per_epoch
+            f.write(json.dumps(dict(lr=0.1, loss=1.0, epoch=epoch,
+                                    iter=step, step=step)) + '\n')
+            f.write(json.dumps({'accuracy/top1': value, 'step': epoch}) + '\n')
+        if policy:
+            f.write(json.dumps(dict({f'augmenter.{k}': v
+                                     for k, v in policy.items()},
+                                    step=iters_per_epoch)) + '\n')
+    if checkpoint and top1:
+        last = start + len(top1) - 1
+        ckpt = osp.join(work_dir, f'epoch_{last}.pth')
+        open(ckpt, 'w').close()
+        with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+            f.write(ckpt)
+
+
+class Offset(list):
+    """A list of accuracies whose first epoch is ``start`` (a resumed
+    launch continues at a later epoch)."""
+
+    def __init__(self, start, values):
+        super().__init__(values)
+        self.start = start
+
+
+def cname(config):
+    return osp.splitext(osp.basename(config))[0]
+
+
+@pytest.fixture
+def bench(tmp_path):
+    """TEST FIXTURE: a fabricated CIFAR-100 ResNet32x4 -> ResNet8x4
+    benchmark: KD with three finished seeds (final 73, 74, 75; seed 2 in
+    two launches) and one unfinished seed, DKD one seed, TST one seed, a
+    teacher run, and a run of a config the reference does not know."""
+    root = tmp_path / 'runs'
+    kd = root / cname(KD_CFG)
+    write_fake_run(str(kd / 'seed0'), cname(KD_CFG), KD_MODEL, 0, 3,
+                   [60.0, 74.5, 73.0])
+    write_fake_run(str(kd / 'seed1'), cname(KD_CFG), KD_MODEL, 1, 3,
+                   [61.0, 70.0, 74.0])
+    write_fake_run(str(kd / 'seed2'), cname(KD_CFG), KD_MODEL, 2, 3,
+                   [62.0, 71.0], timestamp='20990101_000000')
+    write_fake_run(str(kd / 'seed2'), cname(KD_CFG), KD_MODEL, 2, 3,
+                   Offset(3, [75.0]), timestamp='20990102_000000')
+    write_fake_run(str(kd / 'seed3'), cname(KD_CFG), KD_MODEL, 3, 3,
+                   [50.0])
+    write_fake_run(str(root / cname(DKD_CFG) / 'seed0'), cname(DKD_CFG),
+                   DKD_MODEL, 0, 3, [65.0, 70.0, 76.0])
+    write_fake_run(str(root / cname(TST_CFG) / 'seed0'), cname(TST_CFG),
+                   TST_MODEL, 0, 3, [66.0, 71.0, 77.0],
+                   policy={'p_Rotate': 0.6, 'm_Rotate': 0.4})
+    write_fake_run(str(root / 'teacher'), cname(TEACHER_CFG), PLAIN_MODEL,
+                   0, 3, [70.0, 78.0, 79.0])
+    write_fake_run(str(root / 'other' / 'seed0'), 'my_own_experiment',
+                   KD_MODEL, 0, 3, [10.0, 20.0, 30.0])
+    return root
+
+
+def rows_by(rows):
+    return {(r['pair'], r['method'], r['config']): r for r in rows}
+
+
+# ------------------------------------------------------------ collector
+def test_collector_groups_seeds_with_mean_and_std(bench):
+    collect = load_tool('collect_results')
+    rows = rows_by(collect.collect([str(bench)]))
+    pair = 'cifar100/resnet32x4-resnet8x4'
+    kd = rows[(pair, 'kd', cname(KD_CFG))]
+    assert kd['n'] == 3 and kd['seeds'] == [0, 1, 2]
+    assert kd['final_mean'] == pytest.approx(74.0)
+    assert kd['final_std'] == pytest.approx(1.0)  # sample std of 73/74/75
+    assert kd['best_mean'] == pytest.approx((74.5 + 74.0 + 75.0) / 3)
+    assert kd['paper'] == 73.33
+    assert kd['delta_paper'] == pytest.approx(74.0 - 73.33)
+    dkd = rows[(pair, 'dkd', cname(DKD_CFG))]
+    assert dkd['n'] == 1 and dkd['final_std'] == 0.0
+    assert dkd['paper'] == 76.32
+    assert (dkd['kd_basis'], dkd['delta_kd']) == ('ours', pytest.approx(2.0))
+
+
+def test_collector_flags_unfinished_runs(bench):
+    collect = load_tool('collect_results')
+    pair = 'cifar100/resnet32x4-resnet8x4'
+    kd = rows_by(collect.collect([str(bench)]))[(pair, 'kd', cname(KD_CFG))]
+    assert any('unfinished: seed 3 (1/3 epochs)' in f for f in kd['flags'])
+    assert [r['finished'] for r in kd['runs']] == [True, True, True, False]
+    kept = rows_by(collect.collect([str(bench)], include_unfinished=True))
+    assert kept[(pair, 'kd', cname(KD_CFG))]['n'] == 4
+    table = collect.markdown_table(collect.collect([str(bench)]), False)
+    assert 'unfinished: seed 3' in table
+
+
+def test_collector_matches_the_reference_table(bench):
+    collect = load_tool('collect_results')
+    rows = rows_by(collect.collect([str(bench)]))
+    # one teacher run serves both pairs whose teacher is ResNet32x4
+    for pair in ('cifar100/resnet32x4-resnet8x4',
+                 'cifar100/resnet32x4-shufflev1'):
+        teacher = rows[(pair, 'teacher', cname(TEACHER_CFG))]
+        assert teacher['paper'] == 79.42 and teacher['n'] == 1
+    tst = rows[('cifar100/resnet32x4-resnet8x4', 'tst-neural', cname(TST_CFG))]
+    assert tst['paper'] is None and tst['tst_paper_missing']
+    assert tst['delta_kd'] == pytest.approx(77.0 - 74.0)
+    assert 'KD 73.33' in tst['anchors'] and 'DKD 76.32' in tst['anchors']
+    unmatched = rows[(None, 'kd', 'my_own_experiment')]
+    assert unmatched['paper'] is None and unmatched['final_mean'] == 30.0
+    table = collect.markdown_table(list(rows.values()), False)
+    assert '| cifar100/resnet32x4-resnet8x4 | kd | 74.00 ± 1.00 (n=3) |' in table
+    assert rows[('cifar100/resnet32x4-resnet8x4', 'teacher',
+                 cname(TEACHER_CFG))]['delta_kd'] is None
+    assert '—†' in table and collect.TST_FOOTNOTE in table
+
+
+def test_collector_cli_writes_json_and_markdown(bench, tmp_path, capsys):
+    collect = load_tool('collect_results')
+    out = tmp_path / 'table'
+    assert collect.main([str(bench), '--json', '--out', str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert {g['method'] for g in printed['groups']} >= {
+        'kd', 'dkd', 'tst-neural', 'teacher'}
+    assert (out / 'results.md').read_text().startswith('| pair | method |')
+
+
+def test_read_back_helpers(bench):
+    kd0 = str(bench / cname(KD_CFG) / 'seed0')
+    assert results.last_accuracy(kd0) == 73.0
+    run = results.parse_run(str(bench / cname(KD_CFG) / 'seed2'))
+    assert run.curve == [(1, 62.0), (2, 71.0), (3, 75.0)]  # two launches
+    assert (run.seed, run.progress, run.total, run.finished) == (2, 3, 3, True)
+    assert run.config_path == KD_CFG
+
+
+def test_iteration_based_runs_and_coco_scale(tmp_path):
+    """TEST FIXTURE run: an iteration-based detection run (mmdet logs
+    coco/bbox_mAP as a fraction; validation step = iteration)."""
+    work_dir = tmp_path / 'det'
+    vis = work_dir / '20990101_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    (vis / 'config.py').write_text(
+        '# TEST FIXTURE\nmodel = dict(type="mmtst.DetectionDistiller", '
+        'augmenter=dict(backend="analytic"))\n'
+        'train_cfg = dict(type="IterBasedTrainLoop", max_iters=2000)\n')
+    (vis / 'scalars.json').write_text(''.join(
+        json.dumps({'coco/bbox_mAP': v, 'step': s}) + '\n'
+        for s, v in ((1000, 0.301), (2000, 0.352))))
+    run = results.parse_run(str(work_dir))
+    assert (run.method, run.metric, run.unit) == (
+        'tst-analytic', 'coco/bbox_mAP', 'iter')
+    assert run.final == pytest.approx(35.2) and run.finished
+
+
+def test_log_only_run_is_read_from_the_text_log(tmp_path):
+    """TEST FIXTURE run: only an mmengine text log survived (no
+    scalars.json, no dumped config): config and curve come from the log."""
+    ts = tmp_path / 'run' / '20990101_000000'
+    ts.mkdir(parents=True)
+    (ts / '20990101_000000.log').write_text(
+        '2099/01/01 00:00:00 - mmengine - INFO - Config:\n'
+        "model = dict(type='mmtst.ClassificationDistiller', "
+        "distill_loss=dict(type='DKDLoss'))\n"
+        'randomness = dict(seed=5)\n'
+        'train_cfg = dict(by_epoch=True, max_epochs=3)\n\n'
+        '2099/01/01 00:00:01 - mmengine - INFO - Epoch(val) [1][79/79]    '
+        'accuracy/top1: 61.2500  data_time: 1.2e-03  time: 0.0200\n'
+        '2099/01/01 00:00:02 - mmengine - INFO - Epoch(val) [2][79/79]    '
+        'accuracy/top1: 70.5000  data_time: 0.0100  time: 0.0200\n')
+    assert results.find_runs([str(tmp_path)]) == [str(tmp_path / 'run')]
+    run = results.parse_run(str(tmp_path / 'run'))
+    assert (run.method, run.seed, run.curve) == (
+        'dkd', 5, [(1, 61.25), (2, 70.5)])
+    assert (run.progress, run.total, run.finished) == (2, 3, False)
+
+
+def test_classify_method():
+    classify = results.classify_method
+    assert classify(PLAIN_MODEL) == 'alone'
+    assert classify(KD_MODEL) == 'kd' and classify(DKD_MODEL) == 'dkd'
+    analytic = dict(TST_MODEL, augmenter=dict(backend='analytic'))
+    assert classify(analytic) == 'tst-analytic'
+    views = dict(type='mmtst.ClassificationDistiller',
+                 distill_loss=dict(type='KLDivergence'),
+                 views=dict(mode='consistent', mixup=dict(type='BatchMixup')))
+    assert classify(views) == 'funmatch-function-matching'
+    views['views'] = dict(mode='fixed_teacher', mixup=None)
+    assert classify(views) == 'funmatch-fixed-teacher'
+    assert classify(dict(type='mmtst.DetectionDistiller')) == 'kd'
+    assert classify(dict(type='mmtst.DetectionDistiller', augmenter=dict(),
+                         mimic=dict(levels=[0]))) == 'kd+mimic'
+    assert classify(dict(type='mmtst.DetectionDistiller',
+                         augmenter=dict(backend='neural'),
+                         mimic=dict(levels=[0]))) == 'tst-neural+mimic'
+
+
+# --------------------------------------------------------------- runner
+@pytest.fixture
+def sets_file(tmp_path):
+    """TEST FIXTURE: a one-set sets file with a teacher and a KD run."""
+    path = tmp_path / 'sets.yaml'
+    path.write_text(
+        'work_root: work_dirs/unused\n'
+        'sets:\n'
+        '  mini:\n'
+        '    seeds: 2\n'
+        '    runs:\n'
+        '      - config: configs/quickstart/kd_resnet20_resnet8_fmnist.py\n'
+        '        teacher: configs/quickstart/fmnist_teacher_resnet20.py\n')
+    return str(path)
+
+
+def fake_set_progress(root):
+    """TEST FIXTURE: KD seed 0 finished (4/4 epochs), seed 1 stopped after
+    2 of 4 epochs with a checkpoint; the teacher finished, not exported."""
+    kd = 'kd_resnet20_resnet8_fmnist'
+    write_fake_run(osp.join(root, kd, 'seed0'), kd, KD_MODEL, 0, 4,
+                   [80.0, 85.0, 88.0, 89.0])
+    write_fake_run(osp.join(root, kd, 'seed1'), kd, KD_MODEL, 1, 4,
+                   [80.0, 85.0])
+    write_fake_run(osp.join(root, 'fmnist_teacher_resnet20', 'seed0'),
+                   'fmnist_teacher_resnet20', PLAIN_MODEL, 0, 4,
+                   [85.0, 88.0, 90.0, 91.0])
+
+
+def test_runner_print_only_dist(tmp_path, sets_file, capsys):
+    runner = load_tool('run_benchmark')
+    work_root = str(tmp_path / 'bench')
+    fake_set_progress(osp.join(work_root, 'mini'))
+    assert runner.main(['mini', '--sets', sets_file, '--work-root', work_root,
+                        '--print-only', '--launcher', 'dist',
+                        '--gpus', '8']) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    root = osp.join(work_root, 'mini')
+    teacher_ckpt = osp.join(root, 'fmnist_teacher_resnet20', 'teacher.pth')
+    assert lines == [
+        '# skip (finished 4/4 epochs): '
+        f'{root}/fmnist_teacher_resnet20/seed0',
+        f'python tools/analysis/run_benchmark.py mini --export-teachers '
+        f'--work-root {work_root} --sets {sets_file}',
+        f'# skip (finished 4/4 epochs): {root}/kd_resnet20_resnet8_fmnist/seed0',
+        'tools/dist_train.sh configs/quickstart/kd_resnet20_resnet8_fmnist.py'
+        f' 8 --work-dir {root}/kd_resnet20_resnet8_fmnist/seed1 --resume '
+        f'--cfg-options randomness.seed=1 model.teacher_ckpt={teacher_ckpt}',
+    ]
+
+
+def test_runner_print_only_slurm_and_fresh_runs(tmp_path, sets_file, capsys):
+    runner = load_tool('run_benchmark')
+    work_root = str(tmp_path / 'bench')
+    assert runner.main(['mini', '--sets', sets_file, '--work-root', work_root,
+                        '--print-only', '--launcher', 'slurm',
+                        '--partition', 'P', '--gpus', '16', '--seeds', '1']) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    root = osp.join(work_root, 'mini')
+    assert lines[0] == (
+        'GPUS=16 GPUS_PER_NODE=8 tools/slurm_train.sh P '
+        'mini-fmnist_teacher_resnet20 '
+        'configs/quickstart/fmnist_teacher_resnet20.py '
+        f'{root}/fmnist_teacher_resnet20/seed0 --cfg-options randomness.seed=0')
+    assert lines[1].endswith('--export-teachers --work-root '
+                             f'{work_root} --sets {sets_file}')
+    assert lines[2] == (
+        'GPUS=16 GPUS_PER_NODE=8 tools/slurm_train.sh P '
+        'mini-kd_resnet20_resnet8_fmnist-seed0 '
+        'configs/quickstart/kd_resnet20_resnet8_fmnist.py '
+        f'{root}/kd_resnet20_resnet8_fmnist/seed0 --cfg-options '
+        'randomness.seed=0 model.teacher_ckpt='
+        f'{root}/fmnist_teacher_resnet20/teacher.pth')
+    assert len(lines) == 3
+
+
+def test_runner_plain_commands_and_sets_file(tmp_path, capsys):
+    runner = load_tool('run_benchmark')
+    assert runner.main(['--list']) == 0
+    assert 'fmnist-mini:' in capsys.readouterr().out
+    assert runner.main(['fmnist-mini', '--print-only', '--seeds', '1',
+                        '--work-root', str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for config in ('fmnist_student_resnet8', 'kd_resnet20_resnet8_fmnist',
+                   'dkd_resnet20_resnet8_fmnist', 'tst_resnet20_resnet8_fmnist',
+                   'tst_analytic_resnet20_resnet8_fmnist',
+                   'function_matching_resnet20_resnet8_fmnist'):
+        assert 'python tools/train.py ' in out and f'/{config}/seed0 ' in out
+    student = [l for l in out.splitlines() if 'fmnist_student_resnet8/' in l]
+    assert student and 'teacher_ckpt' not in student[0]
+
+
+def test_runner_exports_a_finished_teacher(tmp_path, sets_file, capsys):
+    import torch
+    runner = load_tool('run_benchmark')
+    work_root = str(tmp_path / 'bench')
+    root = osp.join(work_root, 'mini')
+    args = ['mini', '--sets', sets_file, '--work-root', work_root,
+            '--export-teachers']
+    with pytest.raises(RuntimeError, match='has not finished'):
+        runner.main(args)
+    fake_set_progress(root)
+    teacher_dir = osp.join(root, 'fmnist_teacher_resnet20')
+    # TEST FIXTURE: a tiny fabricated Runner checkpoint of the teacher
+    torch.save(dict(meta=dict(epoch=4), state_dict={'w': torch.ones(2)}),
+               osp.join(teacher_dir, 'seed0', 'epoch_4.pth'))
+    assert runner.main(args) == 0
+    exported = torch.load(osp.join(teacher_dir, 'teacher.pth'),
+                          weights_only=True)
+    assert list(exported) == ['state_dict']
+    assert torch.equal(exported['state_dict']['w'], torch.ones(2))
+    runner.main(['mini', '--sets', sets_file, '--work-root', work_root,
+                 '--print-only'])
+    assert '# teacher weights exist' in capsys.readouterr().out
+
+
+def test_runner_executes_steps_in_sequence(tmp_path):
+    runner = load_tool('run_benchmark')
+    ok = runner.Step('train', 'ok', ['python', '-c', 'pass'])
+    bad = runner.Step('train', 'bad', ['python', '-c', 'raise SystemExit(3)'])
+    args = runner.parse_args(['mini'])
+    with pytest.raises(RuntimeError, match='exit 3'):
+        runner.execute(args, [ok, bad, ok], {}, str(tmp_path))
+    args.keep_going = True
+    assert runner.execute(args, [bad, ok], {}, str(tmp_path)) == 1
+
+
+# ------------------------------------------------------------ plot tool
+def test_plot_curves_and_policy(bench, tmp_path):
+    plot = load_tool('plot_curves')
+    out = tmp_path / 'plots'
+    written = plot.plot_all([str(bench)], str(out))
+    names = {osp.basename(p) for p in written}
+    assert 'curves_cifar100_resnet32x4-resnet8x4.png' in names
+    assert f'policy_{cname(TST_CFG)}_seed0.png' in names
+    assert all(osp.getsize(p) > 0 for p in written)
+
+
+# ------------------------------------------------------ reference table
+BRIEF_PAIRS = {
+    'cifar100/resnet56-resnet20', 'cifar100/resnet110-resnet32',
+    'cifar100/resnet110-resnet20', 'cifar100/resnet32x4-resnet8x4',
+    'cifar100/wrn_40_2-wrn_16_2', 'cifar100/wrn_40_2-wrn_40_1',
+    'cifar100/vgg13-vgg8', 'cifar100/vgg13-mobilenetv2',
+    'cifar100/resnet32x4-shufflev1', 'cifar100/wrn_40_2-shufflev1',
+    'imagenet/resnet34-resnet18', 'imagenet/resnet50-mobilenetv1',
+    'coco/retinanet_x101-retinanet_r50',
+    'coco/cascade_mask_rcnn_x101-faster_rcnn_r50', 'coco/fcos_r101-fcos_r50',
+    'cityscapes/pspnet_r101-pspnet_r18', 'imagenet/bit_r152x2-resnet50',
+}
+
+
+def test_reference_yaml_has_sources_and_no_invented_tst_numbers():
+    reference = results.load_reference()
+    sources = reference['sources']
+    assert BRIEF_PAIRS <= set(reference['pairs'])
+    for pair_id, entry in reference['pairs'].items():
+        assert 'tst_paper' in entry, pair_id
+        tst = entry['tst_paper']
+        # null unless someone filled it in from the paper, with its source
+        assert tst is None or (isinstance(tst, dict) and tst.get('value')
+                               and tst.get('source') == 'tst'), pair_id
+        for key, number in (entry.get('numbers') or {}).items():
+            assert isinstance(number['value'], (int, float)), (pair_id, key)
+            assert number['source'] in sources, (pair_id, key)
+        assert entry['configs'], pair_id
+    assert reference['pairs']['imagenet/bit_r152x2-resnet50']['numbers'][
+        'funmatch']['value'] == 82.8
+
+
+def test_reference_config_globs_name_the_cifar100_configs():
+    """Each CIFAR-100 pair's KD / DKD / TST glob names exactly one of the
+    configs in the repo (keeps the table in step with configs/)."""
+    reference = results.load_reference()
+    for pair_id, entry in reference['pairs'].items():
+        if not pair_id.startswith('cifar100/'):
+            continue
+        for method in ('kd', 'dkd', 'tst'):
+            hits = [p for pattern in entry['configs'][method]
+                    for p in glob(osp.join(REPO, pattern))]
+            assert len(hits) == 1, (pair_id, method, hits)

@@ -1,0 +1,208 @@
+"""Collect benchmark runs from work dirs into a table against the papers.
+
+Finds every mmengine run under the given roots, reads its config (method,
+seed, length) and validation curve, groups the seeds of each (pair, method,
+config), and compares the mean with benchmarks/reference.yaml.
+
+Usage:
+    python tools/analysis/collect_results.py WORK_DIR [WORK_DIR ...]
+        [--set fmnist-mini] [--json] [--out DIR] [--include-unfinished]
+
+Unfinished runs (fewer completed epochs than train_cfg.max_epochs) are
+flagged and left out of the statistics unless --include-unfinished.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+from typing import Dict, List, Optional, Tuple
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmtst.apis import run_friendly  # noqa: E402
+from mmtst.apis.results import (DEFAULT_REFERENCE, DEFAULT_SETS,  # noqa: E402
+                                Group, find_runs, group_runs, is_stand_in,
+                                load_reference, load_sets, paper_number,
+                                parse_run, set_root)
+
+# Anchors shown for every row, in this order, with their labels.
+ANCHORS = (('teacher', 'T'), ('student', 'S'), ('kd', 'KD'), ('dkd', 'DKD'),
+           ('crd', 'CRD'), ('cwd', 'CWD'), ('funmatch', 'FunMatch'),
+           ('funmatch_160px', 'FunMatch@160'))
+TST_FOOTNOTE = ('† tst_paper is null in benchmarks/reference.yaml: the TST '
+                "paper's numbers have not been filled in by someone who has "
+                'the paper.')
+
+
+def _fmt(value: Optional[float], signed: bool = False) -> str:
+    if value is None:
+        return '—'
+    return f'{value:+.2f}' if signed else f'{value:.2f}'
+
+
+def _fmt_stats(mean: Optional[float], std: float, n: int) -> str:
+    return '—' if mean is None else f'{mean:.2f} ± {std:.2f} (n={n})'
+
+
+def anchors_text(entry: Optional[dict]) -> str:
+    """``T 79.42 · S 72.50 · KD 73.33 ...`` from the pair's numbers."""
+    numbers = (entry or {}).get('numbers') or {}
+    parts = [f'{label} {numbers[key]["value"]:.2f}' for key, label in ANCHORS
+             if isinstance(numbers.get(key), dict)]
+    return ' · '.join(parts) or '—'
+
+
+def our_kd_means(groups: List[Group]) -> Dict[str, float]:
+    """Per pair, the mean of our first KD group that has counted runs."""
+    means = {}
+    for group in groups:
+        mean, _, n = group.stats()
+        if group.method == 'kd' and n and group.pair not in means:
+            means[group.pair] = mean
+    return means
+
+
+def flags_of(group: Group, entry: Optional[dict]) -> List[str]:
+    """Warnings for a row: unfinished seeds, stand-ins, missing metrics."""
+    flags = []
+    for run in group.unfinished:
+        total = run.total if run.total is not None else '?'
+        flags.append(f'unfinished: seed {run.seed} ({run.progress}/{total} '
+                     f'{run.unit}s)')
+    if any(is_stand_in(run, entry) for run in group.runs):
+        flags.append('stand-in: not comparable with the paper')
+    if any(run.final is None for run in group.runs):
+        flags.append(f'{sum(r.final is None for r in group.runs)} run(s) '
+                     'logged no validation metric')
+    if group.method == 'unknown':
+        flags.append('config not found')
+    return flags
+
+
+def summarize(groups: List[Group], reference: dict) -> List[dict]:
+    """One plain-data row per group: stats, paper, deltas, flags."""
+    pairs = reference.get('pairs') or {}
+    kd_means = our_kd_means(groups)
+    rows = []
+    for group in groups:
+        entry = pairs.get(group.pair)
+        mean, std, n = group.stats('final')
+        best_mean, best_std, _ = group.stats('best')
+        stand_in = any(is_stand_in(run, entry) for run in group.runs)
+        paper = paper_number(entry, group.method)
+        delta_paper = (mean - paper if None not in (mean, paper)
+                       and not stand_in else None)
+        kd_basis, kd_value = _kd_reference(group, entry, kd_means)
+        rows.append(dict(
+            pair=group.pair, method=group.method, config=group.config_name,
+            n=n, seeds=[r.seed for r in group.counted], final_mean=mean,
+            final_std=std, best_mean=best_mean, best_std=best_std,
+            paper=paper, tst_paper_missing=(
+                group.method.startswith('tst') and entry is not None
+                and paper is None),
+            delta_paper=delta_paper, kd=kd_value, kd_basis=kd_basis,
+            delta_kd=(mean - kd_value if None not in (mean, kd_value)
+                      and group.method not in ('kd', 'teacher') else None),
+            anchors=anchors_text(entry), stand_in=stand_in,
+            flags=flags_of(group, entry),
+            runs=[r.to_dict() for r in group.runs]))
+    return rows
+
+
+def _kd_reference(group: Group, entry: Optional[dict],
+                  kd_means: Dict[str, float]) -> Tuple[Optional[str],
+                                                       Optional[float]]:
+    """What "vs KD" compares with: our KD mean for the pair, else the
+    paper's KD number."""
+    if group.pair in kd_means:
+        return 'ours', kd_means[group.pair]
+    value = paper_number(entry, 'kd')
+    return ('paper', value) if value is not None else (None, None)
+
+
+def markdown_table(rows: List[dict], include_unfinished: bool) -> str:
+    """The rows as a markdown table with its footnotes."""
+    lines = ['| pair | method | ours: final mean ± std (n seeds) | best '
+             '| paper | anchors (published) | Δ vs paper | Δ vs KD | flags |',
+             '|---|---|---|---|---|---|---|---|---|']
+    method_counts: Dict[tuple, int] = {}
+    for row in rows:
+        key = (row['pair'], row['method'])
+        method_counts[key] = method_counts.get(key, 0) + 1
+    for row in rows:
+        method = row['method']
+        if method_counts[(row['pair'], method)] > 1:
+            method += f" ({row['config']})"
+        paper = '—†' if row['tst_paper_missing'] else _fmt(row['paper'])
+        delta_kd = _fmt(row['delta_kd'], signed=True)
+        if row['delta_kd'] is not None and row['kd_basis'] == 'paper':
+            delta_kd += ' (paper KD)'
+        lines.append('| ' + ' | '.join([
+            row['pair'] or f"(unmatched) {row['config']}", method,
+            _fmt_stats(row['final_mean'], row['final_std'], row['n']),
+            _fmt(row['best_mean']), paper, row['anchors'],
+            'n/c' if row['stand_in'] else _fmt(row['delta_paper'], True),
+            delta_kd, '; '.join(row['flags']) or '']) + ' |')
+    notes = ['', 'std: sample standard deviation over seeds. "best": mean of '
+             "each seed's best validation value. Unfinished runs are "
+             + ('included.' if include_unfinished else
+                'left out of the statistics (--include-unfinished keeps '
+                'them).')]
+    if any(row['tst_paper_missing'] for row in rows):
+        notes.append(TST_FOOTNOTE)
+    return '\n'.join(lines + notes)
+
+
+def collect(roots: List[str], reference_path: str = DEFAULT_REFERENCE,
+            include_unfinished: bool = False,
+            metric: Optional[str] = None) -> List[dict]:
+    """Find, parse, group and summarise the runs under ``roots``."""
+    reference = load_reference(reference_path)
+    runs = [parse_run(work_dir, metric) for work_dir in find_runs(roots)]
+    groups = group_runs(runs, reference, include_unfinished)
+    return summarize(groups, reference)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('roots', nargs='*', help='work dirs to search')
+    parser.add_argument('--set', help='a set of benchmarks/sets.yaml: adds '
+                        '<work_root>/<set> to the roots')
+    parser.add_argument('--sets', default=DEFAULT_SETS)
+    parser.add_argument('--work-root', help="override the sets file's")
+    parser.add_argument('--reference', default=DEFAULT_REFERENCE)
+    parser.add_argument('--metric', help='validation key (default: detected)')
+    parser.add_argument('--include-unfinished', action='store_true')
+    parser.add_argument('--json', action='store_true',
+                        help='print JSON instead of the markdown table')
+    parser.add_argument('--out', help='also write results.md and '
+                        'results.json into this folder')
+    args = parser.parse_args(argv)
+    if args.set:
+        args.roots.append(set_root(args.set, load_sets(args.sets),
+                                   args.work_root))
+    if not args.roots:
+        parser.error('give work dirs or --set')
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    rows = collect(args.roots, args.reference, args.include_unfinished,
+                   args.metric)
+    table = markdown_table(rows, args.include_unfinished)
+    as_json = json.dumps(dict(groups=rows), indent=1)
+    print(as_json if args.json else table)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(osp.join(args.out, 'results.md'), 'w') as f:
+            f.write(table + '\n')
+        with open(osp.join(args.out, 'results.json'), 'w') as f:
+            f.write(as_json + '\n')
+    if not rows:
+        print(f'no runs found under {args.roots}', file=sys.stderr)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(run_friendly(main))
