@@ -8,7 +8,6 @@ Usage:
     python tools/quickstart.py [--methods student kd dkd tst] [--seed 0]
 """
 import argparse
-import glob
 import json
 import os.path as osp
 import subprocess
@@ -18,8 +17,7 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from mmtst.utils import (extract_state_dict, load_checkpoint_file,  # noqa: E402
-                         save_atomically)
+from mmtst.apis.results import export_teacher, last_accuracy  # noqa: E402
 
 CONFIGS = dict(
     teacher='configs/quickstart/fmnist_teacher_resnet20.py',
@@ -30,21 +28,6 @@ CONFIGS = dict(
 )
 LABELS = dict(teacher='teacher ResNet-20', student='student ResNet-8 alone',
               kd='student + KD', dkd='student + DKD', tst='student + TST')
-
-
-def last_accuracy(work_dir: str) -> float:
-    """The last validation top-1 that mmengine logged in ``work_dir``."""
-    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    accuracy = None
-    for path in files:
-        with open(path) as f:
-            for line in f:
-                record = json.loads(line)
-                if 'accuracy/top1' in record:
-                    accuracy = record['accuracy/top1']
-    if accuracy is None:
-        raise RuntimeError(f'no validation accuracy was logged in {work_dir}')
-    return accuracy
 
 
 def train(name: str, work_root: str, seed: int, extra: list, force: bool) -> dict:
@@ -69,14 +52,6 @@ def train(name: str, work_root: str, seed: int, extra: list, force: bool) -> dic
     return result
 
 
-def export_teacher(work_root: str, out: str) -> None:
-    """Keep only the teacher's weights (what teacher_ckpt loads)."""
-    with open(osp.join(work_root, 'teacher', 'last_checkpoint')) as f:
-        checkpoint = f.read().strip()
-    state = extract_state_dict(load_checkpoint_file(checkpoint))
-    save_atomically(dict(state_dict=state), out)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/quickstart')
@@ -92,7 +67,7 @@ def main():
     started = time.time()
     results = dict(teacher=train('teacher', work_root, args.seed, [], False))
     if not osp.isfile(teacher_ckpt):
-        export_teacher(work_root, teacher_ckpt)
+        export_teacher(osp.join(work_root, 'teacher'), teacher_ckpt)
     for name in args.methods:
         results[name] = train(
             name, work_root, args.seed, [f'model.teacher_ckpt={teacher_ckpt}']
