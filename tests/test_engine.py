@@ -64,3 +64,16 @@ def test_alrs_decays_only_on_a_plateau():
     assert optimizer.param_groups[0]['lr'] == pytest.approx(0.009)
     assert alrs.step(0.95)                 # rose: decay again
     assert optimizer.param_groups[0]['lr'] == pytest.approx(0.0081)
+
+
+def test_non_finite_loss_stops_with_the_last_good_checkpoint(tmp_path):
+    from types import SimpleNamespace
+    from mmtst.engine import FiniteLossHook, NonFiniteLossError
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
+    runner = SimpleNamespace(work_dir=str(tmp_path), iter=41, epoch=3)
+    hook = FiniteLossHook()
+    hook.after_train_iter(runner, 0, outputs=dict(loss=torch.tensor(1.5)))
+    with pytest.raises(NonFiniteLossError, match='epoch_3.pth') as info:
+        hook.after_train_iter(runner, 0, outputs=dict(
+            loss=torch.tensor(float('nan')), **{'distill.loss_kd': torch.tensor(float('inf'))}))
+    assert 'iteration 42' in str(info.value) and 'distill.loss_kd=inf' in str(info.value)

@@ -61,9 +61,9 @@ def prepare_config(cfg: Config, config_path: str,
         cfg.auto_scale_lr.enable = True
     allow_mmengine_checkpoints()
     hooks = list(cfg.get('custom_hooks') or [])
-    if not any('WeightsOnlyCheckpointHook' in str(h.get('type', ''))
-               for h in hooks):
-        hooks.append(dict(type='mmtst.WeightsOnlyCheckpointHook'))
+    for name in ('WeightsOnlyCheckpointHook', 'FiniteLossHook'):
+        if not any(name in str(h.get('type', '')) for h in hooks):
+            hooks.append(dict(type=f'mmtst.{name}'))
     cfg.custom_hooks = hooks
     if allow_unsafe_checkpoint:
         # The user's explicit opt-in: mmengine's loaders call torch.load

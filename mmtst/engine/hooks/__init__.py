@@ -1,3 +1,4 @@
+from .finite_loss_hook import FiniteLossHook, NonFiniteLossError
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
-__all__ = ['WeightsOnlyCheckpointHook']
+__all__ = ['FiniteLossHook', 'NonFiniteLossError', 'WeightsOnlyCheckpointHook']
