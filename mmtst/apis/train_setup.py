@@ -8,6 +8,7 @@ import pickle
 import sys
 from typing import Callable, Optional, Set, TypeVar
 
+import torch
 from mmengine.config import Config, ConfigDict
 
 from mmtst.utils import UNSAFE_OPT_IN, allow_mmengine_checkpoints
@@ -59,6 +60,12 @@ def prepare_config(cfg: Config, config_path: str,
     if auto_scale_lr:
         cfg.setdefault('auto_scale_lr', ConfigDict(base_batch_size=256))
         cfg.auto_scale_lr.enable = True
+    if launcher != 'none' and str(cfg.model.get('type', '')).endswith('Distiller'):
+        wrapper = cfg.get('model_wrapper_cfg') or {}
+        wrapper.setdefault('type', 'mmtst.DistillerDistributedDataParallel')
+        cfg.model_wrapper_cfg = wrapper
+    if launcher == 'pytorch' and not torch.cuda.is_available():
+        init_cpu_distributed(cfg)
     allow_mmengine_checkpoints()
     hooks = list(cfg.get('custom_hooks') or [])
     for name in ('WeightsOnlyCheckpointHook', 'FiniteLossHook'):
@@ -73,6 +80,26 @@ def prepare_config(cfg: Config, config_path: str,
             cfg.model.allow_unsafe_load = True
     check_arguments(cfg.model, 'model')
     return cfg
+
+
+def init_cpu_distributed(cfg: Config) -> None:
+    """Start a CPU (gloo) process group for ``--launcher pytorch``.
+
+    mmengine 0.10.7's pytorch launcher always calls
+    ``torch.cuda.set_device``, which fails without a GPU; the Runner skips
+    its own initialisation when a group exists. DDP on CPU also needs
+    ``device_ids=None``.
+    """
+    import torch.distributed as torch_dist
+    cfg.setdefault('env_cfg', ConfigDict())
+    cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
+    cfg.env_cfg.dist_cfg.backend = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or {}
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(backend='gloo')
 
 
 def accepted_arguments(cls: type) -> Optional[Set[str]]:

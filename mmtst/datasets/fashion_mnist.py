@@ -3,6 +3,7 @@ import gzip
 import os
 import os.path as osp
 import shutil
+import tempfile
 from typing import Optional
 
 from mmpretrain.datasets import FashionMNIST
@@ -31,9 +32,11 @@ def prepare_fashion_mnist(data_root: str,
     if source and all(osp.isfile(osp.join(source, f + '.gz')) for f in missing):
         os.makedirs(data_root, exist_ok=True)
         for name in missing:
-            tmp = osp.join(data_root, f'.{name}.tmp')
+            # a unique temporary name per process: ranks of a distributed
+            # run may unzip at the same time; the rename is atomic
+            fd, tmp = tempfile.mkstemp(dir=data_root, prefix=f'.{name}.')
             with gzip.open(osp.join(source, name + '.gz'), 'rb') as src, \
-                    open(tmp, 'wb') as dst:
+                    os.fdopen(fd, 'wb') as dst:
                 shutil.copyfileobj(src, dst)
             os.replace(tmp, osp.join(data_root, name))
         return data_root

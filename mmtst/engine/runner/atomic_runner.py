@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 
+from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 
@@ -19,7 +20,9 @@ class AtomicCheckpointRunner(Runner):
     """
 
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:
-        if not osp.isdir(out_dir):  # not a local folder: mmengine's way
+        if not is_main_process() or not osp.isdir(out_dir):
+            # other ranks write nothing (mmengine's method is master-only);
+            # remote back-ends are written mmengine's way
             return super().save_checkpoint(out_dir, filename, *args, **kwargs)
         partial = f'.{filename}.partial'
         try:

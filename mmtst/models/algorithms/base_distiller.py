@@ -4,6 +4,7 @@ import copy
 from typing import Dict, List, Optional, Union
 
 import torch
+import torch.distributed as torch_dist
 from mmengine.config import Config, ConfigDict
 from mmengine.model import BaseModel, ImgDataPreprocessor
 from torch import nn
@@ -49,6 +50,31 @@ def resolve_model_cfg(model: Union[dict, ConfigDict, str, None],
                                  cfg.data_preprocessor.to_dict())
         return model_cfg
     return copy.deepcopy(dict(model))
+
+
+def update_augmenter(optim_wrapper, loss: torch.Tensor,
+                     augmenter: nn.Module) -> None:
+    """``optim_wrapper.update_params(loss)`` with the augmenter's gradients
+    averaged over all processes first.
+
+    The augmenter step bypasses the DDP wrapper (it is not the model's
+    forward), so nothing else would synchronise these gradients; averaging
+    them keeps the augmenter identical on every rank.
+    """
+    loss = optim_wrapper.scale_loss(loss)
+    optim_wrapper.backward(loss)
+    if torch_dist.is_available() and torch_dist.is_initialized() \
+            and torch_dist.get_world_size() > 1:
+        world = torch_dist.get_world_size()
+        for param in augmenter.parameters():
+            if param.requires_grad:
+                if param.grad is None:
+                    param.grad = torch.zeros_like(param)
+                torch_dist.all_reduce(param.grad)
+                param.grad.div_(world)
+    if optim_wrapper.should_update():
+        optim_wrapper.step()
+        optim_wrapper.zero_grad()
 
 
 class BaseDistiller(BaseModel):

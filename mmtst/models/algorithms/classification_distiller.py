@@ -7,7 +7,7 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor
 
 from mmtst.registry import MODELS
-from .base_distiller import BaseDistiller, build_with_scope
+from .base_distiller import BaseDistiller, build_with_scope, update_augmenter
 
 
 @MODELS.register_module()
@@ -314,7 +314,7 @@ class ClassificationDistiller(BaseDistiller):
                                              target)
             loss, log_vars = self.parse_losses(
                 {f'augmenter.{k}': v for k, v in losses.items()})
-            optim_wrapper.update_params(loss)
+            update_augmenter(optim_wrapper, loss, self.augmenter)
         finally:
             for p, flag in zip(self.student.parameters(), grad_flags):
                 p.requires_grad_(flag)
