@@ -2,3 +2,11 @@ from .fashion_mnist import (DEBIAN_FASHION_MNIST, OfflineFashionMNIST,
                             prepare_fashion_mnist)
 
 __all__ = ['DEBIAN_FASHION_MNIST', 'OfflineFashionMNIST', 'prepare_fashion_mnist']
+from .scenes import FASHION_MNIST_CLASSES, make_scenes  # noqa: E402
+
+__all__ += ['FASHION_MNIST_CLASSES', 'make_scenes']
+try:  # the detection dataset needs mmdet; classification does not
+    from .scenes_dataset import FashionMNISTScenes  # noqa: F401
+    __all__ += ['FashionMNISTScenes']
+except ImportError:  # pragma: no cover
+    pass

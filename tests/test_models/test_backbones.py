@@ -172,7 +172,8 @@ def test_registered(cls):
 
 
 def test_registry_build():
-    backbone = MODELS.build(dict(type='CifarResNet', arch='resnet8x4'))
+    backbone = MODELS.build(
+        dict(type='CifarResNet', arch='resnet8x4', _scope_='mmtst'))
     assert isinstance(backbone, CifarResNet)
     assert backbone.out_channels == 256
 

@@ -40,18 +40,22 @@ def export(config: str, checkpoint: str, out: str, part: str = 'student',
         raise ValueError(f'{config} is not a distiller config with a {part}')
     if isinstance(model_cfg, str):
         model_cfg = Config.fromfile(model_cfg).model
-    state = extract_state_dict(
-        load_checkpoint_file(checkpoint, allow_unsafe=allow_unsafe,
-                             what='distiller checkpoint'),
-        prefix=f'{part}.')
+    loaded = load_checkpoint_file(checkpoint, allow_unsafe=allow_unsafe,
+                                  what='distiller checkpoint')
+    state = extract_state_dict(loaded, prefix=f'{part}.')
+    meta = dict(exported_by='mmtst', part=part,
+                source_config=osp.abspath(config),
+                source_checkpoint=osp.abspath(checkpoint))
+    # the class names: mmdet's init_detector / mmseg's init_model read them
+    # from here (and fall back to COCO / Cityscapes names without them)
+    dataset_meta = (loaded.get('meta') or {}).get('dataset_meta') if isinstance(
+        loaded, dict) else None
+    if dataset_meta:
+        meta['dataset_meta'] = dataset_meta
     if not state:
         raise ValueError(f'{checkpoint} holds no `{part}.` weights: is it a '
                          'checkpoint of this distiller?')
-    save_atomically(
-        dict(state_dict=state,
-             meta=dict(exported_by='mmtst', part=part,
-                       source_config=osp.abspath(config),
-                       source_checkpoint=osp.abspath(checkpoint))), out)
+    save_atomically(dict(state_dict=state, meta=meta), out)
     exported = {k: cfg[k] for k in CARRIED_KEYS if k in cfg}
     exported['model'] = model_cfg
     config_out = osp.splitext(out)[0] + '.py'

@@ -2,3 +2,6 @@ from .base_distiller import BaseDistiller
 from .classification_distiller import ClassificationDistiller
 
 __all__ = ['BaseDistiller', 'ClassificationDistiller']
+from .detection_distiller import DetectionDistiller  # noqa: E402
+
+__all__ += ['DetectionDistiller']

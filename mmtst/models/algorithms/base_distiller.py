@@ -17,7 +17,7 @@ def build_with_scope(cfg: Union[dict, ConfigDict], scope: str,
                      what: str) -> nn.Module:
     """Build ``cfg`` in the registry of ``scope`` (e.g. ``mmpretrain``) and
     turn an unknown type into an error that says where it was looked up."""
-    cfg = copy.deepcopy(dict(cfg))
+    cfg = ConfigDict(copy.deepcopy(cfg))
     cfg.setdefault('_scope_', scope)
     try:
         return MODELS.build(cfg)
@@ -29,9 +29,11 @@ def build_with_scope(cfg: Union[dict, ConfigDict], scope: str,
 
 
 def resolve_model_cfg(model: Union[dict, ConfigDict, str, None],
-                      what: str) -> dict:
+                      what: str) -> ConfigDict:
     """A model dict given inline, or the ``model`` of a config file given by
-    path (``'mmpretrain::resnet/resnet18_8xb32_in1k.py'`` works)."""
+    path (``'mmpretrain::resnet/resnet18_8xb32_in1k.py'`` works), as a
+    ``ConfigDict``: OpenMMLab models read nested settings by attribute
+    (mmdet's ``train_cfg.rpn``)."""
     if model is None:
         raise ValueError(f'The distiller needs a {what} model config.')
     if isinstance(model, str):
@@ -48,8 +50,8 @@ def resolve_model_cfg(model: Union[dict, ConfigDict, str, None],
         if cfg.get('data_preprocessor') is not None:
             model_cfg.setdefault('data_preprocessor',
                                  cfg.data_preprocessor.to_dict())
-        return model_cfg
-    return copy.deepcopy(dict(model))
+        return ConfigDict(model_cfg)
+    return ConfigDict(copy.deepcopy(model))
 
 
 def update_augmenter(optim_wrapper, loss: torch.Tensor,

@@ -1,6 +1,6 @@
 """TST's learnable augmentation module."""
 import os.path as osp
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from mmtst.registry import MODELS
 from . import analytic_ops
+from .geometry import identity_affine, theta_to_pixel
 from .op_specs import ALL_OPS, OP_SPECS, check_op_names
 
 # The op nets mmtst fitted on Fashion-MNIST (tools/fit_op_nets.py).
@@ -188,6 +189,89 @@ class LearnableAugmentPolicy(BaseModule):
                 devices=[inputs.device] if inputs.is_cuda else []):
             torch.manual_seed(self.eval_seed)
             return self._augment(inputs)
+
+    def augment_with_geometry(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
+        """Augment a batch and say where every pixel came from.
+
+        The form TST's structured tasks need (Shao et al., IJCAI 2023,
+        Sec. 3.4: "boxes and label maps follow the geometric warp"):
+
+        * the picked colour ops and Cutout are summed gated residuals of
+          the pixels (or chained, with ``composition='sequential'``), as in
+          :meth:`forward`;
+        * the picked geometric ops become ONE affine warp per sample: op i
+          contributes ``I + g_i (A_i - I)`` (``A_i`` its pixel-space
+          matrix, ``g_i`` its soft gate), the contributions are composed
+          with :func:`~.analytic_ops.compose_affine` in pick order, and the
+          image is resampled once. Summing warped images as the classifier
+          path does would blend several displaced copies of an object,
+          which no box can describe; one warp keeps the annotation exact.
+          With the gate at 0 or 1 this equals applying the picked warps.
+
+        Colour ops run first, the warp last (they commute up to Contrast's
+        image mean and Cutout's square turning with the image).
+
+        Args:
+            inputs: ``(N, C, H, W)`` batch, in [0, 1] (or normalised with
+                ``mean`` / ``std``).
+
+        Returns:
+            ``(augmented, matrices)``: the augmented batch in the input's
+            units, and ``(N, 2, 3)`` matrices mapping **output** pixel
+            coordinates to **input** pixel coordinates (the convention of
+            :mod:`.analytic_ops`: origin at the top-left image corner).
+            Move annotations with ``invert_affine(matrices)``. The matrices
+            keep their graph to the magnitudes and gates; detach them for
+            targets.
+        """
+        if inputs.dim() != 4:
+            raise ValueError('the augmenter takes a batch (N, C, H, W), got '
+                             f'shape {tuple(inputs.shape)}')
+        if self.training:
+            return self._augment_geometry(inputs)
+        with torch.random.fork_rng(
+                devices=[inputs.device] if inputs.is_cuda else []):
+            torch.manual_seed(self.eval_seed)
+            return self._augment_geometry(inputs)
+
+    def geometric_matrix(self, name: str, sign: Tensor, height: int,
+                         width: int) -> Tensor:
+        """``(N, 2, 3)`` pixel-space output->input matrix of geometric op
+        ``name`` at its current magnitude, from either backend."""
+        magnitude = self.magnitudes()[self._magnitude_index[name]]
+        if self.op_nets is not None:
+            # the nets predict normalised thetas (with their own per-sample
+            # apply gate already folded in as the identity)
+            theta = self.op_nets.theta(name, magnitude, sign)
+            return theta_to_pixel(theta.to(sign.dtype), height, width)
+        matrix = analytic_ops.affine_matrix(name, magnitude.to(sign.dtype),
+                                            sign, height, width)
+        return matrix.expand(sign.shape[0], 2, 3)
+
+    def _augment_geometry(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
+        x = inputs if self.mean is None else (inputs * self.std + self.mean) / 255.0
+        num, height, width = x.size(0), x.size(-2), x.size(-1)
+        chosen = torch.randperm(len(self.ops))[:self.solve_number].tolist()
+        gates = self._gates(self.gate_logits()[chosen], num)
+        identity = identity_affine(num, x)
+        matrix = identity
+        out = x
+        for gate, index in zip(gates, chosen):
+            name = self.ops[index]
+            sign = torch.randint(0, 2, (num, ), device=x.device).to(x.dtype) * 2 - 1
+            if OP_SPECS[name].kind == 'geometric':
+                op = self.geometric_matrix(name, sign, height, width)
+                soft = identity + gate.view(-1, 1, 1) * (op - identity)
+                matrix = analytic_ops.compose_affine(matrix, soft)
+                continue
+            base = x if self.composition == 'residual' else out
+            residual = self.apply_op(name, base, sign) - base
+            out = out + gate.view(-1, 1, 1, 1) * residual
+        if matrix is not identity:
+            out = analytic_ops.warp(out, matrix)
+        out = out.clamp(0.0, 1.0)
+        out = out if self.mean is None else (out * 255.0 - self.mean) / self.std
+        return out, matrix
 
     def _augment(self, inputs: Tensor) -> Tensor:
         x = inputs if self.mean is None else (inputs * self.std + self.mean) / 255.0

@@ -1,0 +1,390 @@
+"""Distillation of mmdet detectors with TST's learned augmenter."""
+import contextlib
+import copy
+from typing import Dict, Iterator, List, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from torch import Tensor, nn
+
+from mmtst.models.losses.detection_kl import dense_kl
+from mmtst.models.losses.inverted_losses import inverted_task_losses
+from mmtst.models.task_adapters.boxes import warp_data_samples
+from mmtst.registry import MODELS
+from .base_distiller import (BaseDistiller, build_with_scope,
+                             resolve_model_cfg, update_augmenter)
+
+SIGMOID_KL_MODES = ('binary', 'softmax')
+
+
+@contextlib.contextmanager
+def record_output(owner: nn.Module, method: str) -> Iterator[list]:
+    """Record what ``owner.<method>`` is called with and returns inside the
+    block, as ``[(args, output), ...]``, without editing mmdet's classes:
+    an instance attribute shadows the method and is deleted afterwards."""
+    calls: list = []
+    bound = getattr(owner, method)
+
+    def recording(*args, **kwargs):
+        output = bound(*args, **kwargs)
+        calls.append((args, output))
+        return output
+
+    setattr(owner, method, recording)
+    try:
+        yield calls
+    finally:
+        delattr(owner, method)
+
+
+@MODELS.register_module()
+class DetectionDistiller(BaseDistiller):
+    """A frozen mmdet teacher distilled into an mmdet student, with TST.
+
+    "Teaching What You Should Teach: A Data-Based Distillation Method"
+    (Shao et al., IJCAI 2023), detection setting:
+
+    * student step (:meth:`loss`): with an augmenter, ``x_aug`` and its
+      per-sample warp come from
+      :meth:`LearnableAugmentPolicy.augment_with_geometry` without gradient;
+      the batch is doubled to ``[x_aug; x]`` with ``DetDataSample`` copies
+      whose ground truth follows the warp (degenerate boxes dropped,
+      ``img_shape`` unchanged). The loss is the student's task loss on the
+      doubled batch (``student.*``) plus distillation (``distill.*``):
+
+      - one-stage heads (RetinaNet, FCOS, ...): KL (``tau``) between the
+        teacher's and the student's classification maps at every prior;
+        for sigmoid heads ``sigmoid_kl='binary'`` (default) takes the KL of
+        each class's Bernoulli, summed over classes, averaged over priors
+        -- the distribution these heads are trained (focal loss) and
+        decoded with, so the teacher's "nothing here" is taught too, which
+        a softmax over classes (``'softmax'``, shift invariant) discards.
+        Heads with a centerness branch (FCOS) add the binary KL of
+        centerness.
+      - two-stage (Faster R-CNN student; a Standard or Cascade RoI-head
+        teacher): the box classifier's softmax KL on the SAME RoIs: the
+        teacher's RoI head is run on the proposals the student sampled
+        (a Cascade teacher averages its stages' logits, as its inference
+        does).
+      - ``mimic`` (optional): MSE between the FPN levels named in it, the
+        student's through 1x1 conv adapters (trained with the student).
+
+    * augmenter step (:meth:`augmenter_step`): teacher's normal task
+      losses + the student's task losses in inverted form
+      (:func:`~mmtst.models.losses.inverted_task_losses`), student in eval
+      mode without parameter gradients; only the augmenter moves. Boxes
+      follow the warp as targets (detached). Clip the augmenter's gradient
+      norm at 20 with ``optim_wrapper.augmenter.clip_grad``.
+
+    The warp acts on the padded batch (a rotation turns about the batch
+    centre, and padding may rotate into view); boxes are clipped to each
+    sample's ``img_shape``.
+
+    Teacher and student get the same raw pixels; each model's own data
+    preprocessor settings (mean, std, BGR->RGB) normalise them. The
+    distiller's own preprocessor is the student's with normalisation off.
+
+    Args:
+        student: Student detector config, or a path such as
+            ``'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'``.
+        teacher: Teacher detector config or path.
+        teacher_ckpt: Teacher weights.
+        augmenter: ``LearnableAugmentPolicy`` config (enables TST).
+            Defaults to None (plain logit distillation).
+        kl_weight: Weight of the classification KL. Defaults to 1.0.
+        centerness_kl_weight: Weight of the centerness KL of heads that
+            have one. Defaults to 1.0.
+        tau: KL temperature (paper: 1). Defaults to 1.0.
+        sigmoid_kl: ``'binary'`` or ``'softmax'`` (see above). Defaults to
+            ``'binary'``.
+        mimic: FPN feature imitation, e.g. ``dict(levels=[0, 1, 2, 3, 4],
+            loss_weight=1.0)``; ``student_channels`` / ``teacher_channels``
+            default to the necks' ``out_channels``. Defaults to None (off).
+        teacher_loss_weight: Weight of the teacher's losses in the
+            augmenter objective. Defaults to 1.0.
+        student_loss_weight: Weight of the student's inverted losses.
+            Defaults to 1.0.
+        min_box_size: Warped boxes below this side (px) are dropped.
+            Defaults to 1.0.
+        predict_model: ``'student'`` or ``'teacher'``. Defaults to
+            ``'student'``.
+        **kwargs: Passed to :class:`BaseDistiller`.
+    """
+
+    def __init__(self,
+                 student: Union[dict, str],
+                 teacher: Union[dict, str, None] = None,
+                 teacher_ckpt: Optional[str] = None,
+                 augmenter: Optional[dict] = None,
+                 kl_weight: float = 1.0,
+                 centerness_kl_weight: float = 1.0,
+                 tau: float = 1.0,
+                 sigmoid_kl: str = 'binary',
+                 mimic: Optional[dict] = None,
+                 teacher_loss_weight: float = 1.0,
+                 student_loss_weight: float = 1.0,
+                 min_box_size: float = 1.0,
+                 predict_model: str = 'student',
+                 model_scope: str = 'mmdet',
+                 data_preprocessor: Optional[dict] = None,
+                 **kwargs) -> None:
+        student_cfg = resolve_model_cfg(student, 'student')
+        teacher = resolve_model_cfg(teacher, 'teacher')
+        if data_preprocessor is None:
+            data_preprocessor = _raw_pixel_preprocessor(student_cfg)
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = build_with_scope(
+                data_preprocessor, model_scope, 'data_preprocessor')
+        super().__init__(student=student_cfg, teacher=teacher,
+                         teacher_ckpt=teacher_ckpt, model_scope=model_scope,
+                         data_preprocessor=data_preprocessor, **kwargs)
+        if sigmoid_kl not in SIGMOID_KL_MODES:
+            raise ValueError(f'sigmoid_kl must be one of {SIGMOID_KL_MODES}, '
+                             f'got {sigmoid_kl!r}')
+        if tau <= 0:
+            raise ValueError(f'tau must be > 0, got {tau}')
+        if predict_model not in ('student', 'teacher'):
+            raise ValueError("predict_model must be 'student' or 'teacher', "
+                             f'got {predict_model!r}')
+        self.augmenter = (build_with_scope(augmenter, 'mmtst', 'augmenter')
+                          if augmenter is not None else None)
+        self.kl_weight = kl_weight
+        self.centerness_kl_weight = centerness_kl_weight
+        self.tau = tau
+        self.sigmoid_kl = sigmoid_kl
+        self.teacher_loss_weight = teacher_loss_weight
+        self.student_loss_weight = student_loss_weight
+        self.min_box_size = min_box_size
+        self.predict_model = predict_model
+        self.two_stage = hasattr(self.student, 'roi_head')
+        if self.two_stage != hasattr(self.teacher, 'roi_head'):
+            raise ValueError(
+                'Teacher and student must both be two-stage (with a '
+                '`roi_head`) or both dense detectors to distil their '
+                'classification logits.')
+        self.mimic_levels: Sequence[int] = ()
+        self.mimic_weight = 0.0
+        self.mimic_adapters = None
+        if mimic is not None:
+            self._build_mimic(dict(mimic))
+
+    def _build_mimic(self, cfg: dict) -> None:
+        unknown = set(cfg) - {'levels', 'loss_weight', 'student_channels',
+                              'teacher_channels'}
+        if unknown or 'levels' not in cfg:
+            raise ValueError(
+                'mimic takes levels (FPN output indices, required), '
+                'loss_weight, student_channels, teacher_channels; got '
+                f'{sorted(cfg)}')
+        s_ch = cfg.get('student_channels') or _neck_channels(self.student)
+        t_ch = cfg.get('teacher_channels') or _neck_channels(self.teacher)
+        self.mimic_levels = tuple(int(i) for i in cfg['levels'])
+        self.mimic_weight = float(cfg.get('loss_weight', 1.0))
+        self.mimic_adapters = nn.ModuleList(
+            nn.Conv2d(s_ch, t_ch, 1) for _ in self.mimic_levels)
+
+    # ------------------------------------------------------------ inputs
+    def model_inputs(self, pixels: Tensor, which: str) -> Tensor:
+        """Raw (0..255, as loaded) padded pixels -> ``which`` model's
+        normalised input: its preprocessor's channel flip, mean and std."""
+        pre = (self.teacher if which == 'teacher' else self.student).data_preprocessor
+        x = pixels
+        if getattr(pre, '_channel_conversion', False) and x.size(1) == 3:
+            x = x[:, [2, 1, 0]]
+        if getattr(pre, '_enable_normalize', False):
+            x = (x - pre.mean) / pre.std
+        return x
+
+    def augment(self, pixels: Tensor):
+        """Augment raw pixels; return ``(pixels, matrices)``. The augmenter
+        works on RGB in [0, 1]: BGR batches (mmdet's loading) are flipped
+        for it when the student's preprocessor converts BGR to RGB."""
+        pre = self.student.data_preprocessor
+        flip = getattr(pre, '_channel_conversion', False) and pixels.size(1) == 3
+        x = pixels[:, [2, 1, 0]] if flip else pixels
+        out, matrices = self.augmenter.augment_with_geometry(x / 255.0)
+        out = out * 255.0
+        return (out[:, [2, 1, 0]] if flip else out), matrices
+
+    # ------------------------------------------------------------ forward
+    def forward(self, inputs: Tensor, data_samples: Optional[List] = None,
+                mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            model = self.teacher if self.predict_model == 'teacher' else self.student
+            return model(self.model_inputs(inputs, self.predict_model),
+                         data_samples, mode='predict')
+        if mode == 'tensor':
+            return self.student(self.model_inputs(inputs, 'student'),
+                                data_samples, mode='tensor')
+        raise RuntimeError(f'Invalid mode "{mode}".')
+
+    def loss(self, inputs: Tensor, data_samples: List) -> Dict[str, Tensor]:
+        """The student's loss: task loss + distillation; with an augmenter
+        on the doubled batch ``[x_aug; x]`` (TST stage III)."""
+        if self.augmenter is not None:
+            with torch.no_grad():
+                augmented, matrices = self.augment(inputs)
+            aug_samples = warp_data_samples(data_samples, matrices,
+                                            self.min_box_size)
+            inputs = torch.cat([augmented, inputs])
+            data_samples = aug_samples + list(data_samples)
+        student_in = self.model_inputs(inputs, 'student')
+        # one student forward gives the task loss; the recorders pick up
+        # the features and logits the distillation needs on the way
+        head_method = ('roi_head', '_bbox_forward') if self.two_stage else (
+            'bbox_head', 'forward')
+        head_owner = getattr(self.student, head_method[0])
+        with record_output(self.student, 'extract_feat') as feats, \
+                record_output(head_owner, head_method[1]) as head_calls:
+            task = self.student.loss(student_in, data_samples)
+        losses = {f'student.{k}': v for k, v in task.items()}
+        with torch.no_grad():
+            teacher_feats = self.teacher.extract_feat(
+                self.model_inputs(inputs, 'teacher'))
+        student_feats = feats[-1][1]
+        if self.two_stage:
+            losses.update(self._roi_kl(teacher_feats, head_calls[-1]))
+        else:
+            losses.update(self._dense_kl(teacher_feats, head_calls[-1][1]))
+        if self.mimic_adapters is not None:
+            losses['distill.loss_mimic'] = self._mimic(student_feats,
+                                                       teacher_feats)
+        return losses
+
+    # ------------------------------------------------------------ distil
+    def _dense_kl(self, teacher_feats, student_outs) -> Dict[str, Tensor]:
+        head = self.student.bbox_head
+        with torch.no_grad():
+            teacher_outs = self.teacher.bbox_head(teacher_feats)
+        sigmoid = bool(getattr(head, 'use_sigmoid_cls', True))
+        channels = head.cls_out_channels
+        kl = torch.cat([
+            dense_kl(s, t, channels, sigmoid, self.sigmoid_kl, self.tau)
+            for s, t in zip(student_outs[0], teacher_outs[0])]).mean()
+        losses = {'distill.loss_cls_kl': self.kl_weight * kl}
+        if hasattr(head, 'conv_centerness') and len(student_outs) > 2:
+            centerness = torch.cat([
+                dense_kl(s, t, 1, True, 'binary', self.tau)
+                for s, t in zip(student_outs[2], teacher_outs[2])]).mean()
+            losses['distill.loss_centerness_kl'] = (
+                self.centerness_kl_weight * centerness)
+        return losses
+
+    def _roi_kl(self, teacher_feats, call) -> Dict[str, Tensor]:
+        (_, rois), student_out = call
+        with torch.no_grad():
+            teacher_logits = teacher_roi_logits(self.teacher.roi_head,
+                                                teacher_feats, rois)
+        student_logits = student_out['cls_score']
+        if student_logits.shape != teacher_logits.shape:
+            raise ValueError(
+                'Teacher and student box classifiers differ in shape '
+                f'({tuple(teacher_logits.shape)} vs '
+                f'{tuple(student_logits.shape)}): same num_classes needed.')
+        log_ps = F.log_softmax(student_logits / self.tau, dim=1)
+        log_pt = F.log_softmax(teacher_logits / self.tau, dim=1)
+        kl = (log_pt.exp() * (log_pt - log_ps)).sum(1).mean() * self.tau ** 2
+        return {'distill.loss_roi_cls_kl': self.kl_weight * kl}
+
+    def _mimic(self, student_feats, teacher_feats) -> Tensor:
+        total = 0.0
+        for adapter, level in zip(self.mimic_adapters, self.mimic_levels):
+            s, t = adapter(student_feats[level]), teacher_feats[level]
+            if s.shape != t.shape:
+                raise ValueError(
+                    f'mimic level {level}: adapted student feature '
+                    f'{tuple(s.shape)} vs teacher {tuple(t.shape)}')
+            total = total + F.mse_loss(s, t)
+        return self.mimic_weight * total / len(self.mimic_levels)
+
+    # ------------------------------------------------------------ steps
+    def train_step(self, data: dict,
+                   optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
+                   ) -> Dict[str, Tensor]:
+        """A student step; with TST's two optimisers only ``architecture``
+        is stepped here."""
+        if isinstance(optim_wrapper, OptimWrapperDict):
+            optim_wrapper = optim_wrapper['architecture']
+        return super().train_step(data, optim_wrapper)
+
+    def augmenter_step(self, data: dict,
+                       optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
+                       ) -> Dict[str, Tensor]:
+        """One update of the augmenter (TST stage II) on a detection batch:
+        teacher task losses + the student's inverted task losses on the
+        augmented batch with warped boxes."""
+        if self.augmenter is None:
+            raise RuntimeError('augmenter_step() needs model.augmenter set.')
+        if isinstance(optim_wrapper, OptimWrapperDict):
+            optim_wrapper = optim_wrapper['augmenter']
+        data = self.data_preprocessor(data, True)
+        inputs, data_samples = data['inputs'], data['data_samples']
+        student_was_training = self.student.training
+        grad_flags = [p.requires_grad for p in self.student.parameters()]
+        self.student.eval()
+        self.student.requires_grad_(False)
+        try:
+            with optim_wrapper.optim_context(self.augmenter):
+                augmented, matrices = self.augment(inputs)
+                samples = warp_data_samples(data_samples, matrices.detach(),
+                                            self.min_box_size)
+                teacher = self.teacher.loss(
+                    self.model_inputs(augmented, 'teacher'),
+                    copy.deepcopy(samples))
+                with inverted_task_losses(self.student):
+                    student = self.student.loss(
+                        self.model_inputs(augmented, 'student'), samples)
+            losses = {}
+            losses.update({f'augmenter.teacher.{k}':
+                           _scale(v, self.teacher_loss_weight)
+                           for k, v in teacher.items()})
+            losses.update({f'augmenter.student_inverted.{k}':
+                           _scale(v, self.student_loss_weight)
+                           for k, v in student.items()})
+            loss, log_vars = self.parse_losses(losses)
+            # averages the augmenter's gradients over processes (the step
+            # bypasses DDP's forward)
+            update_augmenter(optim_wrapper, loss, self.augmenter)
+        finally:
+            for p, flag in zip(self.student.parameters(), grad_flags):
+                p.requires_grad_(flag)
+            self.student.train(student_was_training)
+        return log_vars
+
+
+def teacher_roi_logits(roi_head: nn.Module, feats, rois: Tensor) -> Tensor:
+    """Box-classifier logits of a teacher's RoI head on given RoIs. A
+    cascade head averages its stages' logits, as its own inference does."""
+    num_stages = getattr(roi_head, 'num_stages', None)
+    if num_stages is None:
+        return roi_head._bbox_forward(feats, rois)['cls_score']
+    scores = [roi_head._bbox_forward(stage, feats, rois)['cls_score']
+              for stage in range(num_stages)]
+    return sum(scores) / num_stages
+
+
+def _scale(value, weight: float):
+    if isinstance(value, (list, tuple)):
+        return [weight * v for v in value]
+    return weight * value
+
+
+def _neck_channels(model: nn.Module) -> int:
+    channels = getattr(getattr(model, 'neck', None), 'out_channels', None)
+    if not isinstance(channels, int):
+        raise ValueError('mimic needs student_channels / teacher_channels: '
+                         'the model has no neck with an int out_channels.')
+    return channels
+
+
+def _raw_pixel_preprocessor(student_cfg: dict) -> dict:
+    """The student's data preprocessor with normalisation and channel
+    conversion off: the distiller keeps raw pixels (the augmenter works on
+    them) and normalises per model later."""
+    cfg = copy.deepcopy(dict(student_cfg.get('data_preprocessor') or
+                             dict(type='DetDataPreprocessor')))
+    cfg.update(mean=None, std=None, bgr_to_rgb=False, rgb_to_bgr=False)
+    return cfg

@@ -1,0 +1,219 @@
+"""TST's inverted task losses: the student's losses turned around so that
+minimising them makes the student wrong.
+
+"Teaching What You Should Teach" (Shao et al., IJCAI 2023, Sec. 3.3): for
+detection and segmentation the augmenter minimises the teacher's normal task
+losses plus the student's task losses in inverted form:
+
+* softmax cross-entropy -> ``-log(1 - p_gt + eps)`` (bounded, as the
+  classification "anti-CE");
+* sigmoid BCE / focal loss -> the same loss with the label roles swapped
+  (target ``t`` -> ``1 - t`` for every class of every prior);
+* L1 / smooth-L1 / IoU-type regression losses -> negated (unbounded, hence
+  the augmenter's grad-norm clip of 20).
+
+Each wrapper takes the original mmdet loss module and calls it (or its
+functional core) with the same arguments the heads pass, so the heads run
+unchanged; attributes the heads read (``use_sigmoid``, ``loss_weight`` ...)
+come from the wrapped loss. :func:`inverted_task_losses` swaps them into a
+model for the augmenter step and puts the originals back.
+"""
+import contextlib
+import math
+from typing import Iterator, List, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .utils import log_one_minus_softmax
+
+__all__ = ['InvertedLoss', 'InvertedSoftmaxCrossEntropy',
+           'SwappedSigmoidCrossEntropy', 'SwappedFocalLoss', 'NegatedLoss',
+           'invert_loss', 'inverted_task_losses']
+
+# mmdet's regression losses (by class name): negated in inverted form.
+REGRESSION_LOSSES = ('L1Loss', 'SmoothL1Loss', 'BalancedL1Loss', 'IoULoss',
+                     'BoundedIoULoss', 'GIoULoss', 'DIoULoss', 'CIoULoss',
+                     'EIoULoss', 'SIoULoss', 'MSELoss')
+
+
+class InvertedLoss(nn.Module):
+    """Base of the wrappers: holds the original loss and reads its
+    attributes through, so a head sees the loss it was built with."""
+
+    def __init__(self, original: nn.Module) -> None:
+        super().__init__()
+        self.original = original
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self._modules['original'], name)
+
+    def _reduction(self, reduction_override) -> str:
+        return reduction_override or getattr(self.original, 'reduction', 'mean')
+
+
+def _swap_binary_targets(pred: Tensor, label: Tensor, weight, ignore_index: int
+                         ) -> Tuple[Tensor, Tensor]:
+    """Binary targets of ``pred``'s shape with the label roles swapped, and
+    their element weights. Class-index labels (``(N,)`` for ``(N, C)``
+    logits, background = ``C``) become swapped one-hot rows; same-shape
+    (e.g. centerness) targets ``t`` become ``1 - t``."""
+    if pred.dim() != label.dim():
+        channels = pred.size(-1)
+        valid = (label >= 0) & (label != ignore_index)
+        onehot = pred.new_zeros(label.size(0), channels)
+        fg = valid & (label < channels)
+        onehot[fg, label[fg].long()] = 1.0
+        element_weight = valid.float().view(-1, 1).expand(-1, channels)
+        if weight is not None:
+            element_weight = element_weight * weight.float().view(-1, 1)
+        return 1.0 - onehot, element_weight
+    valid = ((label >= 0) & (label != ignore_index)).float()
+    element_weight = valid if weight is None else weight.float() * valid
+    return 1.0 - label.float(), element_weight
+
+
+class InvertedSoftmaxCrossEntropy(InvertedLoss):
+    """``-log(1 - p_gt + eps)`` for mmdet's softmax ``CrossEntropyLoss``
+    (e.g. the R-CNN box classifier); low when the student gives the true
+    class (background included) little probability.
+
+    Args:
+        original: The ``CrossEntropyLoss`` (``use_sigmoid=False``).
+        eps: The paper's 1e-8. Defaults to 1e-8.
+    """
+
+    def __init__(self, original: nn.Module, eps: float = 1e-8) -> None:
+        super().__init__(original)
+        self.log_eps = math.log(eps)
+
+    def forward(self, cls_score: Tensor, label: Tensor, weight=None,
+                avg_factor=None, reduction_override=None, ignore_index=None,
+                **kwargs) -> Tensor:
+        from mmdet.models.losses.utils import weight_reduce_loss
+        if ignore_index is None:
+            ignore_index = getattr(self.original, 'ignore_index', None)
+        ignore_index = -100 if ignore_index is None else ignore_index
+        valid = (label >= 0) & (label != ignore_index)
+        safe = torch.where(valid, label, torch.zeros_like(label))
+        log_rest = log_one_minus_softmax(cls_score.float(), safe)
+        loss = -log_rest.logaddexp(log_rest.new_tensor(self.log_eps))
+        element_weight = valid.float()
+        if weight is not None:
+            element_weight = element_weight * weight.float()
+        loss = weight_reduce_loss(loss, element_weight,
+                                  self._reduction(reduction_override),
+                                  avg_factor)
+        return self.original.loss_weight * loss
+
+
+class SwappedSigmoidCrossEntropy(InvertedLoss):
+    """mmdet's sigmoid ``CrossEntropyLoss`` (RPN objectness, FCOS
+    centerness) with the label roles swapped (``t -> 1 - t``)."""
+
+    def forward(self, cls_score: Tensor, label: Tensor, weight=None,
+                avg_factor=None, reduction_override=None, ignore_index=None,
+                **kwargs) -> Tensor:
+        from mmdet.models.losses.utils import weight_reduce_loss
+        if ignore_index is None:
+            ignore_index = getattr(self.original, 'ignore_index', None)
+        ignore_index = -100 if ignore_index is None else ignore_index
+        target, element_weight = _swap_binary_targets(
+            cls_score, label, weight, ignore_index)
+        loss = F.binary_cross_entropy_with_logits(
+            cls_score.float(), target, reduction='none')
+        loss = weight_reduce_loss(loss, element_weight,
+                                  self._reduction(reduction_override),
+                                  avg_factor)
+        return self.original.loss_weight * loss
+
+
+class SwappedFocalLoss(InvertedLoss):
+    """mmdet's sigmoid ``FocalLoss`` (RetinaNet, FCOS) with the label roles
+    swapped: every class of every prior gets target ``1 - t``, so the loss
+    is low when the student misses the objects and fires on background.
+    The focal and alpha weights follow the swapped targets."""
+
+    def forward(self, pred: Tensor, target: Tensor, weight=None,
+                avg_factor=None, reduction_override=None) -> Tensor:
+        from mmdet.models.losses.focal_loss import py_sigmoid_focal_loss
+        original = self.original
+        if not original.use_sigmoid or getattr(original, 'activated', False):
+            raise NotImplementedError(
+                'Only the sigmoid focal loss on logits can be inverted.')
+        swapped, element_weight = _swap_binary_targets(pred, target, weight,
+                                                       -100)
+        return original.loss_weight * py_sigmoid_focal_loss(
+            pred, swapped, element_weight, gamma=original.gamma,
+            alpha=original.alpha, reduction=self._reduction(reduction_override),
+            avg_factor=avg_factor)
+
+
+class NegatedLoss(InvertedLoss):
+    """A regression loss (L1, smooth L1, IoU, GIoU, ...) times -1: the
+    augmenter gains by making the student's boxes worse."""
+
+    def forward(self, *args, **kwargs) -> Tensor:
+        return -self.original(*args, **kwargs)
+
+
+def invert_loss(loss: nn.Module) -> nn.Module:
+    """The inverted form of one mmdet loss module (see the module doc).
+
+    Raises:
+        NotImplementedError: For a loss with no inverted form here; its
+            name is in the message.
+    """
+    name = type(loss).__name__
+    if name == 'CrossEntropyLoss':
+        if getattr(loss, 'use_mask', False):
+            raise NotImplementedError(
+                'The mask loss has no inverted form in mmtst; distil a '
+                'student without a mask head (e.g. Faster R-CNN).')
+        if getattr(loss, 'use_sigmoid', False):
+            return SwappedSigmoidCrossEntropy(loss)
+        return InvertedSoftmaxCrossEntropy(loss)
+    if name == 'FocalLoss':
+        return SwappedFocalLoss(loss)
+    if name in REGRESSION_LOSSES:
+        return NegatedLoss(loss)
+    raise NotImplementedError(
+        f'No inverted form of {name} for the TST augmenter; supported: '
+        'CrossEntropyLoss (softmax or sigmoid), FocalLoss, '
+        + ', '.join(REGRESSION_LOSSES) + '.')
+
+
+def _task_losses(model: nn.Module) -> List[Tuple[nn.Module, str, nn.Module]]:
+    """(owner, attribute, loss) for every ``loss_*`` module of the heads."""
+    found = []
+    for module in model.modules():
+        if isinstance(module, InvertedLoss):
+            continue
+        for name, child in list(module.named_children()):
+            if name.startswith('loss_') and not isinstance(child, InvertedLoss):
+                found.append((module, name, child))
+    return found
+
+
+@contextlib.contextmanager
+def inverted_task_losses(model: nn.Module) -> Iterator[nn.Module]:
+    """Swap every ``loss_*`` module of ``model``'s heads for its inverted
+    form (:func:`invert_loss`) inside the ``with`` block, and restore the
+    originals however the block ends. mmdet's heads are not edited: they
+    call ``self.loss_cls(...)`` etc. and get the inverted loss."""
+    swapped = [(owner, name, loss, invert_loss(loss))
+               for owner, name, loss in _task_losses(model)]
+    if not swapped:
+        raise ValueError(f'{type(model).__name__} has no `loss_*` modules to '
+                         'invert.')
+    try:
+        for owner, name, _, inverted in swapped:
+            setattr(owner, name, inverted)
+        yield model
+    finally:
+        for owner, name, original, _ in swapped:
+            setattr(owner, name, original)

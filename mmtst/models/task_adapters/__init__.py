@@ -1,0 +1,6 @@
+"""What differs per task: how annotations follow TST's augmenter."""
+from .boxes import (warp_bitmap_masks, warp_boxes, warp_data_samples,
+                    warp_instances)
+
+__all__ = ['warp_boxes', 'warp_bitmap_masks', 'warp_instances',
+           'warp_data_samples']
