@@ -42,6 +42,7 @@ def run(setup: str, epochs: int, seed: int, args) -> dict:
         f'train_cfg.max_epochs={epochs}',
         f'param_scheduler.1.end={epochs}',
         f'train_dataloader.dataset.indices={args.train_images}',
+        f'train_cfg.val_interval={epochs}',  # evaluate the final student only
     ]
     if setup == 'fixed_teacher':
         options.append(f'model.views.cache_dir={osp.join(args.work_dir, "cache")}')
