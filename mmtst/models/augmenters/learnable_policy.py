@@ -180,15 +180,38 @@ class LearnableAugmentPolicy(BaseModule):
 
     def forward(self, inputs: Tensor) -> Tensor:
         """Augment a batch (N, C, H, W), C = 1 or 3, of any size."""
+        return self._run(self._augment, inputs)
+
+    def _run(self, augment, inputs: Tensor):
+        """``augment(inputs)``; in eval mode with all randomness drawn from
+        ``eval_seed``, so the same input gives the same output."""
         if inputs.dim() != 4:
             raise ValueError('the augmenter takes a batch (N, C, H, W), got '
                              f'shape {tuple(inputs.shape)}')
         if self.training:
-            return self._augment(inputs)
+            return augment(inputs)
         with torch.random.fork_rng(
                 devices=[inputs.device] if inputs.is_cuda else []):
             torch.manual_seed(self.eval_seed)
-            return self._augment(inputs)
+            return augment(inputs)
+
+    def _to_unit(self, inputs: Tensor) -> Tensor:
+        """Input units -> [0, 1] pixels."""
+        return inputs if self.mean is None else (inputs * self.std + self.mean) / 255.0
+
+    def _from_unit(self, pixels: Tensor) -> Tensor:
+        """Clamped [0, 1] pixels -> input units."""
+        pixels = pixels.clamp(0.0, 1.0)
+        return pixels if self.mean is None else (pixels * 255.0 - self.mean) / self.std
+
+    def _draws(self, x: Tensor):
+        """The batch's picked ops: (gate (N,), name, sign (N,)) each."""
+        num = x.size(0)
+        chosen = torch.randperm(len(self.ops))[:self.solve_number].tolist()
+        gates = self._gates(self.gate_logits()[chosen], num)
+        for gate, index in zip(gates, chosen):
+            sign = torch.randint(0, 2, (num, ), device=x.device).to(x.dtype) * 2 - 1
+            yield gate, self.ops[index], sign
 
     def augment_with_geometry(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
         """Augment a batch and say where every pixel came from.
@@ -224,15 +247,7 @@ class LearnableAugmentPolicy(BaseModule):
             keep their graph to the magnitudes and gates; detach them for
             targets.
         """
-        if inputs.dim() != 4:
-            raise ValueError('the augmenter takes a batch (N, C, H, W), got '
-                             f'shape {tuple(inputs.shape)}')
-        if self.training:
-            return self._augment_geometry(inputs)
-        with torch.random.fork_rng(
-                devices=[inputs.device] if inputs.is_cuda else []):
-            torch.manual_seed(self.eval_seed)
-            return self._augment_geometry(inputs)
+        return self._run(self._augment_geometry, inputs)
 
     def geometric_matrix(self, name: str, sign: Tensor, height: int,
                          width: int) -> Tensor:
@@ -249,45 +264,29 @@ class LearnableAugmentPolicy(BaseModule):
         return matrix.expand(sign.shape[0], 2, 3)
 
     def _augment_geometry(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
-        x = inputs if self.mean is None else (inputs * self.std + self.mean) / 255.0
-        num, height, width = x.size(0), x.size(-2), x.size(-1)
-        chosen = torch.randperm(len(self.ops))[:self.solve_number].tolist()
-        gates = self._gates(self.gate_logits()[chosen], num)
-        identity = identity_affine(num, x)
+        x = self._to_unit(inputs)
+        identity = identity_affine(x.size(0), x)
         matrix = identity
         out = x
-        for gate, index in zip(gates, chosen):
-            name = self.ops[index]
-            sign = torch.randint(0, 2, (num, ), device=x.device).to(x.dtype) * 2 - 1
+        for gate, name, sign in self._draws(x):
             if OP_SPECS[name].kind == 'geometric':
-                op = self.geometric_matrix(name, sign, height, width)
+                op = self.geometric_matrix(name, sign, x.size(-2), x.size(-1))
                 soft = identity + gate.view(-1, 1, 1) * (op - identity)
                 matrix = analytic_ops.compose_affine(matrix, soft)
                 continue
             base = x if self.composition == 'residual' else out
-            residual = self.apply_op(name, base, sign) - base
-            out = out + gate.view(-1, 1, 1, 1) * residual
+            out = out + gate.view(-1, 1, 1, 1) * (self.apply_op(name, base, sign) - base)
         if matrix is not identity:
             out = analytic_ops.warp(out, matrix)
-        out = out.clamp(0.0, 1.0)
-        out = out if self.mean is None else (out * 255.0 - self.mean) / self.std
-        return out, matrix
+        return self._from_unit(out), matrix
 
     def _augment(self, inputs: Tensor) -> Tensor:
-        x = inputs if self.mean is None else (inputs * self.std + self.mean) / 255.0
-        num = x.size(0)
-        chosen = torch.randperm(len(self.ops))[:self.solve_number].tolist()
-        gates = self._gates(self.gate_logits()[chosen], num)
+        x = self._to_unit(inputs)
         out = x
-        for gate, index in zip(gates, chosen):
-            name = self.ops[index]
-            sign = torch.randint(0, 2, (num, ), device=x.device).to(x.dtype) * 2 - 1
+        for gate, name, sign in self._draws(x):
             base = x if self.composition == 'residual' else out
-            residual = self.apply_op(name, base, sign) - base
-            out = out + gate.view(-1, 1, 1, 1) * residual
-        out = out.clamp(0.0, 1.0)
-        return out if self.mean is None else (out * 255.0 - self.mean) / self.std
-
+            out = out + gate.view(-1, 1, 1, 1) * (self.apply_op(name, base, sign) - base)
+        return self._from_unit(out)
 
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
     if value not in choices:
