@@ -10,3 +10,8 @@ try:  # the detection dataset needs mmdet; classification does not
     __all__ += ['FashionMNISTScenes']
 except ImportError:  # pragma: no cover
     pass
+try:  # the segmentation dataset needs mmseg
+    from .scenes_seg_dataset import FashionMNISTSceneSegmentation  # noqa: F401
+    __all__ += ['FashionMNISTSceneSegmentation']
+except ImportError:  # pragma: no cover
+    pass

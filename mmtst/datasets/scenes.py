@@ -35,6 +35,8 @@ PALETTE = [(220, 20, 60), (119, 11, 32), (0, 0, 142), (0, 0, 230),
            (0, 0, 192), (250, 170, 30)]
 # which idx files the objects of each split come from: val/test objects
 # are Fashion-MNIST test images, never seen in training scenes
+# folder (under out_dir) of the semantic label maps, mirroring the images
+SEMANTIC_DIR = 'semantic'
 SOURCE_SPLIT = {'train': 'train', 'val': 't10k', 'test': 't10k'}
 
 
@@ -132,12 +134,27 @@ def render_scene(rng: np.random.Generator, objects: np.ndarray,
     return image.round().astype(np.uint8), instances
 
 
+def semantic_label_map(instances: List[dict], size: int) -> np.ndarray:
+    """A ``(size, size)`` uint8 semantic map of a scene: background 0,
+    Fashion-MNIST class k -> k + 1 (objects never overlap, so every pixel
+    has exactly one class; no ignore label is needed)."""
+    labels = np.zeros((size, size), np.uint8)
+    for inst in instances:
+        labels[inst['mask']] = inst['label'] + 1
+    return labels
+
+
 def make_scenes(out_dir: str, split: str = 'train', num_images: int = 200,
                 image_size: int = 96, max_objects: int = 3, seed: int = 0,
-                source: str = DEBIAN_FASHION_MNIST) -> str:
+                source: str = DEBIAN_FASHION_MNIST,
+                semantic: bool = False) -> str:
     """Write ``num_images`` scenes of ``split`` as COCO under ``out_dir``:
     ``{split}/NNNNNN.png`` and ``annotations/{split}.json`` (boxes, areas
     and RLE instance masks). Deterministic in ``seed`` (and ``split``).
+
+    With ``semantic=True`` also ``semantic/{split}/NNNNNN.png``: the
+    scene's semantic label map (:func:`semantic_label_map`), for mmseg
+    (:class:`~mmtst.datasets.FashionMNISTSceneSegmentation`).
 
     Returns:
         The annotation file's path.
@@ -150,12 +167,17 @@ def make_scenes(out_dir: str, split: str = 'train', num_images: int = 200,
     rng = np.random.default_rng([seed, list(SOURCE_SPLIT).index(split)])
     os.makedirs(osp.join(out_dir, split), exist_ok=True)
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
+    if semantic:
+        os.makedirs(osp.join(out_dir, SEMANTIC_DIR, split), exist_ok=True)
     images, annotations = [], []
     for image_id in range(num_images):
         image, instances = render_scene(rng, objects, labels, image_size,
                                         max_objects)
         name = f'{split}/{image_id:06d}.png'
         cv2.imwrite(osp.join(out_dir, name), image)
+        if semantic:
+            cv2.imwrite(osp.join(out_dir, SEMANTIC_DIR, name),
+                        semantic_label_map(instances, image_size))
         images.append(dict(id=image_id, file_name=name, width=image_size,
                            height=image_size))
         for inst in instances:

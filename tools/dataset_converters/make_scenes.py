@@ -6,7 +6,8 @@ boxes and instance masks; deterministic in --seed. See
 
 Usage:
     python tools/dataset_converters/make_scenes.py data/fmnist_scenes \
-        --train 2000 --val 200 [--seed 0] [--size 96] [--source DIR]
+        --train 2000 --val 200 [--seed 0] [--size 96] [--source DIR] \
+        [--semantic]
 """
 import argparse
 import os.path as osp
@@ -30,10 +31,14 @@ def main():
     parser.add_argument('--max-objects', type=int, default=3)
     parser.add_argument('--source', default=DEBIAN_FASHION_MNIST,
                         help='folder of the Fashion-MNIST idx(.gz) files')
+    parser.add_argument('--semantic', action='store_true',
+                        help='also write semantic label maps (mmseg) under '
+                        'semantic/{split}/')
     args = parser.parse_args()
     for split, num in (('train', args.train), ('val', args.val)):
         path = make_scenes(args.out_dir, split, num, args.size,
-                           args.max_objects, args.seed, args.source)
+                           args.max_objects, args.seed, args.source,
+                           semantic=args.semantic)
         print(f'wrote {num} {split} scenes: {path}')
 
 

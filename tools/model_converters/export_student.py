@@ -39,7 +39,9 @@ def export(config: str, checkpoint: str, out: str, part: str = 'student',
     if not str(cfg.model.get('type', '')).endswith('Distiller') or model_cfg is None:
         raise ValueError(f'{config} is not a distiller config with a {part}')
     if isinstance(model_cfg, str):
-        model_cfg = Config.fromfile(model_cfg).model
+        # a config path, 'mmseg::...' included, with its data preprocessor
+        from mmtst.models.algorithms.base_distiller import resolve_model_cfg
+        model_cfg = resolve_model_cfg(model_cfg, part).to_dict()
     loaded = load_checkpoint_file(checkpoint, allow_unsafe=allow_unsafe,
                                   what='distiller checkpoint')
     state = extract_state_dict(loaded, prefix=f'{part}.')

@@ -1,5 +1,6 @@
 """TST stage II: training the augmenter between student epochs."""
 from collections import defaultdict
+from itertools import islice
 from typing import Dict, Optional
 
 from mmengine.model import is_model_wrapper
@@ -99,7 +100,9 @@ class AugmenterTrainer:
                 # a new order each pass, restored by the student's epoch
                 sampler.set_epoch(10_000 + self.runner.epoch * 1_000 + index)
             totals, steps = defaultdict(float), 0
-            for data_batch in self.dataloader:
+            # one pass = len(loader) batches: mmseg's iteration-based
+            # configs use an InfiniteSampler, whose loader never ends
+            for data_batch in islice(self.dataloader, len(self.dataloader)):
                 for key, value in self.step(data_batch).items():
                     totals[key] += value
                 steps += 1

@@ -5,3 +5,6 @@ __all__ = ['BaseDistiller', 'ClassificationDistiller']
 from .detection_distiller import DetectionDistiller  # noqa: E402
 
 __all__ += ['DetectionDistiller']
+from .segmentation_distiller import SegmentationDistiller  # noqa: E402
+
+__all__ += ['SegmentationDistiller']

@@ -11,3 +11,7 @@ from .inverted_losses import (InvertedSoftmaxCrossEntropy, NegatedLoss,
 __all__ += ['InvertedSoftmaxCrossEntropy', 'SwappedSigmoidCrossEntropy',
             'SwappedFocalLoss', 'NegatedLoss', 'invert_loss',
             'inverted_task_losses']
+from .channel_wise_divergence import ChannelWiseDivergence  # noqa: E402
+from .pixel_kl import PixelWiseKL  # noqa: E402
+
+__all__ += ['ChannelWiseDivergence', 'PixelWiseKL']

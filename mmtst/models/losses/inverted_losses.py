@@ -169,6 +169,10 @@ def invert_loss(loss: nn.Module) -> nn.Module:
             name is in the message.
     """
     name = type(loss).__name__
+    if name == 'CrossEntropyLoss' and type(loss).__module__.startswith('mmseg'):
+        # per-pixel CE of a decode head: (N, C, H, W) logits, ignore index
+        from .inverted_seg_losses import InvertedPixelCrossEntropy
+        return InvertedPixelCrossEntropy(loss)
     if name == 'CrossEntropyLoss':
         if getattr(loss, 'use_mask', False):
             raise NotImplementedError(
@@ -187,6 +191,11 @@ def invert_loss(loss: nn.Module) -> nn.Module:
         + ', '.join(REGRESSION_LOSSES) + '.')
 
 
+def _is_inverted_list(child: nn.Module) -> bool:
+    return isinstance(child, nn.ModuleList) and len(child) > 0 and all(
+        isinstance(loss, InvertedLoss) for loss in child)
+
+
 def _task_losses(model: nn.Module) -> List[Tuple[nn.Module, str, nn.Module]]:
     """(owner, attribute, loss) for every ``loss_*`` module of the heads."""
     found = []
@@ -194,9 +203,18 @@ def _task_losses(model: nn.Module) -> List[Tuple[nn.Module, str, nn.Module]]:
         if isinstance(module, InvertedLoss):
             continue
         for name, child in list(module.named_children()):
-            if name.startswith('loss_') and not isinstance(child, InvertedLoss):
+            if name.startswith('loss_') and not isinstance(child, InvertedLoss) \
+                    and not _is_inverted_list(child):
                 found.append((module, name, child))
     return found
+
+
+def _invert_child(child: nn.Module) -> nn.Module:
+    """The inverted form of a ``loss_*`` child: mmseg heads may hold a
+    ``ModuleList`` of losses (``loss_decode=[...]``), inverted one by one."""
+    if isinstance(child, nn.ModuleList):
+        return nn.ModuleList(invert_loss(loss) for loss in child)
+    return invert_loss(child)
 
 
 @contextlib.contextmanager
@@ -205,7 +223,7 @@ def inverted_task_losses(model: nn.Module) -> Iterator[nn.Module]:
     form (:func:`invert_loss`) inside the ``with`` block, and restore the
     originals however the block ends. mmdet's heads are not edited: they
     call ``self.loss_cls(...)`` etc. and get the inverted loss."""
-    swapped = [(owner, name, loss, invert_loss(loss))
+    swapped = [(owner, name, loss, _invert_child(loss))
                for owner, name, loss in _task_losses(model)]
     if not swapped:
         raise ValueError(f'{type(model).__name__} has no `loss_*` modules to '

@@ -1,0 +1,73 @@
+"""TST's inverted pixel cross-entropy for mmseg heads.
+
+"Teaching What You Should Teach" (Shao et al., IJCAI 2023, Sec. 3.3): in
+the augmenter step the student's softmax CE becomes ``-log(1 - p_gt +
+eps)`` -- low when the student gives the true class of a pixel little
+probability. :func:`~mmtst.models.losses.inverted_losses.invert_loss`
+picks this wrapper for mmseg's ``CrossEntropyLoss``; mmseg's decode heads
+call it exactly as they call the original.
+"""
+import math
+
+import torch
+from torch import Tensor, nn
+
+from .inverted_losses import InvertedLoss
+
+__all__ = ['InvertedPixelCrossEntropy', 'log_one_minus_softmax_map']
+
+
+def log_one_minus_softmax_map(logits: Tensor, target: Tensor) -> Tensor:
+    """``log(1 - softmax(logits, 1)[target])`` for ``(N, C, ...)`` logits
+    and ``(N, ...)`` targets, stably: logsumexp of the other classes minus
+    logsumexp of all (never forms ``1 - p``, which rounds to 0)."""
+    index = target.long().unsqueeze(1)
+    masked = logits.scatter(1, index, float('-inf'))
+    return torch.logsumexp(masked, dim=1) - torch.logsumexp(logits, dim=1)
+
+
+class InvertedPixelCrossEntropy(InvertedLoss):
+    """mmseg's softmax ``CrossEntropyLoss`` turned into ``-log(1 - p_gt +
+    eps)`` per pixel; pixels of ``ignore_index`` count zero. Reduction as
+    mmseg's: the mean over all pixels, or over the non-ignored ones when
+    the original has ``avg_non_ignore=True``.
+
+    Args:
+        original: mmseg ``CrossEntropyLoss`` with ``use_sigmoid=False``.
+        eps: The paper's 1e-8. Defaults to 1e-8.
+    """
+
+    def __init__(self, original: nn.Module, eps: float = 1e-8) -> None:
+        super().__init__(original)
+        if getattr(original, 'use_sigmoid', False) or \
+                getattr(original, 'use_mask', False):
+            raise NotImplementedError(
+                'Only mmseg\'s softmax CrossEntropyLoss has an inverted form.')
+        self.log_eps = math.log(eps)
+
+    def forward(self, cls_score: Tensor, label: Tensor, weight=None,
+                avg_factor=None, reduction_override=None, ignore_index=-100,
+                **kwargs) -> Tensor:
+        valid = (label >= 0) & (label != ignore_index) & (
+            label < cls_score.size(1))
+        safe = torch.where(valid, label, torch.zeros_like(label))
+        log_rest = log_one_minus_softmax_map(cls_score.float(), safe)
+        loss = -log_rest.logaddexp(log_rest.new_tensor(self.log_eps))
+        element_weight = valid.float()
+        if weight is not None:
+            element_weight = element_weight * weight.float()
+        loss = loss * element_weight
+        reduction = self._reduction(reduction_override)
+        if reduction == 'sum':
+            loss = loss.sum()
+        elif reduction == 'mean':
+            if avg_factor is None and getattr(self.original,
+                                              'avg_non_ignore', False):
+                avg_factor = valid.sum()
+            if avg_factor is None:
+                loss = loss.mean()
+            else:
+                # as mmseg: a small eps keeps an all-ignored batch finite
+                loss = loss.sum() / (avg_factor + torch.finfo(
+                    torch.float32).eps)
+        return self.original.loss_weight * loss
