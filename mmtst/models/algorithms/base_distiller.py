@@ -1,12 +1,14 @@
 """What every mmtst distiller shares: a frozen teacher and a trainable
 student of the same OpenMMLab toolbox, plus an optional TST augmenter."""
+import contextlib
 import copy
-from typing import Dict, List, Optional, Union
+from typing import Dict, Iterator, List, Optional, Union
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config, ConfigDict
 from mmengine.model import BaseModel, ImgDataPreprocessor
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import nn
 
 from mmtst.registry import MODELS
@@ -166,6 +168,43 @@ class BaseDistiller(BaseModel):
         # mmengine's Runner calls init_weights() after building the model;
         # marking the teacher initialised keeps the loaded weights.
         self.teacher._is_init = True
+
+    @property
+    def predict_model(self) -> str:
+        """Which model validation and test evaluate."""
+        return getattr(self, '_predict_model', 'student')
+
+    @predict_model.setter
+    def predict_model(self, value: str) -> None:
+        if value not in ('student', 'teacher'):
+            raise ValueError(
+                f"predict_model must be 'student' or 'teacher', got {value!r}")
+        self._predict_model = value
+
+    def train_step(self, data: dict,
+                   optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
+                   ) -> Dict[str, torch.Tensor]:
+        """A student step; with TST's two optimisers only ``architecture``
+        (the student's) is stepped here."""
+        if isinstance(optim_wrapper, OptimWrapperDict):
+            optim_wrapper = optim_wrapper['architecture']
+        return super().train_step(data, optim_wrapper)
+
+    @contextlib.contextmanager
+    def frozen_student(self) -> Iterator[None]:
+        """The student in eval mode without parameter gradients (TST stage
+        II: gradients flow through it to the augmented input only), then
+        restored as it was."""
+        was_training = self.student.training
+        grad_flags = [p.requires_grad for p in self.student.parameters()]
+        self.student.eval()
+        self.student.requires_grad_(False)
+        try:
+            yield
+        finally:
+            for param, flag in zip(self.student.parameters(), grad_flags):
+                param.requires_grad_(flag)
+            self.student.train(was_training)
 
     def train(self, mode: bool = True) -> 'BaseDistiller':
         """Switch the student (and augmenter); the teacher stays in eval."""

@@ -108,17 +108,6 @@ class ClassificationDistiller(BaseDistiller):
         self.record_teacher_predictions = record_teacher_predictions
         self._teacher_cache = None
 
-    @property
-    def predict_model(self) -> str:
-        return self._predict_model
-
-    @predict_model.setter
-    def predict_model(self, value: str) -> None:
-        if value not in ('student', 'teacher'):
-            raise ValueError(
-                f"predict_model must be 'student' or 'teacher', got {value!r}")
-        self._predict_model = value
-
     def _check_num_classes(self) -> None:
         classes = [getattr(getattr(m, 'head', None), 'num_classes', None)
                    for m in (self.teacher, self.student)]
@@ -269,15 +258,6 @@ class ClassificationDistiller(BaseDistiller):
                     student_logits[:split].argmax(1) == aug_target).float().mean()
         return losses
 
-    def train_step(self, data: dict,
-                   optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
-                   ) -> Dict[str, Tensor]:
-        """A student step; with TST's two optimisers only ``architecture``
-        (the student's) is stepped here."""
-        if isinstance(optim_wrapper, OptimWrapperDict):
-            optim_wrapper = optim_wrapper['architecture']
-        return super().train_step(data, optim_wrapper)
-
     # ------------------------------------------------------------ TST stage II
     def augmenter_step(self, data: dict,
                        optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
@@ -301,11 +281,7 @@ class ClassificationDistiller(BaseDistiller):
             raise ValueError('The TST augmenter objective needs hard labels; '
                              'disable mixup/cutmix batch augments.')
 
-        student_was_training = self.student.training
-        grad_flags = [p.requires_grad for p in self.student.parameters()]
-        self.student.eval()
-        self.student.requires_grad_(False)
-        try:
+        with self.frozen_student():
             with optim_wrapper.optim_context(self.augmenter):
                 augmented = self.augment(inputs)
                 student_logits = self.logits(augmented, 'student')
@@ -315,10 +291,6 @@ class ClassificationDistiller(BaseDistiller):
             loss, log_vars = self.parse_losses(
                 {f'augmenter.{k}': v for k, v in losses.items()})
             update_augmenter(optim_wrapper, loss, self.augmenter)
-        finally:
-            for p, flag in zip(self.student.parameters(), grad_flags):
-                p.requires_grad_(flag)
-            self.student.train(student_was_training)
         with torch.no_grad():
             log_vars['augmenter.teacher_conf'] = _confidence(teacher_logits, target)
             log_vars['augmenter.student_conf'] = _confidence(student_logits, target)

@@ -1,19 +1,15 @@
 """Distillation of mmdet detectors with TST's learned augmenter."""
 import contextlib
-import copy
 from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
-from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor, nn
 
 from mmtst.models.losses.detection_kl import dense_kl
-from mmtst.models.losses.inverted_losses import inverted_task_losses
 from mmtst.models.task_adapters.boxes import warp_data_samples
 from mmtst.registry import MODELS
-from .base_distiller import (BaseDistiller, build_with_scope,
-                             resolve_model_cfg, update_augmenter)
+from .structured_distiller import StructuredDistiller
 
 SIGMOID_KL_MODES = ('binary', 'softmax')
 
@@ -39,7 +35,7 @@ def record_output(owner: nn.Module, method: str) -> Iterator[list]:
 
 
 @MODELS.register_module()
-class DetectionDistiller(BaseDistiller):
+class DetectionDistiller(StructuredDistiller):
     """A frozen mmdet teacher distilled into an mmdet student, with TST.
 
     "Teaching What You Should Teach: A Data-Based Distillation Method"
@@ -112,6 +108,8 @@ class DetectionDistiller(BaseDistiller):
         **kwargs: Passed to :class:`BaseDistiller`.
     """
 
+    RAW_PREPROCESSOR = 'DetDataPreprocessor'
+
     def __init__(self,
                  student: Union[dict, str],
                  teacher: Union[dict, str, None] = None,
@@ -129,34 +127,22 @@ class DetectionDistiller(BaseDistiller):
                  model_scope: str = 'mmdet',
                  data_preprocessor: Optional[dict] = None,
                  **kwargs) -> None:
-        student_cfg = resolve_model_cfg(student, 'student')
-        teacher = resolve_model_cfg(teacher, 'teacher')
-        if data_preprocessor is None:
-            data_preprocessor = _raw_pixel_preprocessor(student_cfg)
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = build_with_scope(
-                data_preprocessor, model_scope, 'data_preprocessor')
-        super().__init__(student=student_cfg, teacher=teacher,
-                         teacher_ckpt=teacher_ckpt, model_scope=model_scope,
-                         data_preprocessor=data_preprocessor, **kwargs)
+        super().__init__(
+            student=student, teacher=teacher, teacher_ckpt=teacher_ckpt,
+            augmenter=augmenter, teacher_loss_weight=teacher_loss_weight,
+            student_loss_weight=student_loss_weight,
+            predict_model=predict_model, model_scope=model_scope,
+            data_preprocessor=data_preprocessor, **kwargs)
         if sigmoid_kl not in SIGMOID_KL_MODES:
             raise ValueError(f'sigmoid_kl must be one of {SIGMOID_KL_MODES}, '
                              f'got {sigmoid_kl!r}')
         if tau <= 0:
             raise ValueError(f'tau must be > 0, got {tau}')
-        if predict_model not in ('student', 'teacher'):
-            raise ValueError("predict_model must be 'student' or 'teacher', "
-                             f'got {predict_model!r}')
-        self.augmenter = (build_with_scope(augmenter, 'mmtst', 'augmenter')
-                          if augmenter is not None else None)
         self.kl_weight = kl_weight
         self.centerness_kl_weight = centerness_kl_weight
         self.tau = tau
         self.sigmoid_kl = sigmoid_kl
-        self.teacher_loss_weight = teacher_loss_weight
-        self.student_loss_weight = student_loss_weight
         self.min_box_size = min_box_size
-        self.predict_model = predict_model
         self.two_stage = hasattr(self.student, 'roi_head')
         if self.two_stage != hasattr(self.teacher, 'roi_head'):
             raise ValueError(
@@ -184,53 +170,15 @@ class DetectionDistiller(BaseDistiller):
         self.mimic_adapters = nn.ModuleList(
             nn.Conv2d(s_ch, t_ch, 1) for _ in self.mimic_levels)
 
-    # ------------------------------------------------------------ inputs
-    def model_inputs(self, pixels: Tensor, which: str) -> Tensor:
-        """Raw (0..255, as loaded) padded pixels -> ``which`` model's
-        normalised input: its preprocessor's channel flip, mean and std."""
-        pre = (self.teacher if which == 'teacher' else self.student).data_preprocessor
-        x = pixels
-        if getattr(pre, '_channel_conversion', False) and x.size(1) == 3:
-            x = x[:, [2, 1, 0]]
-        if getattr(pre, '_enable_normalize', False):
-            x = (x - pre.mean) / pre.std
-        return x
-
-    def augment(self, pixels: Tensor):
-        """Augment raw pixels; return ``(pixels, matrices)``. The augmenter
-        works on RGB in [0, 1]: BGR batches (mmdet's loading) are flipped
-        for it when the student's preprocessor converts BGR to RGB."""
-        pre = self.student.data_preprocessor
-        flip = getattr(pre, '_channel_conversion', False) and pixels.size(1) == 3
-        x = pixels[:, [2, 1, 0]] if flip else pixels
-        out, matrices = self.augmenter.augment_with_geometry(x / 255.0)
-        out = out * 255.0
-        return (out[:, [2, 1, 0]] if flip else out), matrices
-
-    # ------------------------------------------------------------ forward
-    def forward(self, inputs: Tensor, data_samples: Optional[List] = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            model = self.teacher if self.predict_model == 'teacher' else self.student
-            return model(self.model_inputs(inputs, self.predict_model),
-                         data_samples, mode='predict')
-        if mode == 'tensor':
-            return self.student(self.model_inputs(inputs, 'student'),
-                                data_samples, mode='tensor')
-        raise RuntimeError(f'Invalid mode "{mode}".')
+    def warp_samples(self, data_samples: List, matrices: Tensor) -> List:
+        """Boxes (and masks) follow the warp; degenerate boxes are dropped."""
+        return warp_data_samples(data_samples, matrices, self.min_box_size)
 
     def loss(self, inputs: Tensor, data_samples: List) -> Dict[str, Tensor]:
         """The student's loss: task loss + distillation; with an augmenter
         on the doubled batch ``[x_aug; x]`` (TST stage III)."""
         if self.augmenter is not None:
-            with torch.no_grad():
-                augmented, matrices = self.augment(inputs)
-            aug_samples = warp_data_samples(data_samples, matrices,
-                                            self.min_box_size)
-            inputs = torch.cat([augmented, inputs])
-            data_samples = aug_samples + list(data_samples)
+            inputs, data_samples = self.doubled_batch(inputs, data_samples)
         student_in = self.model_inputs(inputs, 'student')
         # one student forward gives the task loss; the recorders pick up
         # the features and logits the distillation needs on the way
@@ -300,60 +248,6 @@ class DetectionDistiller(BaseDistiller):
             total = total + F.mse_loss(s, t)
         return self.mimic_weight * total / len(self.mimic_levels)
 
-    # ------------------------------------------------------------ steps
-    def train_step(self, data: dict,
-                   optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
-                   ) -> Dict[str, Tensor]:
-        """A student step; with TST's two optimisers only ``architecture``
-        is stepped here."""
-        if isinstance(optim_wrapper, OptimWrapperDict):
-            optim_wrapper = optim_wrapper['architecture']
-        return super().train_step(data, optim_wrapper)
-
-    def augmenter_step(self, data: dict,
-                       optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
-                       ) -> Dict[str, Tensor]:
-        """One update of the augmenter (TST stage II) on a detection batch:
-        teacher task losses + the student's inverted task losses on the
-        augmented batch with warped boxes."""
-        if self.augmenter is None:
-            raise RuntimeError('augmenter_step() needs model.augmenter set.')
-        if isinstance(optim_wrapper, OptimWrapperDict):
-            optim_wrapper = optim_wrapper['augmenter']
-        data = self.data_preprocessor(data, True)
-        inputs, data_samples = data['inputs'], data['data_samples']
-        student_was_training = self.student.training
-        grad_flags = [p.requires_grad for p in self.student.parameters()]
-        self.student.eval()
-        self.student.requires_grad_(False)
-        try:
-            with optim_wrapper.optim_context(self.augmenter):
-                augmented, matrices = self.augment(inputs)
-                samples = warp_data_samples(data_samples, matrices.detach(),
-                                            self.min_box_size)
-                teacher = self.teacher.loss(
-                    self.model_inputs(augmented, 'teacher'),
-                    copy.deepcopy(samples))
-                with inverted_task_losses(self.student):
-                    student = self.student.loss(
-                        self.model_inputs(augmented, 'student'), samples)
-            losses = {}
-            losses.update({f'augmenter.teacher.{k}':
-                           _scale(v, self.teacher_loss_weight)
-                           for k, v in teacher.items()})
-            losses.update({f'augmenter.student_inverted.{k}':
-                           _scale(v, self.student_loss_weight)
-                           for k, v in student.items()})
-            loss, log_vars = self.parse_losses(losses)
-            # averages the augmenter's gradients over processes (the step
-            # bypasses DDP's forward)
-            update_augmenter(optim_wrapper, loss, self.augmenter)
-        finally:
-            for p, flag in zip(self.student.parameters(), grad_flags):
-                p.requires_grad_(flag)
-            self.student.train(student_was_training)
-        return log_vars
-
 
 def teacher_roi_logits(roi_head: nn.Module, feats, rois: Tensor) -> Tensor:
     """Box-classifier logits of a teacher's RoI head on given RoIs. A
@@ -366,25 +260,9 @@ def teacher_roi_logits(roi_head: nn.Module, feats, rois: Tensor) -> Tensor:
     return sum(scores) / num_stages
 
 
-def _scale(value, weight: float):
-    if isinstance(value, (list, tuple)):
-        return [weight * v for v in value]
-    return weight * value
-
-
 def _neck_channels(model: nn.Module) -> int:
     channels = getattr(getattr(model, 'neck', None), 'out_channels', None)
     if not isinstance(channels, int):
         raise ValueError('mimic needs student_channels / teacher_channels: '
                          'the model has no neck with an int out_channels.')
     return channels
-
-
-def _raw_pixel_preprocessor(student_cfg: dict) -> dict:
-    """The student's data preprocessor with normalisation and channel
-    conversion off: the distiller keeps raw pixels (the augmenter works on
-    them) and normalises per model later."""
-    cfg = copy.deepcopy(dict(student_cfg.get('data_preprocessor') or
-                             dict(type='DetDataPreprocessor')))
-    cfg.update(mean=None, std=None, bgr_to_rgb=False, rgb_to_bgr=False)
-    return cfg

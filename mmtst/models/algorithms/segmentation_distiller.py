@@ -1,23 +1,20 @@
 """Distillation of mmseg segmenters with TST's learned augmenter."""
 import contextlib
-import copy
 from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn.functional as F
-from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor, nn
 
-from mmtst.models.losses.inverted_losses import inverted_task_losses
 from mmtst.models.task_adapters.label_maps import warp_seg_data_samples
 from mmtst.registry import MODELS
-from .base_distiller import (BaseDistiller, build_with_scope,
-                             resolve_model_cfg, update_augmenter)
+from .base_distiller import build_with_scope
+from .structured_distiller import StructuredDistiller
 from .detection_distiller import record_output
 
 
 @MODELS.register_module()
-class SegmentationDistiller(BaseDistiller):
+class SegmentationDistiller(StructuredDistiller):
     """A frozen mmseg ``EncoderDecoder`` teacher distilled into an mmseg
     student, with TST.
 
@@ -80,6 +77,8 @@ class SegmentationDistiller(BaseDistiller):
         **kwargs: Passed to :class:`BaseDistiller`.
     """
 
+    RAW_PREPROCESSOR = 'SegDataPreProcessor'
+
     def __init__(self,
                  student: Union[dict, str],
                  teacher: Union[dict, str, None] = None,
@@ -96,19 +95,12 @@ class SegmentationDistiller(BaseDistiller):
                  model_scope: str = 'mmseg',
                  data_preprocessor: Optional[dict] = None,
                  **kwargs) -> None:
-        student_cfg = resolve_model_cfg(student, 'student')
-        teacher = resolve_model_cfg(teacher, 'teacher')
-        if data_preprocessor is None:
-            data_preprocessor = _raw_pixel_preprocessor(student_cfg)
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = build_with_scope(
-                data_preprocessor, model_scope, 'data_preprocessor')
-        super().__init__(student=student_cfg, teacher=teacher,
-                         teacher_ckpt=teacher_ckpt, model_scope=model_scope,
-                         data_preprocessor=data_preprocessor, **kwargs)
-        if predict_model not in ('student', 'teacher'):
-            raise ValueError("predict_model must be 'student' or 'teacher', "
-                             f'got {predict_model!r}')
+        super().__init__(
+            student=student, teacher=teacher, teacher_ckpt=teacher_ckpt,
+            augmenter=augmenter, teacher_loss_weight=teacher_loss_weight,
+            student_loss_weight=student_loss_weight,
+            predict_model=predict_model, model_scope=model_scope,
+            data_preprocessor=data_preprocessor, **kwargs)
         for name in ('student', 'teacher'):
             if not hasattr(getattr(self, name), 'decode_head'):
                 raise ValueError(f'The {name} must be an mmseg segmenter with '
@@ -128,12 +120,7 @@ class SegmentationDistiller(BaseDistiller):
         self.distill_loss = build_with_scope(
             distill_loss or dict(type='PixelWiseKL', tau=1.0), 'mmtst',
             'distill_loss')
-        self.augmenter = (build_with_scope(augmenter, 'mmtst', 'augmenter')
-                          if augmenter is not None else None)
-        self.teacher_loss_weight = teacher_loss_weight
-        self.student_loss_weight = student_loss_weight
         self.ignore_index = ignore_index
-        self.predict_model = predict_model
         self.feature_loss = None
         self.feature_adapter = None
         if feature_distill is not None:
@@ -163,53 +150,16 @@ class SegmentationDistiller(BaseDistiller):
             raise ValueError('feature_distill needs decode heads that read '
                              'one backbone level (an int in_index).')
 
-    # ------------------------------------------------------------ inputs
-    def model_inputs(self, pixels: Tensor, which: str) -> Tensor:
-        """Raw padded pixels (0..255, as loaded) -> ``which`` model's
-        normalised input: its preprocessor's channel flip, mean and std."""
-        pre = (self.teacher if which == 'teacher' else self.student).data_preprocessor
-        x = pixels
-        if _flips_channels(pre) and x.size(1) == 3:
-            x = x[:, [2, 1, 0]]
-        if getattr(pre, '_enable_normalize', False):
-            x = (x - pre.mean) / pre.std
-        return x
-
-    def augment(self, pixels: Tensor):
-        """Augment raw pixels; return ``(pixels, matrices)``. The augmenter
-        works on RGB in [0, 1]: BGR batches (mmseg's loading) are flipped
-        for it when the student's preprocessor converts BGR to RGB."""
-        flip = _flips_channels(self.student.data_preprocessor) and \
-            pixels.size(1) == 3
-        x = pixels[:, [2, 1, 0]] if flip else pixels
-        out, matrices = self.augmenter.augment_with_geometry(x / 255.0)
-        out = out * 255.0
-        return (out[:, [2, 1, 0]] if flip else out), matrices
-
-    # ------------------------------------------------------------ forward
-    def forward(self, inputs: Tensor, data_samples: Optional[List] = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            model = self.teacher if self.predict_model == 'teacher' else self.student
-            return model(self.model_inputs(inputs, self.predict_model),
-                         data_samples, mode='predict')
-        if mode == 'tensor':
-            return self.student(self.model_inputs(inputs, 'student'),
-                                data_samples, mode='tensor')
-        raise RuntimeError(f'Invalid mode "{mode}".')
+    def warp_samples(self, data_samples: List, matrices: Tensor) -> List:
+        """Label maps follow the warp; pixels from outside get the ignore
+        index."""
+        return warp_seg_data_samples(data_samples, matrices, self.ignore_index)
 
     def loss(self, inputs: Tensor, data_samples: List) -> Dict[str, Tensor]:
         """The student's loss: task loss + distillation; with an augmenter
         on the doubled batch ``[x_aug; x]`` (TST stage III)."""
         if self.augmenter is not None:
-            with torch.no_grad():
-                augmented, matrices = self.augment(inputs)
-            aug_samples = warp_seg_data_samples(data_samples, matrices,
-                                                self.ignore_index)
-            inputs = torch.cat([augmented, inputs])
-            data_samples = aug_samples + list(data_samples)
+            inputs, data_samples = self.doubled_batch(inputs, data_samples)
         # one student forward gives the task loss; the recorders pick up
         # the features and logits the distillation needs on the way
         with contextlib.ExitStack() as stack:
@@ -257,67 +207,6 @@ class SegmentationDistiller(BaseDistiller):
             loss = self.feature_loss(s, t.detach())
         return self.feature_weight * loss
 
-    # ------------------------------------------------------------ steps
-    def train_step(self, data: dict,
-                   optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
-                   ) -> Dict[str, Tensor]:
-        """A student step; with TST's two optimisers only ``architecture``
-        is stepped here."""
-        if isinstance(optim_wrapper, OptimWrapperDict):
-            optim_wrapper = optim_wrapper['architecture']
-        return super().train_step(data, optim_wrapper)
-
-    def augmenter_step(self, data: dict,
-                       optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
-                       ) -> Dict[str, Tensor]:
-        """One update of the augmenter (TST stage II) on a segmentation
-        batch: teacher task loss + the student's inverted pixel CE on the
-        augmented batch with warped label maps."""
-        if self.augmenter is None:
-            raise RuntimeError('augmenter_step() needs model.augmenter set.')
-        if isinstance(optim_wrapper, OptimWrapperDict):
-            optim_wrapper = optim_wrapper['augmenter']
-        data = self.data_preprocessor(data, True)
-        inputs, data_samples = data['inputs'], data['data_samples']
-        student_was_training = self.student.training
-        grad_flags = [p.requires_grad for p in self.student.parameters()]
-        self.student.eval()
-        self.student.requires_grad_(False)
-        try:
-            with optim_wrapper.optim_context(self.augmenter):
-                augmented, matrices = self.augment(inputs)
-                # the label maps are targets: no gradient through them
-                samples = warp_seg_data_samples(
-                    data_samples, matrices.detach(), self.ignore_index)
-                teacher = self.teacher.loss(
-                    self.model_inputs(augmented, 'teacher'),
-                    copy.deepcopy(samples))
-                with inverted_task_losses(self.student):
-                    student = self.student.loss(
-                        self.model_inputs(augmented, 'student'), samples)
-            losses = {}
-            losses.update({f'augmenter.teacher.{k}':
-                           self.teacher_loss_weight * v
-                           for k, v in teacher.items()})
-            losses.update({f'augmenter.student_inverted.{k}':
-                           self.student_loss_weight * v
-                           for k, v in student.items()})
-            loss, log_vars = self.parse_losses(losses)
-            # averages the augmenter's gradients over processes (the step
-            # bypasses DDP's forward)
-            update_augmenter(optim_wrapper, loss, self.augmenter)
-        finally:
-            for p, flag in zip(self.student.parameters(), grad_flags):
-                p.requires_grad_(flag)
-            self.student.train(student_was_training)
-        return log_vars
-
-
-def _flips_channels(pre) -> bool:
-    # mmseg names it ``channel_conversion``, mmdet/mmengine ``_channel_...``
-    return bool(getattr(pre, 'channel_conversion', False)
-                or getattr(pre, '_channel_conversion', False))
-
 
 def _resize_like(student: Tensor, teacher: Tensor) -> Tensor:
     """Bilinearly resize a student map to the teacher's spatial size
@@ -344,14 +233,3 @@ def _head_in_channels(model: nn.Module) -> int:
                          'teacher_channels: the decode head reads several '
                          'levels.')
     return channels
-
-
-def _raw_pixel_preprocessor(student_cfg: dict) -> dict:
-    """The student's data preprocessor with normalisation and channel
-    conversion off: the distiller keeps raw pixels (the augmenter works on
-    them) and normalises per model later. Padding (image 0, labels 255)
-    and the crop size stay."""
-    cfg = copy.deepcopy(dict(student_cfg.get('data_preprocessor') or
-                             dict(type='SegDataPreProcessor')))
-    cfg.update(mean=None, std=None, bgr_to_rgb=False, rgb_to_bgr=False)
-    return cfg
