@@ -62,6 +62,8 @@ def main():
     parser.add_argument('--work-dir', default='work_dirs/funmatch_setups')
     parser.add_argument('--epochs', type=int, nargs='+', default=[3, 12])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
+    parser.add_argument('--setups', nargs='+', default=list(SETUPS),
+                        choices=list(SETUPS))
     parser.add_argument('--train-images', type=int, default=10000,
                         help='first N training images (the full 60k is slow on CPU)')
     args = parser.parse_args()
@@ -71,7 +73,8 @@ def main():
     header = '| set-up | ' + ' | '.join(
         f'top-1 {e} ep | agreement {e} ep' for e in args.epochs) + ' |'
     rows = [header, '|' + '---|' * (1 + 2 * len(args.epochs))]
-    for setup, label in SETUPS.items():
+    for setup in args.setups:
+        label = SETUPS[setup]
         cells = []
         for epochs in args.epochs:
             results = [run(setup, epochs, seed, args) for seed in args.seeds]
@@ -82,7 +85,7 @@ def main():
     table = '\n'.join(rows)
     print(f'\nFunMatch set-ups on Fashion-MNIST ({args.train_images} training '
           f'images, seeds {args.seeds}, 10k test images):\n{table}')
-    with open(osp.join(args.work_dir, 'table.md'), 'w') as f:
+    with open(osp.join(args.work_dir, 'table.md'), 'a') as f:
         f.write(table + '\n')
 
 
