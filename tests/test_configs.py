@@ -381,10 +381,14 @@ class TinyRandomImages(BaseDataset):
                      gt_label=i % 100) for i in range(self.num)]
 
 
-def test_tst_cifar100_config_trains(tmp_path):
+@pytest.mark.parametrize('schedule', [
+    dict(augmenter_epochs=[0]),                         # the paper's phases
+    dict(augmenter_epochs=[], interleave_interval=1),   # interleaved steps
+])
+def test_tst_cifar100_config_trains(tmp_path, schedule):
     """tst_resnet56_resnet20 through mmengine's Runner on random images: an
-    augmenter phase (one pass), then one student epoch of 2 iterations,
-    validation and a checkpoint."""
+    augmenter phase (one pass) or interleaved augmenter steps, one student
+    epoch of 2 iterations, validation, a checkpoint and the policy plot."""
     from mmengine.runner import Runner
     from mmpretrain.registry import DATASETS
     from mmtst.apis import prepare_config
@@ -404,7 +408,7 @@ def test_tst_cifar100_config_trains(tmp_path):
     cfg.model.allow_random_teacher = True
     cfg.model.teacher_ckpt = None
     cfg.train_cfg.max_epochs = 1
-    cfg.train_cfg.augmenter_epochs = [0]
+    cfg.train_cfg.update(schedule)
     cfg.default_hooks.logger.interval = 1
     cfg = prepare_config(cfg, path, work_dir=str(tmp_path))
     runner = Runner.from_cfg(cfg)
@@ -419,3 +423,8 @@ def test_tst_cifar100_config_trains(tmp_path):
     assert set(runner.param_schedulers) == {'architecture', 'augmenter'}
     assert runner.param_schedulers['augmenter'] == []
     assert osp.isfile(tmp_path / 'epoch_1.pth')
+    # the logged policy becomes a plot
+    from mmtst.visualization import plot_policy, read_policy_trajectories
+    trajectories = read_policy_trajectories(str(tmp_path))
+    assert set(trajectories) >= {'p_Rotate', 'm_Rotate', 'p_Cutout'}
+    assert osp.getsize(plot_policy(trajectories, str(tmp_path / 'p.png'))) > 0

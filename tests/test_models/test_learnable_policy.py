@@ -114,3 +114,11 @@ def test_a_subset_of_ops():
                                     backend='analytic')
     assert policy.magnitude_logits.shape == (1, )
     assert policy(images()).shape == (4, 3, 24, 24)
+
+
+def test_sample_grid_is_written(tmp_path):
+    from mmtst.visualization import sample_grid
+    policy = LearnableAugmentPolicy(backend='analytic').eval()
+    x = images(n=6, c=1)
+    out = sample_grid(x, policy(x), str(tmp_path / 'grid.png'), columns=3)
+    assert (tmp_path / 'grid.png').stat().st_size > 0 and out.endswith('grid.png')
