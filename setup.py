@@ -33,7 +33,7 @@ def add_mim_extension():
     mode = 'symlink' if ('develop' in sys.argv or 'editable_wheel' in sys.argv) else 'copy'
     mim_path = osp.join(HERE, 'mmtst', '.mim')
     os.makedirs(mim_path, exist_ok=True)
-    for name in ('configs', 'tools'):
+    for name in ('configs', 'tools', 'model-index.yml'):
         src = osp.join(HERE, name)
         dst = osp.join(mim_path, name)
         if osp.islink(dst) or osp.isfile(dst):
@@ -44,8 +44,10 @@ def add_mim_extension():
             continue
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim_path), dst)
-        else:
+        elif osp.isdir(src):
             shutil.copytree(src, dst)
+        else:
+            shutil.copyfile(src, dst)
 
 
 if __name__ == '__main__':
@@ -60,7 +62,9 @@ if __name__ == '__main__':
         long_description_content_type='text/markdown',
         packages=find_packages(exclude=('configs', 'tools', 'tests')),
         include_package_data=True,
-        package_data={'mmtst': ['.mim/configs/**/*', '.mim/tools/**/*', 'models/augmenters/weights/*.pth']},
+        package_data={'mmtst': ['.mim/configs/**/*', '.mim/tools/**/*',
+                                 '.mim/model-index.yml',
+                                 'models/augmenters/weights/*.pth']},
         python_requires='>=3.9',
         license='Apache License 2.0',
         install_requires=read_requirements('runtime'),
