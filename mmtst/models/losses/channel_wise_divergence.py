@@ -7,11 +7,11 @@ distribution over its ``H * W`` positions (softmax with temperature
 distribution with a KL. mmtst offers it as an alternative to TST's
 pixel-wise KL (Shao et al., IJCAI 2023) for segmentation logits.
 """
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmtst.registry import MODELS
 from .pixel_kl import check_logit_shapes
+from .utils import kl_divergence
 
 __all__ = ['ChannelWiseDivergence']
 
@@ -34,10 +34,8 @@ class ChannelWiseDivergence(nn.Module):
 
     def forward(self, student: Tensor, teacher: Tensor) -> Tensor:
         check_logit_shapes(student, teacher, 'ChannelWiseDivergence')
+        # one distribution over the H * W positions per channel
         n, c = student.shape[:2]
-        s = student.float().reshape(n * c, -1) / self.tau
-        t = teacher.detach().float().reshape(n * c, -1) / self.tau
-        log_ps = F.log_softmax(s, dim=1)
-        log_pt = F.log_softmax(t, dim=1)
-        kl = (log_pt.exp() * (log_pt - log_ps)).sum(1).mean()
+        kl = kl_divergence(student.float().reshape(n * c, -1),
+                           teacher.float().reshape(n * c, -1), self.tau)
         return self.loss_weight * kl * self.tau ** 2

@@ -5,10 +5,10 @@ task loss plus a KL (tau = 1) between the teacher's and the student's
 class distributions at every pixel of the decode (weight 1.5) and auxiliary
 (weight 0.5) heads.
 """
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmtst.registry import MODELS
+from .utils import kl_divergence
 
 __all__ = ['PixelWiseKL', 'check_logit_shapes']
 
@@ -46,8 +46,9 @@ class PixelWiseKL(nn.Module):
 
     def forward(self, student: Tensor, teacher: Tensor) -> Tensor:
         check_logit_shapes(student, teacher, 'PixelWiseKL')
-        # log-probabilities on both sides: finite for confident teachers
-        log_ps = F.log_softmax(student.float() / self.tau, dim=1)
-        log_pt = F.log_softmax(teacher.detach().float() / self.tau, dim=1)
-        kl = (log_pt.exp() * (log_pt - log_ps)).sum(1).mean()
+        # one class distribution per pixel: rows of (N * H * W, C)
+        c = student.size(1)
+        kl = kl_divergence(
+            student.float().movedim(1, -1).reshape(-1, c),
+            teacher.float().movedim(1, -1).reshape(-1, c), self.tau)
         return self.loss_weight * kl * self.tau ** 2
