@@ -14,6 +14,7 @@ from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import \
     OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import Registry
 
 MODELS = Registry(
@@ -23,6 +24,8 @@ MODEL_WRAPPERS = Registry(
     locations=['mmtst.engine'])
 DATASETS = Registry(
     'dataset', parent=MMENGINE_DATASETS, locations=['mmtst.datasets'])
+TRANSFORMS = Registry(
+    'transform', parent=MMENGINE_TRANSFORMS, locations=['mmtst.datasets'])
 METRICS = Registry(
     'metric', parent=MMENGINE_METRICS, locations=['mmtst.evaluation'])
 HOOKS = Registry(

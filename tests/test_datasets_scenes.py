@@ -89,3 +89,48 @@ def test_fashion_mnist_scenes_dataset_generates_and_loads(tmp_path):
 def test_missing_source_says_how_to_get_it(tmp_path):
     with pytest.raises(FileNotFoundError, match='dataset-fashion-mnist'):
         load_fashion_mnist(str(tmp_path), 'train')
+
+
+def _scenes_with_a_corrupt_image(tmp_path, pipeline_load):
+    from mmtst.registry import DATASETS
+    dataset = DATASETS.build(dict(
+        type='mmtst.FashionMNISTScenes', data_root=str(tmp_path) + '/',
+        ann_file='annotations/train.json', data_prefix=dict(img=''),
+        generate=dict(num_images=4, seed=0),
+        pipeline=[pipeline_load,
+                  dict(type='LoadAnnotations', with_bbox=True),
+                  dict(type='PackDetInputs')]))
+    bad = dataset.get_data_info(0)['img_path']
+    with open(bad, 'wb') as f:  # a truncated, undecodable file
+        f.write(b'\x89PNG\r\n\x1a\n not really an image')
+    return dataset, bad
+
+
+@needs_fashion_mnist
+def test_corrupt_image_error_names_the_file_and_the_fix(tmp_path):
+    from mmtst.datasets import CorruptImageError
+    dataset, bad = _scenes_with_a_corrupt_image(
+        tmp_path, dict(type='mmtst.LoadImageOrReport'))
+    with pytest.raises(CorruptImageError) as err:
+        dataset[0]
+    assert bad in str(err.value) and 'skip_corrupt=True' in str(err.value)
+    assert dataset[1]['inputs'].shape[0] == 3  # the others load
+
+
+@needs_fashion_mnist
+def test_corrupt_image_is_skipped_with_a_warning_when_asked(tmp_path):
+    from mmengine.logging import MMLogger
+    dataset, bad = _scenes_with_a_corrupt_image(
+        tmp_path, dict(type='mmtst.LoadImageOrReport', skip_corrupt=True))
+    logger = MMLogger.get_instance('mmtst_corrupt_test')
+    records = []
+    import logging
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    logger.addHandler(Keep())
+    sample = dataset[0]  # training mode: another image is drawn instead
+    assert sample['data_samples'].img_path != bad
+    assert any(bad in m and 'skipping unreadable image' in m for m in records)

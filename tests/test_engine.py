@@ -77,3 +77,38 @@ def test_non_finite_loss_stops_with_the_last_good_checkpoint(tmp_path):
         hook.after_train_iter(runner, 0, outputs=dict(
             loss=torch.tensor(float('nan')), **{'distill.loss_kd': torch.tensor(float('inf'))}))
     assert 'iteration 42' in str(info.value) and 'distill.loss_kd=inf' in str(info.value)
+
+
+def test_augmenter_phase_trains_in_train_mode_after_validation():
+    """Validation leaves the model in eval mode, where the augmenter replays
+    its deterministic policy; a phase that follows must sample again."""
+    import logging
+    from types import SimpleNamespace
+
+    from mmengine.optim import OptimWrapper, OptimWrapperDict
+
+    from mmtst.engine.runner.augmenter_trainer import AugmenterTrainer
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.augmenter = torch.nn.Linear(1, 1)
+            self.seen = []
+
+        def augmenter_step(self, data, optim_wrapper):
+            self.seen.append(self.augmenter.training)
+            return dict(loss=torch.tensor(1.0))
+
+    model = Model()
+    model.augmenter.policy_dict = lambda: {}
+    wrapper = OptimWrapperDict(augmenter=OptimWrapper(
+        torch.optim.SGD(model.augmenter.parameters(), lr=0.01)))
+    runner = SimpleNamespace(model=model, optim_wrapper=wrapper,
+                             param_schedulers=None, epoch=2, iter=0,
+                             logger=logging.getLogger('phase-test'),
+                             visualizer=SimpleNamespace(
+                                 add_scalars=lambda *args, **kwargs: None))
+    trainer = AugmenterTrainer(runner, [dict(x=1), dict(x=2)], passes=1)
+    model.eval()  # as the validation loop leaves it
+    trainer.run_phase('phase at epoch 2')
+    assert model.seen == [True, True]

@@ -302,6 +302,31 @@ def _train_length(cfg) -> Tuple[Optional[int], str]:
     return train_cfg.get('max_epochs'), 'epoch'
 
 
+LOG_TIME = re.compile(r'^(\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) - ')
+
+
+def wall_seconds(work_dir: str) -> Optional[float]:
+    """Wall-clock seconds of a run: for each launch (one text log), its
+    last logged time minus its first, summed over launches (so time lost
+    between a kill and a resume is not counted). None without logs."""
+    import datetime
+    total, seen = 0.0, False
+    for path in log_files(work_dir):
+        first = last = None
+        with open(path, errors='replace') as f:
+            for line in f:
+                match = LOG_TIME.match(line)
+                if match:
+                    stamp = datetime.datetime.strptime(match.group(1),
+                                                       '%Y/%m/%d %H:%M:%S')
+                    first = first or stamp
+                    last = stamp
+        if first is not None:
+            total += (last - first).total_seconds()
+            seen = True
+    return total if seen else None
+
+
 # ------------------------------------------------------------------- runs
 @dataclass
 class RunResult:
@@ -324,6 +349,7 @@ class RunResult:
     finished: bool = False
     pair: Optional[str] = None
     curve: List[Tuple[int, float]] = field(default_factory=list)
+    wall_s: Optional[float] = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -373,7 +399,8 @@ def parse_run(work_dir: str, metric: Optional[str] = None,
         final=curve[-1][1] if curve else None,
         best=max(v for _, v in curve) if curve else None,
         progress=progress, total=total, unit=unit,
-        finished=total is not None and progress >= total, curve=curve)
+        finished=total is not None and progress >= total, curve=curve,
+        wall_s=wall_seconds(work_dir))
 
 
 # -------------------------------------------------------------- reference
@@ -465,8 +492,10 @@ class Group:
         return [r for r in self.runs if not r.finished]
 
     def stats(self, which: str = 'final') -> Tuple[Optional[float], float, int]:
-        """(mean, std, n) of ``'final'`` or ``'best'`` over counted runs."""
-        values = [getattr(r, which) for r in self.counted]
+        """(mean, std, n) of ``'final'``, ``'best'`` or ``'wall_s'`` over
+        counted runs (that have it)."""
+        values = [getattr(r, which) for r in self.counted
+                  if getattr(r, which) is not None]
         mean, std = mean_std(values)
         return mean, std, len(values)
 

@@ -68,7 +68,8 @@ def prepare_config(cfg: Config, config_path: str,
         init_cpu_distributed(cfg)
     allow_mmengine_checkpoints()
     hooks = list(cfg.get('custom_hooks') or [])
-    for name in ('WeightsOnlyCheckpointHook', 'FiniteLossHook'):
+    for name in ('WeightsOnlyCheckpointHook', 'FiniteLossHook',
+                 'ExactResumeHook'):
         if not any(name in str(h.get('type', '')) for h in hooks):
             hooks.append(dict(type=f'mmtst.{name}'))
     cfg.custom_hooks = hooks
@@ -153,6 +154,11 @@ def run_friendly(fn: Callable[[], T]) -> T:
         if os.environ.get('MMTST_DEBUG') == '1':
             raise
         message = str(err).strip('"\'') or type(err).__name__
+        if 'Original Traceback' in message:
+            # re-raised from a loader worker: the message carries the
+            # worker's traceback; its last line is the error itself
+            last = message.strip().splitlines()[-1]
+            message = last.split(': ', 1)[-1]
         if isinstance(err, pickle.UnpicklingError) and UNSAFE_OPT_IN not in message:
             message = (f'a checkpoint could not be loaded as weights only '
                        f'({message}). {UNSAFE_OPT_IN}')

@@ -1,7 +1,10 @@
 from .fashion_mnist import (DEBIAN_FASHION_MNIST, OfflineFashionMNIST,
                             prepare_fashion_mnist)
 
-__all__ = ['DEBIAN_FASHION_MNIST', 'OfflineFashionMNIST', 'prepare_fashion_mnist']
+from .load_image import CorruptImageError, LoadImageOrReport
+
+__all__ = ['CorruptImageError', 'DEBIAN_FASHION_MNIST', 'LoadImageOrReport',
+           'OfflineFashionMNIST', 'prepare_fashion_mnist']
 from .scenes import FASHION_MNIST_CLASSES, make_scenes  # noqa: E402
 
 __all__ += ['FASHION_MNIST_CLASSES', 'make_scenes']

@@ -192,3 +192,25 @@ def test_models_from_mmpretrain_config_paths():
         pytest.approx([123.675, 116.28, 103.53])
     x = torch.rand(1, 3, 64, 64) * 255
     assert model.logits(x, 'teacher').shape == (1, 1000)
+
+
+@pytest.mark.parametrize('views', [None, 'consistent'])
+def test_batch_of_one(teacher_ckpt, views):
+    """A last batch of one sample (drop_last=False): TST's doubled batch,
+    the augmenter step and FunMatch's mixup (mixing a sample with itself)
+    all run and stay finite."""
+    extra = {}
+    if views:
+        extra['views'] = dict(type='DistillationViews', mode=views,
+                              transform=dict(type='RandomResizedCropFlip',
+                                             size=28),
+                              mixup=dict(type='BatchMixup', alpha=1.0))
+    model = build(teacher_ckpt, augmenter=dict(
+        type='LearnableAugmentPolicy', backend='analytic'), **extra)
+    model.train()
+    wrappers = optim(model, True)
+    log = model.train_step(batch(1), wrappers)
+    assert all(torch.isfinite(torch.as_tensor(v)).all() for v in log.values())
+    log = model.augmenter_step(batch(1), wrappers)
+    assert all(torch.isfinite(torch.as_tensor(v)).all() for v in log.values())
+    assert all(torch.isfinite(p).all() for p in model.augmenter.parameters())

@@ -172,3 +172,24 @@ def test_mismatched_kinds_are_refused():
                           teacher=DETECTORS['faster_rcnn_teacher'],
                           student=DETECTORS['retinanet_student'],
                           allow_random_teacher=True))
+
+
+@pytest.mark.parametrize('kind', ['retinanet', 'fcos', 'faster_rcnn'])
+def test_batch_of_one_image_without_objects(kind):
+    """An image with empty annotations, alone in its batch: both TST steps
+    give finite losses (no box to warp, no positive anchor) and train."""
+    model = build(kind)
+    data = batch(n=1)
+    sample = data['data_samples'][0]
+    sample.gt_instances = sample.gt_instances[torch.zeros(2, dtype=torch.bool)]
+    assert len(sample.gt_instances) == 0
+    wrappers = optim(model)
+    model.train()
+    student = copy.deepcopy(model.student.state_dict())
+    log = model.train_step(data, wrappers)
+    assert all(torch.isfinite(torch.as_tensor(v)).all() for v in log.values())
+    assert any(not torch.equal(v, student[k])
+               for k, v in model.student.state_dict().items())
+    log = model.augmenter_step(batch(n=1), wrappers)
+    assert all(torch.isfinite(torch.as_tensor(v)).all() for v in log.values())
+    assert all(torch.isfinite(p).all() for p in model.augmenter.parameters())

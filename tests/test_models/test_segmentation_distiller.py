@@ -30,6 +30,15 @@ def build(**kwargs):
     return MODELS.build(cfg)
 
 
+def optim(model):
+    return OptimWrapperDict(
+        architecture=OptimWrapper(torch.optim.SGD(model.student.parameters(),
+                                                  lr=0.1)),
+        augmenter=OptimWrapper(torch.optim.SGD(model.augmenter.parameters(),
+                                               lr=0.5),
+                               clip_grad=dict(max_norm=20)))
+
+
 def batch(n=2, size=32):
     from mmseg.structures import SegDataSample
     torch.manual_seed(0)
@@ -145,12 +154,7 @@ def test_inverted_pixel_ce_and_ignore_index():
 
 def test_augmenter_step_moves_only_the_augmenter():
     model = build(augmenter=AUGMENTER)
-    wrappers = OptimWrapperDict(
-        architecture=OptimWrapper(torch.optim.SGD(model.student.parameters(),
-                                                  lr=0.1)),
-        augmenter=OptimWrapper(torch.optim.SGD(model.augmenter.parameters(),
-                                               lr=0.5),
-                               clip_grad=dict(max_norm=20)))
+    wrappers = optim(model)
     before = {k: v.clone() for k, v in model.student.state_dict().items()}
     aug_before = [p.clone() for p in model.augmenter.parameters()]
     model.train()
@@ -176,3 +180,23 @@ def test_predict_student_or_teacher():
     teacher = build(predict_model='teacher').eval()
     out = teacher(data['inputs'], data['data_samples'], mode='predict')
     assert out[0].seg_logits.data.shape[0] == 11
+
+
+def test_batch_of_one_and_an_all_ignored_label_map():
+    """One image per batch, whose label map is ignore_index everywhere:
+    both TST steps stay finite (no pixel to average over is not a NaN)."""
+    model = build(augmenter=AUGMENTER)
+    wrappers = optim(model)
+    model.train()
+    for fill in (None, 255):
+        data = batch(n=1)
+        if fill is not None:
+            data['data_samples'][0].gt_sem_seg.data.fill_(fill)
+        log = model.train_step(data, wrappers)
+        assert all(torch.isfinite(torch.as_tensor(v)).all()
+                   for v in log.values()), (fill, log)
+        log = model.augmenter_step(data, wrappers)
+        assert all(torch.isfinite(torch.as_tensor(v)).all()
+                   for v in log.values()), (fill, log)
+    assert all(torch.isfinite(p).all() for p in model.augmenter.parameters())
+    assert all(torch.isfinite(p).all() for p in model.student.parameters())

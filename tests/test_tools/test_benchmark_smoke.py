@@ -4,7 +4,9 @@ import importlib.util
 import json
 import os.path as osp
 
-from conftest import REPO
+import pytest
+
+from conftest import REPO, needs_fashion_mnist
 
 SCRIPT = osp.join(REPO, 'tools', 'benchmarks', 'tst_step_cost.py')
 KINDS = ['kd', 'tst_double[analytic]', 'tst_replace[analytic]',
@@ -37,3 +39,40 @@ def test_benchmark_runs_and_reports_every_row(tmp_path, capsys):
     assert 'augmenter forward as % of TST step: analytic:' in printed
     assert result['peak_memory'] is None  # no subprocesses without the flag
     assert json.loads(out.read_text())['rows'][0]['kind'] == 'kd'
+
+
+@needs_fashion_mnist
+def test_soak_run_samples_memory_and_keeps_hooks_constant(tmp_path, capsys):
+    """tools/benchmarks/soak_memory.py on a tiny run: an augmenter phase
+    and interleaved augmenter steps happen between samples, and no forward
+    or backward hook is left behind on the model's modules."""
+    spec = importlib.util.spec_from_file_location(
+        'soak_memory', osp.join(REPO, 'tools', 'benchmarks', 'soak_memory.py'))
+    soak = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(soak)
+    out = tmp_path / 'soak.json'
+    assert soak.main(['--iters', '16', '--images', '64', '--batch-size', '8',
+                      '--every', '2', '--interleave', '2', '--json', str(out),
+                      '--cfg-options', f'train_dataloader.dataset.data_root='
+                      f'{tmp_path}/fashion-mnist']) == 0
+    result = json.loads(out.read_text())
+    summary, samples = result['summary'], result['samples']
+    assert [s['iter'] for s in samples] == list(range(2, 17, 2))
+    assert all(s['rss_mb'] > 0 for s in samples)
+    assert summary['hooks_start'] == summary['hooks_end']
+    assert '| slope_mb_per_100_iters |' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('scenario', ['det_scenes', 'seg_scenes'])
+def test_structured_scenarios_report_their_rows(scenario, capsys):
+    """The detection / segmentation rows: KD, TST student step, augmenter
+    step and forward of the scenes pairs (no replace mode, no targets)."""
+    result = load_script().main(['--scenario', scenario, '--batch', '2',
+                                 '--iters', '1', '--warmup', '0',
+                                 '--backends', 'analytic'])
+    rows = {row['kind']: row for row in result['rows']}
+    assert list(rows) == ['kd', 'tst_double[analytic]', 'aug_step[analytic]',
+                          'aug_forward[analytic]']
+    assert all(row['median_ms'] > 0 for row in rows.values())
+    assert all(row['passed'] is None for row in rows.values())
+    assert f'| aug_step[analytic] |' in capsys.readouterr().out

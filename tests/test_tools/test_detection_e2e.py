@@ -102,3 +102,30 @@ def test_faster_rcnn_tst_runs_and_evaluates(scenes):
     assert 'augmenter.student_inverted.loss_rpn_cls' in out
     assert 'distill.loss_roi_cls_kl' in out
     assert 'coco/bbox_mAP' in out
+
+
+def test_corrupt_image_stops_training_with_one_clear_line(tmp_path):
+    """Every training image unreadable, read in a loader worker process:
+    tools/train.py ends with one line naming a file, no traceback."""
+    import json
+    data_root = str(tmp_path / 'scenes')
+    run_tool(osp.join(REPO, 'tools/dataset_converters/make_scenes.py'),
+             data_root, '--train', '4', '--val', '2', '--seed', '5')
+    with open(osp.join(data_root, 'annotations', 'train.json')) as f:
+        names = [image['file_name'] for image in json.load(f)['images']]
+    for name in names:
+        with open(osp.join(data_root, name), 'wb') as f:
+            f.write(b'not an image')
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='2')
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools/train.py'),
+         osp.join(REPO, 'configs/tst/scenes/retinanet_r18w16_scenes.py'),
+         '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+         *small(data_root), 'train_dataloader.num_workers=1'],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out[-3000:]
+    error = [line for line in out.splitlines() if 'mmtst: error:' in line]
+    assert len(error) == 1 and 'CorruptImageError: cannot read image' in error[0]
+    assert any(osp.join(data_root, name) in error[0] for name in names)
+    assert 'Traceback' not in out

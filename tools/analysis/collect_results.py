@@ -34,10 +34,11 @@ TST_FOOTNOTE = ('† tst_paper is null in benchmarks/reference.yaml: the TST '
                 'the paper.')
 
 
-def _fmt(value: Optional[float], signed: bool = False) -> str:
+def _fmt(value: Optional[float], signed: bool = False,
+         digits: int = 2) -> str:
     if value is None:
         return '—'
-    return f'{value:+.2f}' if signed else f'{value:.2f}'
+    return f'{value:+.{digits}f}' if signed else f'{value:.{digits}f}'
 
 
 def _fmt_stats(mean: Optional[float], std: float, n: int) -> str:
@@ -88,6 +89,7 @@ def summarize(groups: List[Group], reference: dict) -> List[dict]:
         entry = pairs.get(group.pair)
         mean, std, n = group.stats('final')
         best_mean, best_std, _ = group.stats('best')
+        wall_mean = group.stats('wall_s')[0]
         stand_in = any(is_stand_in(run, entry) for run in group.runs)
         paper = paper_number(entry, group.method)
         delta_paper = (mean - paper if None not in (mean, paper)
@@ -104,6 +106,7 @@ def summarize(groups: List[Group], reference: dict) -> List[dict]:
             delta_kd=(mean - kd_value if None not in (mean, kd_value)
                       and group.method not in ('kd', 'teacher') else None),
             anchors=anchors_text(entry), stand_in=stand_in,
+            wall_min=None if wall_mean is None else wall_mean / 60,
             flags=flags_of(group, entry),
             runs=[r.to_dict() for r in group.runs]))
     return rows
@@ -123,8 +126,9 @@ def _kd_reference(group: Group, entry: Optional[dict],
 def markdown_table(rows: List[dict], include_unfinished: bool) -> str:
     """The rows as a markdown table with its footnotes."""
     lines = ['| pair | method | ours: final mean ± std (n seeds) | best '
-             '| paper | anchors (published) | Δ vs paper | Δ vs KD | flags |',
-             '|---|---|---|---|---|---|---|---|---|']
+             '| paper | anchors (published) | Δ vs paper | Δ vs KD '
+             '| min/run | flags |',
+             '|---|---|---|---|---|---|---|---|---|---|']
     method_counts: Dict[tuple, int] = {}
     for row in rows:
         key = (row['pair'], row['method'])
@@ -142,9 +146,12 @@ def markdown_table(rows: List[dict], include_unfinished: bool) -> str:
             _fmt_stats(row['final_mean'], row['final_std'], row['n']),
             _fmt(row['best_mean']), paper, row['anchors'],
             'n/c' if row['stand_in'] else _fmt(row['delta_paper'], True),
-            delta_kd, '; '.join(row['flags']) or '']) + ' |')
+            delta_kd, _fmt(row.get('wall_min'), digits=1),
+            '; '.join(row['flags']) or '']) + ' |')
     notes = ['', 'std: sample standard deviation over seeds. "best": mean of '
-             "each seed's best validation value. Unfinished runs are "
+             "each seed's best validation value. min/run: mean wall-clock "
+             'minutes of a run (from its log timestamps; compare rows of one '
+             'set, run in sequence on one machine). Unfinished runs are "
              + ('included.' if include_unfinished else
                 'left out of the statistics (--include-unfinished keeps '
                 'them).')]

@@ -143,7 +143,8 @@ def teacher_paths(root: str, teacher: str, seed: int):
     return osp.join(folder, f'seed{seed}'), osp.join(folder, TEACHER_FILE)
 
 
-def teacher_steps(args, root: str, teacher: str, seed: int) -> List[Step]:
+def teacher_steps(args, root: str, teacher: str, seed: int,
+                  set_options: List[str]) -> List[Step]:
     """Train the teacher unless done, then export its weights."""
     work_dir, ckpt = teacher_paths(root, teacher, seed)
     if osp.isfile(ckpt):
@@ -156,7 +157,8 @@ def teacher_steps(args, root: str, teacher: str, seed: int) -> List[Step]:
                           f'{display_path(work_dir)}'))
     else:
         steps.append(train_command(
-            args, teacher, work_dir, [f'randomness.seed={seed}'],
+            args, teacher, work_dir,
+            [f'randomness.seed={seed}'] + set_options + (args.cfg_options or []),
             state == 'resume', f'{args.set}-{config_name(teacher)}'))
     export = ['python', 'tools/analysis/run_benchmark.py', args.set,
               '--export-teachers']
@@ -175,26 +177,31 @@ def plan(args, set_cfg: dict, root: str) -> List[Step]:
     specs = [s for s in run_specs(set_cfg, args.seeds)
              if not args.only or any(fnmatch(s.name, p) for p in args.only)]
     teacher_seed = int(set_cfg.get('teacher_seed', 0))
+    set_options = [str(o) for o in set_cfg.get('cfg_options') or []]
     steps: List[Step] = []
     for teacher in dict.fromkeys(s.teacher for s in specs if s.teacher):
-        steps += teacher_steps(args, root, teacher, teacher_seed)
-    for spec in specs:
-        for seed in spec.seeds:
-            work_dir = osp.join(root, spec.name, f'seed{seed}')
-            state = run_state(work_dir)
-            if state == 'finished':
-                steps.append(Step('skip', f'# skip (finished '
-                                  f'{progress_text(work_dir)}): '
-                                  f'{display_path(work_dir)}'))
-                continue
-            options = [f'randomness.seed={seed}'] + spec.cfg_options
-            if spec.teacher:
-                ckpt = teacher_paths(root, spec.teacher, teacher_seed)[1]
-                options.append(f'model.teacher_ckpt={display_path(ckpt)}')
-            options += args.cfg_options or []
-            steps.append(train_command(
-                args, spec.config, work_dir, options, state == 'resume',
-                f'{args.set}-{spec.name}-seed{seed}'))
+        steps += teacher_steps(args, root, teacher, teacher_seed, set_options)
+    # seed-major: every run's first seed before any second seed, so that a
+    # set cut short still compares every method
+    order = sorted(((seed, index, spec) for index, spec in enumerate(specs)
+                    for seed in spec.seeds), key=lambda t: (t[0], t[1]))
+    for seed, _, spec in order:
+        work_dir = osp.join(root, spec.name, f'seed{seed}')
+        state = run_state(work_dir)
+        if state == 'finished':
+            steps.append(Step('skip', f'# skip (finished '
+                              f'{progress_text(work_dir)}): '
+                              f'{display_path(work_dir)}'))
+            continue
+        options = ([f'randomness.seed={seed}'] + set_options
+                   + spec.cfg_options)
+        if spec.teacher:
+            ckpt = teacher_paths(root, spec.teacher, teacher_seed)[1]
+            options.append(f'model.teacher_ckpt={display_path(ckpt)}')
+        options += args.cfg_options or []
+        steps.append(train_command(
+            args, spec.config, work_dir, options, state == 'resume',
+            f'{args.set}-{spec.name}-seed{seed}'))
     return steps
 
 

@@ -7,7 +7,7 @@ policy. This script times those steps against a plain KD step of the same
 teacher/student pair, in one process, and checks them against the targets of
 the speed issue (references measured with the TST authors' code on this CPU).
 
-Scenario ``cls_cifar100`` (the only one so far): CIFAR-100-shaped input
+Scenario ``cls_cifar100`` (the default): CIFAR-100-shaped input
 (3x32x32 uint8 pixels, 100 classes; **random data**: the timings do not
 depend on the pixel values, the accuracy is not measured), teacher
 ``CifarResNet`` resnet32x4 (randomly initialised: ``allow_random_teacher``),
@@ -27,6 +27,12 @@ real code path a training run takes:
 
 for each augmenter backend ``B`` in ``--backends`` (``neural``: the shipped
 op nets, skipped with a note if their checkpoint is missing; ``analytic``).
+
+Scenarios ``det_scenes`` and ``seg_scenes`` (``--scenario``; use
+``--batch 8``): the Fashion-MNIST scenes pairs (RetinaNet and PSPNet, ResNet-18
+at 1/4 -> 1/8 width) on random 96x96 images with boxes / label maps; kinds
+``kd``, ``tst_double[B]``, ``aug_step[B]`` and ``aug_forward[B]``, reported
+without targets (the speed issue sets them for classification only).
 
 How it measures: every step kind is built once, then the kinds are run
 round-robin (the order rotated every round) for ``--warmup`` + ``--iters``
@@ -214,6 +220,75 @@ def neural_backend_unavailable() -> Optional[str]:
     return None
 
 
+def distiller_step_kinds(args: argparse.Namespace, data: dict,
+                         model_and_optim: Callable, augment: Callable,
+                         replace_mode: bool) -> Tuple[List[StepKind],
+                                                      List[str]]:
+    """The step kinds of a distiller scenario: ``kd`` (``model_and_optim(
+    None)``), then per backend the TST student step (doubled batch, and
+    ``replace`` where the task has it), the augmenter step and the
+    augmenter forward (``augment(model, inputs)`` under ``no_grad``). One
+    model per backend serves all its kinds, as in training."""
+    def kd_step() -> StepFn:
+        model, optim = model_and_optim(None)
+        return lambda: model.train_step(data, optim)
+
+    def student_step(backend: str, mode: str) -> Callable[[], StepFn]:
+        def build() -> StepFn:
+            model, optim = model_and_optim(backend)
+
+            def step():
+                if replace_mode:
+                    model.tst_mode = mode
+                return model.train_step(data, optim)
+            return step
+        return build
+
+    def augmenter_step(backend: str) -> Callable[[], StepFn]:
+        def build() -> StepFn:
+            model, optim = model_and_optim(backend)
+            return lambda: model.augmenter_step(data, optim)
+        return build
+
+    def augmenter_forward(backend: str) -> Callable[[], StepFn]:
+        def build() -> StepFn:
+            model, _ = model_and_optim(backend)
+            inputs = model.data_preprocessor(data, True)['inputs']
+
+            def step():
+                model.train()
+                with torch.no_grad():
+                    return augment(model, inputs)
+            return step
+        return build
+
+    kinds = [StepKind('kd', BASELINE, kd_step,
+                      description='KD step (no augmenter)')]
+    notes = []
+    for backend in args.backends:
+        if backend == 'neural':
+            why = neural_backend_unavailable()
+            if why:
+                notes.append(why)
+                continue
+        kinds.append(StepKind(f'tst_double[{backend}]', STUDENT,
+                              student_step(backend, 'double'), backend,
+                              'TST student step, doubled batch (paper)'))
+        if replace_mode:
+            kinds.append(StepKind(f'tst_replace[{backend}]', REPLACE,
+                                  student_step(backend, 'replace'), backend,
+                                  'TST student step, half replaced'))
+        kinds += [
+            StepKind(f'aug_step[{backend}]', AUGMENTER_STEP,
+                     augmenter_step(backend), backend,
+                     'augmenter step (stage II)'),
+            StepKind(f'aug_forward[{backend}]', AUGMENTER_FORWARD,
+                     augmenter_forward(backend), backend,
+                     'augmenter forward, no_grad'),
+        ]
+    return kinds, notes
+
+
 @register_scenario('cls_cifar100')
 def cls_cifar100(args: argparse.Namespace) -> Scenario:
     """ResNet32x4 -> ResNet8x4 on CIFAR-100-shaped random data."""
@@ -255,61 +330,9 @@ def cls_cifar100(args: argparse.Namespace) -> Scenario:
             cache[backend] = (model, optim)
         return cache[backend]
 
-    def kd_step() -> StepFn:
-        model, optim = model_and_optim(None)
-        return lambda: model.train_step(data, optim)
-
-    def student_step(backend: str, mode: str) -> Callable[[], StepFn]:
-        def build() -> StepFn:
-            model, optim = model_and_optim(backend)
-
-            def step():
-                model.tst_mode = mode
-                return model.train_step(data, optim)
-            return step
-        return build
-
-    def augmenter_step(backend: str) -> Callable[[], StepFn]:
-        def build() -> StepFn:
-            model, optim = model_and_optim(backend)
-            return lambda: model.augmenter_step(data, optim)
-        return build
-
-    def augmenter_forward(backend: str) -> Callable[[], StepFn]:
-        def build() -> StepFn:
-            model, _ = model_and_optim(backend)
-            inputs = model.data_preprocessor(data, True)['inputs']
-
-            def step():
-                model.train()
-                with torch.no_grad():
-                    return model.augment(inputs)
-            return step
-        return build
-
-    kinds = [StepKind('kd', BASELINE, kd_step,
-                      description='KD step (no augmenter)')]
-    notes = []
-    for backend in args.backends:
-        if backend == 'neural':
-            why = neural_backend_unavailable()
-            if why:
-                notes.append(why)
-                continue
-        kinds += [
-            StepKind(f'tst_double[{backend}]', STUDENT,
-                     student_step(backend, 'double'), backend,
-                     'TST student step, doubled batch (paper)'),
-            StepKind(f'tst_replace[{backend}]', REPLACE,
-                     student_step(backend, 'replace'), backend,
-                     'TST student step, half replaced'),
-            StepKind(f'aug_step[{backend}]', AUGMENTER_STEP,
-                     augmenter_step(backend), backend,
-                     'augmenter step (stage II)'),
-            StepKind(f'aug_forward[{backend}]', AUGMENTER_FORWARD,
-                     augmenter_forward(backend), backend,
-                     'augmenter forward, no_grad'),
-        ]
+    kinds, notes = distiller_step_kinds(
+        args, data, model_and_optim,
+        lambda model, inputs: model.augment(inputs), replace_mode=True)
     return Scenario(
         name='cls_cifar100',
         description=('ResNet32x4 -> ResNet8x4, CIFAR-100-shaped random data '
@@ -324,6 +347,130 @@ def cls_cifar100(args: argparse.Namespace) -> Scenario:
         },
         rss_refs_mb={BASELINE: 800.0, STUDENT: 1190.0, AUGMENTER_STEP: 1410.0},
         notes=notes, preload=_import_cls_toolboxes)
+
+
+# ----------------------------------------------------------------------------
+# Scenarios: detection and segmentation on Fashion-MNIST-scenes-shaped input
+# ----------------------------------------------------------------------------
+def _random_det_batch(batch: int, size: int = 96, seed: int = 0) -> dict:
+    """uint8 images with two labelled boxes each, as mmdet's loader packs."""
+    from mmdet.structures import DetDataSample
+    from mmdet.structures.bbox import HorizontalBoxes
+    from mmengine.structures import InstanceData
+    gen = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for i in range(batch):
+        inputs.append(torch.randint(0, 256, (3, size, size),
+                                    dtype=torch.uint8, generator=gen))
+        sample = DetDataSample(metainfo=dict(
+            img_shape=(size, size), ori_shape=(size, size),
+            scale_factor=(1.0, 1.0), img_id=i))
+        sample.gt_instances = InstanceData(
+            bboxes=HorizontalBoxes(torch.tensor([[10., 12., 40., 50.],
+                                                 [50., 50., 80., 90.]])),
+            labels=torch.randint(0, 10, (2, ), generator=gen))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def _random_seg_batch(batch: int, size: int = 96, seed: int = 0) -> dict:
+    """uint8 images with an 11-class label map each, as mmseg packs them."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    gen = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for _ in range(batch):
+        inputs.append(torch.randint(0, 256, (3, size, size),
+                                    dtype=torch.uint8, generator=gen))
+        labels = torch.zeros(1, size, size, dtype=torch.long)
+        labels[:, 20:60, 24:70] = int(torch.randint(1, 11, (1, ),
+                                                    generator=gen))
+        sample = SegDataSample(metainfo=dict(img_shape=(size, size),
+                                             ori_shape=(size, size)))
+        sample.gt_sem_seg = PixelData(data=labels)
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def _structured_scenario(args: argparse.Namespace, name: str, scope: str,
+                         distiller: dict, data: dict, description: str,
+                         augmenter_clip: float = 20.0) -> Scenario:
+    """KD / TST student / augmenter step kinds of a detection or
+    segmentation distiller (no ``replace`` mode there: the doubled batch is
+    how the paper trains every task)."""
+    from mmengine.registry import init_default_scope
+
+    from mmtst.engine import DistillerOptimWrapperConstructor
+    from mmtst.registry import MODELS
+
+    cache: Dict[Optional[str], tuple] = {}
+
+    def model_and_optim(backend: Optional[str]):
+        if backend not in cache:
+            init_default_scope(scope)
+            torch.manual_seed(0)
+            cfg = dict(distiller, allow_random_teacher=True)
+            optim_cfg = dict(architecture=dict(optimizer=dict(
+                type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4)))
+            if backend is not None:
+                # the paper's detection / segmentation augmenter settings
+                cfg['augmenter'] = dict(
+                    type='LearnableAugmentPolicy', backend=backend,
+                    solve_number=4, temperature=0.05, cutout_size=32)
+                optim_cfg['augmenter'] = dict(
+                    optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
+                    clip_grad=dict(max_norm=augmenter_clip))
+            model = MODELS.build(cfg)
+            model.init_weights()
+            model.train()
+            cache[backend] = (model,
+                              DistillerOptimWrapperConstructor(optim_cfg)(model))
+        return cache[backend]
+
+    kinds, notes = distiller_step_kinds(
+        args, data, model_and_optim,
+        lambda model, inputs: model.augmenter(inputs), replace_mode=False)
+    return Scenario(name=name, description=description, kinds=kinds,
+                    notes=notes)
+
+
+def _scenes_models(kind: str):
+    from mmengine.config import Config
+    return Config.fromfile(osp.join(REPO, 'configs', '_base_', 'models',
+                                    f'scenes_{kind}.py'))
+
+
+@register_scenario('det_scenes')
+def det_scenes(args: argparse.Namespace) -> Scenario:
+    """RetinaNet R18 (1/4 width) -> RetinaNet R18 (1/8 width), 96x96."""
+    models = _scenes_models('detectors')
+    import mmdet.models  # noqa: F401
+    return _structured_scenario(
+        args, 'det_scenes', 'mmdet',
+        dict(type='mmtst.DetectionDistiller',
+             teacher=models.retinanet_teacher,
+             student=models.retinanet_student, kl_weight=1.0, tau=1.0),
+        _random_det_batch(args.batch),
+        'RetinaNet ResNet-18 w16 -> w8 (the scenes pair), 96x96 random '
+        f'images with 2 boxes each, batch {args.batch}, random teacher, KL '
+        'on the classification maps, SGD')
+
+
+@register_scenario('seg_scenes')
+def seg_scenes(args: argparse.Namespace) -> Scenario:
+    """PSPNet R18 (1/4 width) -> PSPNet R18 (1/8 width), 96x96."""
+    models = _scenes_models('segmenters')
+    import mmseg.models  # noqa: F401
+    return _structured_scenario(
+        args, 'seg_scenes', 'mmseg',
+        dict(type='mmtst.SegmentationDistiller',
+             teacher=models.pspnet_teacher, student=models.pspnet_student,
+             distill_loss=dict(type='PixelWiseKL', tau=1.0),
+             decode_weight=1.5, aux_weight=0.5),
+        _random_seg_batch(args.batch),
+        'PSPNet ResNetV1c-18 w16 -> w8 (the scenes pair), 96x96 random '
+        f'images and label maps, batch {args.batch}, random teacher, '
+        'pixel-wise KL (decode 1.5, aux 0.5), SGD')
 
 
 # ----------------------------------------------------------------------------

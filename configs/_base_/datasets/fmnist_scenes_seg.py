@@ -5,13 +5,13 @@
 dataset_type = 'mmtst.FashionMNISTSceneSegmentation'
 data_root = 'data/fmnist_scenes/'
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmtst.LoadImageOrReport'),
     dict(type='LoadAnnotations'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmtst.LoadImageOrReport'),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]

@@ -12,12 +12,12 @@ data_root = 'data/imagenet'
 # (inception crop + flip, shared by teacher and student) are drawn per batch
 # by the distiller.
 loader_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmtst.LoadImageOrReport'),
     dict(type='Resize', scale=(448, 448)),
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmtst.LoadImageOrReport'),
     dict(type='ResizeEdge', scale=256, edge='short'),
     dict(type='CenterCrop', crop_size=224),
     dict(type='PackInputs'),

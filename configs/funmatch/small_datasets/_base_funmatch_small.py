@@ -9,12 +9,12 @@ dataset_type = 'Flowers102'
 data_root = 'data/flowers102'
 num_classes = 102
 loader_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmtst.LoadImageOrReport'),
     dict(type='Resize', scale=(256, 256)),
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmtst.LoadImageOrReport'),
     dict(type='ResizeEdge', scale=256, edge='short'),
     dict(type='CenterCrop', crop_size=224),
     dict(type='PackInputs'),

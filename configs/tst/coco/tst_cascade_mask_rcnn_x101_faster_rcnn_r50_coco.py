@@ -25,7 +25,7 @@ model = dict(
     tau=1.0)
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
+    dict(type='mmtst.LoadImageOrReport', backend_args={{_base_.backend_args}}),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True,
          poly2mask=False),
     dict(type='Resize', scale=(1333, 800), keep_ratio=True),

@@ -75,6 +75,27 @@ class AugmenterTrainer:
             self._base_lrs = [g['lr'] for g in optimizer.param_groups]
         return self._alrs
 
+    def state_dict(self) -> dict:
+        """What a resumed run needs to go on exactly: ALRS's last loss, the
+        configured learning rates a phase resets to (the optimiser in the
+        checkpoint may hold an ALRS-decayed one), the interleaved
+        accumulators. Saved by :class:`mmtst.engine.hooks.ExactResumeHook`.
+        """
+        if self._alrs is None:  # no augmenter step yet: nothing decayed
+            return dict(alrs=None, base_lrs=None)
+        return dict(alrs=self._alrs.state_dict(),
+                    base_lrs=list(self._base_lrs),
+                    interleaved=dict(self._interleaved),
+                    interleaved_steps=self._interleaved_steps)
+
+    def load_state_dict(self, state: dict) -> None:
+        if state.get('alrs') is None:
+            return
+        self.alrs.load_state_dict(state['alrs'])
+        self._base_lrs = [float(lr) for lr in state['base_lrs']]
+        self._interleaved = defaultdict(float, state.get('interleaved') or {})
+        self._interleaved_steps = int(state.get('interleaved_steps', 0))
+
     def _recreate_optimizer(self) -> None:
         optimizer = self.alrs.optimizer
         optimizer.state.clear()
@@ -92,6 +113,11 @@ class AugmenterTrainer:
         if self.model.augmenter is None:
             raise ValueError('augmenter phases are scheduled but the model '
                              'has no augmenter (model.augmenter=None).')
+        # A phase usually follows validation, which left the model in eval
+        # mode: the augmenter must sample (random ops, gates, signs) while it
+        # learns, not replay its deterministic eval-mode policy. (The
+        # distiller's train() keeps the teacher in eval mode.)
+        self.runner.model.train()
         if self.reset_optimizer:
             self._recreate_optimizer()
         for index in range(self.passes):

@@ -68,14 +68,24 @@ class TSTEpochBasedTrainLoop(EpochBasedTrainLoop):
             self.augmenter_trainer.run_phase(f'phase at epoch {self._epoch}')
             self.runner.model.train()
         super().run_epoch()
-        if self.interleave_interval:
-            self.augmenter_trainer.end_interleaved_epoch(
-                f'epoch {self._epoch}')
 
     def run_iter(self, idx: int, data_batch) -> None:
-        super().run_iter(idx, data_batch)
-        if self.interleave_interval and self._iter % self.interleave_interval == 0:
-            self.augmenter_trainer.interleaved_step(data_batch)
+        # mmengine's run_iter with the interleaved augmenter step inside the
+        # iteration, before the after_train_iter / after_train_epoch hooks
+        # (checkpoints among them) see its state
+        self.runner.call_hook('before_train_iter', batch_idx=idx,
+                              data_batch=data_batch)
+        outputs = self.runner.model.train_step(
+            data_batch, optim_wrapper=self.runner.optim_wrapper)
+        if self.interleave_interval:
+            if (self._iter + 1) % self.interleave_interval == 0:
+                self.augmenter_trainer.interleaved_step(data_batch)
+            if idx == len(self.dataloader) - 1:  # the epoch's ALRS step
+                self.augmenter_trainer.end_interleaved_epoch(
+                    f'epoch {self._epoch}')
+        self.runner.call_hook('after_train_iter', batch_idx=idx,
+                              data_batch=data_batch, outputs=outputs)
+        self._iter += 1
 
 
 @LOOPS.register_module()
@@ -122,9 +132,19 @@ class TSTIterBasedTrainLoop(IterBasedTrainLoop):
         if self._iter in self.augmenter_iters:
             self.augmenter_trainer.run_phase(f'phase at iteration {self._iter}')
             self.runner.model.train()
-        super().run_iter(data_batch)
-        if self.interleave_interval and self._iter % self.interleave_interval == 0:
-            self.augmenter_trainer.interleaved_step(data_batch)
-            if self._iter % self.pass_length == 0:
+        # mmengine's run_iter with the interleaved augmenter step inside the
+        # iteration, before after_train_iter hooks (checkpoints) run
+        self.runner.call_hook('before_train_iter', batch_idx=self._iter,
+                              data_batch=data_batch)
+        outputs = self.runner.model.train_step(
+            data_batch, optim_wrapper=self.runner.optim_wrapper)
+        done = self._iter + 1
+        if self.interleave_interval:
+            if done % self.interleave_interval == 0:
+                self.augmenter_trainer.interleaved_step(data_batch)
+            if done % self.pass_length == 0:  # a pass's ALRS step
                 self.augmenter_trainer.end_interleaved_epoch(
-                    f'pass {self._iter // self.pass_length}')
+                    f'pass {done // self.pass_length}')
+        self.runner.call_hook('after_train_iter', batch_idx=self._iter,
+                              data_batch=data_batch, outputs=outputs)
+        self._iter += 1

@@ -1,0 +1,119 @@
+"""Resume a run exactly: RNG states and TST loop state in the checkpoint."""
+import random
+from typing import Optional
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+
+from mmtst.registry import HOOKS
+
+STATE_KEY = 'mmtst_resume_state'
+
+
+def capture_rng() -> dict:
+    """Python, NumPy, torch (and CUDA) RNG states as plain data: tensors,
+    ints, floats and strings only, so the checkpoint still loads with
+    torch's ``weights_only=True``."""
+    version, mt, gauss = random.getstate()
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    state = dict(
+        python=dict(version=version, mt=torch.tensor(mt, dtype=torch.int64),
+                    gauss=gauss),
+        numpy=dict(name=name, keys=torch.from_numpy(keys.astype(np.int64)),
+                   pos=int(pos), has_gauss=int(has_gauss),
+                   cached=float(cached)),
+        torch=torch.get_rng_state())
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng(state: dict) -> None:
+    """Inverse of :func:`capture_rng`."""
+    py = state['python']
+    random.setstate((py['version'], tuple(int(v) for v in py['mt'].tolist()),
+                     py['gauss']))
+    npy = state['numpy']
+    np.random.set_state((npy['name'], npy['keys'].numpy().astype(np.uint32),
+                         npy['pos'], npy['has_gauss'], npy['cached']))
+    torch.set_rng_state(state['torch'])
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+
+
+def augmenter_trainer_of(runner):
+    """The TST loop's :class:`AugmenterTrainer`, or None for other loops
+    (or before the train loop is built)."""
+    loop = getattr(runner, '_train_loop', None)
+    return getattr(loop, 'augmenter_trainer', None)
+
+
+@HOOKS.register_module()
+class ExactResumeHook(Hook):
+    """Make ``--resume`` continue a run where its checkpoint left it.
+
+    mmengine's checkpoints hold weights, optimisers, schedulers and the
+    loop's counters, but not the random number generators, and mmengine
+    re-seeds on resume: a resumed TST run would draw other augmenter ops,
+    gates, signs and crops than the uninterrupted run from then on. This
+    hook (added to every run by ``tools/train.py``):
+
+    * writes into every checkpoint the Python / NumPy / torch (/ CUDA) RNG
+      states and the TST loop's augmenter state (ALRS, the augmenter's
+      configured learning rates, interleaved-step accumulators);
+    * restores them when training starts after ``--resume`` (last among the
+      ``before_train`` hooks, so nothing draws between restore and the first
+      batch);
+    * makes validation RNG-neutral (states saved before, restored after), as
+      in an uninterrupted run validation sits between the checkpoint and the
+      next epoch while a resumed run goes straight to training.
+
+    An augmenter phase is not split by checkpoints (they are written between
+    student epochs), so a run killed inside a phase re-runs that phase from
+    its start with the same random draws. Data-pipeline randomness inside
+    loader worker processes is outside the main process: for a bit-exact
+    resume use ``num_workers=0`` (as the resume test does) or pipelines
+    without random transforms.
+    """
+
+    priority = 'LOWEST'
+
+    def __init__(self) -> None:
+        self._pending: Optional[dict] = None
+        self._val_rng: Optional[dict] = None
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = dict(rng=capture_rng())
+        trainer = augmenter_trainer_of(runner)
+        if trainer is not None:
+            state['augmenter_trainer'] = trainer.state_dict()
+        checkpoint[STATE_KEY] = state
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        # Runner.load_checkpoint (load_from, weights only) calls this hook
+        # too: only a resume restores the run's state.
+        if getattr(runner, '_resume', False):
+            self._pending = checkpoint.get(STATE_KEY)
+            if self._pending is None:
+                runner.logger.warning(
+                    'the checkpoint has no RNG state (written without '
+                    'mmtst.ExactResumeHook): training resumes with fresh '
+                    'random draws, not exactly where it stopped.')
+
+    def before_train(self, runner) -> None:
+        if self._pending is None:
+            return
+        trainer = augmenter_trainer_of(runner)
+        if trainer is not None and 'augmenter_trainer' in self._pending:
+            trainer.load_state_dict(self._pending['augmenter_trainer'])
+        restore_rng(self._pending['rng'])
+        self._pending = None
+
+    def before_val(self, runner) -> None:
+        self._val_rng = capture_rng()
+
+    def after_val(self, runner) -> None:
+        if self._val_rng is not None:
+            restore_rng(self._val_rng)
+            self._val_rng = None

@@ -1,0 +1,164 @@
+"""Soak run: train TST for a few hundred iterations and watch memory.
+
+Trains a config through the same runner as tools/train.py (augmenter
+phases and interleaved augmenter steps included), samples the process's
+resident memory (RSS) every few iterations and counts the hooks attached
+to the model's modules, then prints whether memory grew after warm-up.
+A leak (hooks left on modules after an augmenter step, tensors kept in a
+cache or a log) shows as a steady slope or a growing hook count.
+
+Usage (Fashion-MNIST quick-start TST, a random frozen teacher):
+    python tools/benchmarks/soak_memory.py --iters 400
+    python tools/benchmarks/soak_memory.py CONFIG --iters 300 \\
+        --cfg-options model.teacher_ckpt=teacher.pth
+"""
+import argparse
+import json
+import math
+import os
+import os.path as osp
+import sys
+import tempfile
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+DEFAULT_CONFIG = 'configs/quickstart/tst_resnet20_resnet8_fmnist.py'
+
+
+def rss_mb() -> float:
+    """Resident set size of this process, MB (Linux /proc)."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError('no VmRSS in /proc/self/status (Linux only)')
+
+
+def module_hooks(model) -> int:
+    """Forward / pre-forward / backward hooks on all modules of ``model``."""
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks)
+               + len(m._backward_hooks) + len(m._backward_pre_hooks)
+               for m in model.modules())
+
+
+def slope_per_100(samples) -> float:
+    """Least-squares slope of RSS (MB) per 100 iterations."""
+    xs = [s['iter'] for s in samples]
+    ys = [s['rss_mb'] for s in samples]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    if var == 0:
+        return 0.0
+    return 100 * sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / var
+
+
+def make_sampler_hook(every: int, samples: list):
+    from mmengine.hooks import Hook
+    from mmengine.model import is_model_wrapper
+
+    class MemorySampler(Hook):
+        priority = 'LOWEST'
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None,
+                             outputs=None):
+            step = runner.iter + 1
+            if step % every == 0:
+                model = runner.model
+                model = model.module if is_model_wrapper(model) else model
+                samples.append(dict(iter=step, rss_mb=rss_mb(),
+                                    hooks=module_hooks(model),
+                                    time=time.time()))
+
+    return MemorySampler()
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', nargs='?', default=DEFAULT_CONFIG)
+    parser.add_argument('--iters', type=int, default=400,
+                        help='student iterations to run (rounded up to '
+                        'whole epochs)')
+    parser.add_argument('--every', type=int, default=10,
+                        help='sample memory every this many iterations')
+    parser.add_argument('--warmup', type=float, default=0.25,
+                        help='fraction of the run left out of the slope')
+    parser.add_argument('--batch-size', type=int, default=64)
+    parser.add_argument('--images', type=int, default=2048,
+                        help='training subset (Fashion-MNIST configs)')
+    parser.add_argument('--interleave', type=int, default=4,
+                        help='an augmenter step every N student iterations')
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--json', help='also write the samples here')
+    parser.add_argument('--cfg-options', nargs='+', default=[])
+    return parser.parse_args(argv)
+
+
+def build_config(args, work_dir: str):
+    from mmengine.config import Config, DictAction
+    from mmtst.apis import prepare_config
+    cfg = Config.fromfile(osp.join(ROOT, args.config))
+    per_epoch = math.ceil(args.images / args.batch_size)
+    options = {
+        'train_dataloader.dataset.indices': args.images,
+        'train_dataloader.batch_size': args.batch_size,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'train_cfg.max_epochs': math.ceil(args.iters / per_epoch),
+        # phases before epochs 0 and 1 and interleaved steps in between
+        'train_cfg.augmenter_epochs': [0, 1],
+        'train_cfg.interleave_interval': args.interleave,
+        'default_hooks.logger.interval': 50,
+        'default_hooks.checkpoint.interval': 10 ** 6,
+        'model.allow_random_teacher': True,
+        'model.teacher_ckpt': None,
+    }
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--o', nargs='+', action=DictAction, default={})
+    options.update(parser.parse_args(['--o', *args.cfg_options]).o
+                   if args.cfg_options else {})
+    return prepare_config(cfg, args.config, work_dir=work_dir,
+                          no_validate=True, cfg_options=options)
+
+
+def summarize(samples, warmup: float, iters: int) -> dict:
+    steady = [s for s in samples if s['iter'] > warmup * iters] or samples
+    first, last = steady[0], steady[-1]
+    return dict(
+        iters=samples[-1]['iter'], samples=len(samples),
+        rss_after_warmup_mb=round(first['rss_mb'], 1),
+        rss_end_mb=round(last['rss_mb'], 1),
+        rss_peak_mb=round(max(s['rss_mb'] for s in samples), 1),
+        growth_mb=round(last['rss_mb'] - first['rss_mb'], 1),
+        slope_mb_per_100_iters=round(slope_per_100(steady), 2),
+        hooks_start=samples[0]['hooks'], hooks_end=samples[-1]['hooks'],
+        s_per_iter=round((last['time'] - first['time'])
+                         / max(last['iter'] - first['iter'], 1), 3))
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import torch
+    torch.set_num_threads(args.threads)
+    from mmtst.engine import AtomicCheckpointRunner
+    with tempfile.TemporaryDirectory(prefix='mmtst_soak_') as work_dir:
+        cfg = build_config(args, work_dir)
+        runner = AtomicCheckpointRunner.from_cfg(cfg)
+        samples = []
+        runner.register_hook(make_sampler_hook(args.every, samples))
+        runner.train()
+    summary = summarize(samples, args.warmup, args.iters)
+    print('\n| what | value |\n|---|---|')
+    for key, value in summary.items():
+        print(f'| {key} | {value} |')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(summary=summary, samples=samples), f, indent=1)
+    return 0
+
+
+if __name__ == '__main__':
+    os.environ.setdefault('OMP_NUM_THREADS', '2')
+    from mmtst.apis import run_friendly
+    sys.exit(run_friendly(main))
