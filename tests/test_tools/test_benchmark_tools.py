@@ -374,6 +374,55 @@ def test_runner_exports_a_finished_teacher(tmp_path, sets_file, capsys):
     assert '# teacher weights exist' in capsys.readouterr().out
 
 
+def test_runner_orders_seed_major_and_applies_set_options(tmp_path, capsys):
+    """Every run's seed 0 before any seed 1 (a set cut short still compares
+    every method); set-level options reach every run and the teacher,
+    teacher-only options only the teacher."""
+    sets = tmp_path / 'sets.yaml'
+    sets.write_text(  # TEST FIXTURE: a two-run set with set-level options
+        'sets:\n'
+        '  two:\n'
+        '    seeds: 2\n'
+        '    cfg_options: [train_dataloader.dataset.indices=100]\n'
+        '    teacher_cfg_options: [train_cfg.max_epochs=9]\n'
+        '    runs:\n'
+        '      - config: configs/quickstart/fmnist_student_resnet8.py\n'
+        '      - config: configs/quickstart/kd_resnet20_resnet8_fmnist.py\n'
+        '        teacher: configs/quickstart/fmnist_teacher_resnet20.py\n')
+    runner = load_tool('run_benchmark')
+    assert runner.main(['two', '--sets', str(sets), '--work-root',
+                        str(tmp_path / 'w'), '--print-only']) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    trains = [l for l in lines if 'tools/train.py' in l]
+    names = [l.split('--work-dir ')[1].split()[0].split('/two/')[1]
+             for l in trains]
+    assert names == ['fmnist_teacher_resnet20/seed0',
+                     'fmnist_student_resnet8/seed0',
+                     'kd_resnet20_resnet8_fmnist/seed0',
+                     'fmnist_student_resnet8/seed1',
+                     'kd_resnet20_resnet8_fmnist/seed1']
+    assert all('train_dataloader.dataset.indices=100' in l for l in trains)
+    assert 'train_cfg.max_epochs=9' in trains[0]
+    assert not any('train_cfg.max_epochs=9' in l for l in trains[1:])
+
+
+def test_wall_clock_sums_the_launches_of_a_run(tmp_path):
+    """Two launches (a kill and a resume): their spans are added, the time
+    between them is not."""
+    from mmtst.apis.results import wall_seconds
+    for stamp, lines in (('20990101_000000', ['00:00:00', '00:01:30']),
+                         ('20990101_010000', ['01:00:00', '01:00:10',
+                                              '01:02:00'])):
+        folder = tmp_path / stamp
+        folder.mkdir()
+        # TEST FIXTURE: fabricated mmengine log lines
+        (folder / f'{stamp}.log').write_text(''.join(
+            f'2099/01/01 {t} - mmengine - INFO - line\n  continued\n'
+            for t in lines))
+    assert wall_seconds(str(tmp_path)) == 90 + 120
+    assert wall_seconds(str(tmp_path / 'nowhere')) is None
+
+
 def test_runner_executes_steps_in_sequence(tmp_path):
     runner = load_tool('run_benchmark')
     ok = runner.Step('train', 'ok', ['python', '-c', 'pass'])

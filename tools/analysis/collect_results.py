@@ -151,7 +151,7 @@ def markdown_table(rows: List[dict], include_unfinished: bool) -> str:
     notes = ['', 'std: sample standard deviation over seeds. "best": mean of '
              "each seed's best validation value. min/run: mean wall-clock "
              'minutes of a run (from its log timestamps; compare rows of one '
-             'set, run in sequence on one machine). Unfinished runs are "
+             'set, run in sequence on one machine). Unfinished runs are '
              + ('included.' if include_unfinished else
                 'left out of the statistics (--include-unfinished keeps '
                 'them).')]

@@ -178,9 +178,12 @@ def plan(args, set_cfg: dict, root: str) -> List[Step]:
              if not args.only or any(fnmatch(s.name, p) for p in args.only)]
     teacher_seed = int(set_cfg.get('teacher_seed', 0))
     set_options = [str(o) for o in set_cfg.get('cfg_options') or []]
+    teacher_options = set_options + [
+        str(o) for o in set_cfg.get('teacher_cfg_options') or []]
     steps: List[Step] = []
     for teacher in dict.fromkeys(s.teacher for s in specs if s.teacher):
-        steps += teacher_steps(args, root, teacher, teacher_seed, set_options)
+        steps += teacher_steps(args, root, teacher, teacher_seed,
+                               teacher_options)
     # seed-major: every run's first seed before any second seed, so that a
     # set cut short still compares every method
     order = sorted(((seed, index, spec) for index, spec in enumerate(specs)
