@@ -1,6 +1,8 @@
-"""A TST run killed with SIGKILL and resumed with ``--resume`` ends with the
-same student, augmenter and optimiser states as a run never interrupted
-(CPU, single-process loaders, real Fashion-MNIST images)."""
+"""A TST run killed with SIGKILL (inside an augmenter phase, inside a
+student epoch, or while a checkpoint is being written) and resumed with
+``--resume`` ends with the same student, augmenter and optimiser states as
+a run never interrupted (CPU, single-process loaders, real Fashion-MNIST
+images). Checkpoints are read with mmtst's weights-only allow-list."""
 import os
 import os.path as osp
 import signal
@@ -11,6 +13,7 @@ import pytest
 import torch
 
 from conftest import REPO, needs_fashion_mnist
+from mmtst.utils import load_checkpoint_file
 
 pytestmark = needs_fashion_mnist
 FIXTURES = osp.join(REPO, 'tests', 'fixtures')
@@ -56,7 +59,6 @@ def train(config, work_dir, data_root, *extra, kill_at=None):
 
 
 def final_state(work_dir) -> dict:
-    from mmtst.utils import load_checkpoint_file  # weights only, allow-list
     checkpoint = load_checkpoint_file(osp.join(work_dir, 'epoch_3.pth'))
     return dict(state_dict=checkpoint['state_dict'],
                 optimizer=checkpoint['optimizer'])
@@ -111,6 +113,12 @@ CASES = {
         base='configs/quickstart/tst_fast_resnet20_resnet8_fmnist.py',
         train_cfg=dict(interleave_interval=2), kill_at='student_iter:7',
         resumes_from='epoch_1.pth'),
+    # killed while writing epoch_2.pth: the atomic write leaves epoch_1.pth
+    # as the latest checkpoint, and the half-written file is never resumed
+    'during_checkpoint_save': dict(
+        base='configs/quickstart/tst_resnet20_resnet8_fmnist.py',
+        train_cfg=dict(augmenter_epochs=[0, 2]), kill_at='save:2',
+        resumes_from='epoch_1.pth'),
 }
 
 
@@ -129,7 +137,11 @@ def test_killed_and_resumed_run_matches_the_uninterrupted_run(setup, case):
     assert code == -signal.SIGKILL, out[-4000:]
     assert not osp.exists(root / 'killed' / 'epoch_3.pth')
     with open(root / 'killed' / 'last_checkpoint') as f:
-        assert f.read().strip().endswith(spec['resumes_from'])
+        latest = f.read().strip()
+    assert latest.endswith(spec['resumes_from'])
+    load_checkpoint_file(latest)  # complete, loads
+    if case == 'during_checkpoint_save':
+        assert not osp.exists(root / 'killed' / 'epoch_2.pth')
 
     code, out = train(config, root / 'killed', setup['data_root'], '--resume')
     assert code == 0, out[-4000:]
