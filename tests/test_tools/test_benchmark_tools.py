@@ -488,3 +488,49 @@ def test_reference_config_globs_name_the_cifar100_configs():
             hits = [p for pattern in entry['configs'][method]
                     for p in glob(osp.join(REPO, pattern))]
             assert len(hits) == 1, (pair_id, method, hits)
+
+
+# ------------------------------------------------------------ cost table
+def write_fake_log(work_dir, start_minute, minutes,
+                   timestamp='20990101_000000'):
+    """TEST FIXTURE: a fabricated mmengine text log spanning ``minutes``."""
+    folder = osp.join(work_dir, timestamp)
+    os.makedirs(folder, exist_ok=True)
+    with open(osp.join(folder, f'{timestamp}.log'), 'w') as f:
+        for minute in (start_minute, start_minute + minutes):
+            f.write(f'2099/01/01 {minute // 60:02d}:{minute % 60:02d}:00 - '
+                    'mmengine - INFO - fabricated\n')
+
+
+def test_cost_table_whole_runs_and_steps(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location(
+        '_cost_table', osp.join(REPO, 'tools', 'benchmarks', 'cost_table.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    root = tmp_path / 'w' / 'mini'
+    for name, model, minutes, top1 in (
+            ('kd_resnet20_resnet8_fmnist', KD_MODEL, 10, [85.0, 88.0]),
+            ('tst_resnet20_resnet8_fmnist', TST_MODEL, 25, [86.0, 89.0])):
+        for seed in (0, 1):
+            work_dir = str(root / name / f'seed{seed}')
+            write_fake_run(work_dir, name, model, seed, 2, top1)
+            write_fake_log(work_dir, 60 * seed, minutes)
+    steps = tmp_path / 'steps.json'
+    steps.write_text(json.dumps(dict(  # TEST FIXTURE: fabricated step rows
+        rows=[dict(kind='kd', ratio_to_kd=1.0, target=None, passed=None),
+              dict(kind='aug_step[neural]', ratio_to_kd=1.6, target=1.5,
+                   metric='ratio', passed=False)],
+        peak_memory={'kd': dict(peak_rss_mb=900.0, added_by_steps_mb=50.0)})))
+    sets = tmp_path / 'sets.yaml'
+    sets.write_text('sets:\n  mini:\n    runs: []\n')
+    assert tool.main(['--set', 'mini', '--sets', str(sets), '--work-root',
+                      str(tmp_path / 'w'), '--steps-json', str(steps)]) == 0
+    out = capsys.readouterr().out
+    assert '| tst_resnet20_resnet8_fmnist | tst-neural | 2 | 25.0 | 2.50x ' \
+           '| 89.00 | +1.00 |' in out
+    assert '| kd_resnet20_resnet8_fmnist | kd | 2 | 10.0 | 1.00x |' in out
+    assert '| aug_step[neural] | 1.60x | <= 1.50x | FAIL |' in out
+    assert '| kd | 900 | 50 |' in out
+    with pytest.raises(RuntimeError, match='no finished run'):
+        tool.main(['--set', 'mini', '--sets', str(sets), '--work-root',
+                   str(tmp_path / 'empty')])
