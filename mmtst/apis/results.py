@@ -17,6 +17,7 @@ Training records carry ``epoch``/``iter``/``step``; validation records carry
 the metrics and ``step`` = the epoch (the iteration for iteration-based
 loops); TST's augmenter phases add ``augmenter.*`` records.
 """
+import datetime
 import glob
 import json
 import math
@@ -309,7 +310,6 @@ def wall_seconds(work_dir: str) -> Optional[float]:
     """Wall-clock seconds of a run: for each launch (one text log), its
     last logged time minus its first, summed over launches (so time lost
     between a kill and a resume is not counted). None without logs."""
-    import datetime
     total, seen = 0.0, False
     for path in log_files(work_dir):
         first = last = None

@@ -125,12 +125,18 @@ def build_config(args, work_dir: str):
 def summarize(samples, warmup: float, iters: int) -> dict:
     steady = [s for s in samples if s['iter'] > warmup * iters] or samples
     first, last = steady[0], steady[-1]
+    # RSS swings by tens of MB from batch to batch (allocator reuse), so
+    # growth compares the means of the first and last quarters after
+    # warm-up rather than two single samples
+    quarter = max(len(steady) // 4, 1)
+    early = sum(s['rss_mb'] for s in steady[:quarter]) / quarter
+    late = sum(s['rss_mb'] for s in steady[-quarter:]) / quarter
     return dict(
         iters=samples[-1]['iter'], samples=len(samples),
-        rss_after_warmup_mb=round(first['rss_mb'], 1),
-        rss_end_mb=round(last['rss_mb'], 1),
+        rss_early_mean_mb=round(early, 1), rss_late_mean_mb=round(late, 1),
+        rss_min_mb=round(min(s['rss_mb'] for s in steady), 1),
         rss_peak_mb=round(max(s['rss_mb'] for s in samples), 1),
-        growth_mb=round(last['rss_mb'] - first['rss_mb'], 1),
+        growth_mb=round(late - early, 1),
         slope_mb_per_100_iters=round(slope_per_100(steady), 2),
         hooks_start=samples[0]['hooks'], hooks_end=samples[-1]['hooks'],
         s_per_iter=round((last['time'] - first['time'])

@@ -74,7 +74,10 @@ class ExactResumeHook(Hook):
     its start with the same random draws. Data-pipeline randomness inside
     loader worker processes is outside the main process: for a bit-exact
     resume use ``num_workers=0`` (as the resume test does) or pipelines
-    without random transforms.
+    without random transforms. Iteration-based loops resume at the right
+    iteration but not bit-exactly: mmengine's ``IterBasedTrainLoop``
+    re-reads the batches it skips after ``before_train``, drawing from the
+    restored generators.
     """
 
     priority = 'LOWEST'
