@@ -18,6 +18,28 @@ def _check_schedule(points: Sequence[int], interleave: Optional[int],
     return points
 
 
+def _train_iter(loop, batch_idx: int, data_batch, pass_ends: bool,
+                where: str) -> None:
+    """mmengine's ``run_iter`` of a TST loop, with the interleaved augmenter
+    step (and, at the end of a pass over the loader, its ALRS step) inside
+    the iteration: before the ``after_train_iter`` / ``after_train_epoch``
+    hooks, so the checkpoints they write hold the augmenter's state after
+    this iteration."""
+    runner = loop.runner
+    runner.call_hook('before_train_iter', batch_idx=batch_idx,
+                     data_batch=data_batch)
+    outputs = runner.model.train_step(data_batch,
+                                      optim_wrapper=runner.optim_wrapper)
+    if loop.interleave_interval:
+        if (loop._iter + 1) % loop.interleave_interval == 0:
+            loop.augmenter_trainer.interleaved_step(data_batch)
+        if pass_ends:
+            loop.augmenter_trainer.end_interleaved_epoch(where)
+    runner.call_hook('after_train_iter', batch_idx=batch_idx,
+                     data_batch=data_batch, outputs=outputs)
+    loop._iter += 1
+
+
 @LOOPS.register_module()
 class TSTEpochBasedTrainLoop(EpochBasedTrainLoop):
     """Epoch-based training with TST augmenter phases.
@@ -70,22 +92,9 @@ class TSTEpochBasedTrainLoop(EpochBasedTrainLoop):
         super().run_epoch()
 
     def run_iter(self, idx: int, data_batch) -> None:
-        # mmengine's run_iter with the interleaved augmenter step inside the
-        # iteration, before the after_train_iter / after_train_epoch hooks
-        # (checkpoints among them) see its state
-        self.runner.call_hook('before_train_iter', batch_idx=idx,
-                              data_batch=data_batch)
-        outputs = self.runner.model.train_step(
-            data_batch, optim_wrapper=self.runner.optim_wrapper)
-        if self.interleave_interval:
-            if (self._iter + 1) % self.interleave_interval == 0:
-                self.augmenter_trainer.interleaved_step(data_batch)
-            if idx == len(self.dataloader) - 1:  # the epoch's ALRS step
-                self.augmenter_trainer.end_interleaved_epoch(
-                    f'epoch {self._epoch}')
-        self.runner.call_hook('after_train_iter', batch_idx=idx,
-                              data_batch=data_batch, outputs=outputs)
-        self._iter += 1
+        _train_iter(self, idx, data_batch,
+                    pass_ends=idx == len(self.dataloader) - 1,
+                    where=f'epoch {self._epoch}')
 
 
 @LOOPS.register_module()
@@ -132,19 +141,7 @@ class TSTIterBasedTrainLoop(IterBasedTrainLoop):
         if self._iter in self.augmenter_iters:
             self.augmenter_trainer.run_phase(f'phase at iteration {self._iter}')
             self.runner.model.train()
-        # mmengine's run_iter with the interleaved augmenter step inside the
-        # iteration, before after_train_iter hooks (checkpoints) run
-        self.runner.call_hook('before_train_iter', batch_idx=self._iter,
-                              data_batch=data_batch)
-        outputs = self.runner.model.train_step(
-            data_batch, optim_wrapper=self.runner.optim_wrapper)
         done = self._iter + 1
-        if self.interleave_interval:
-            if done % self.interleave_interval == 0:
-                self.augmenter_trainer.interleaved_step(data_batch)
-            if done % self.pass_length == 0:  # a pass's ALRS step
-                self.augmenter_trainer.end_interleaved_epoch(
-                    f'pass {done // self.pass_length}')
-        self.runner.call_hook('after_train_iter', batch_idx=self._iter,
-                              data_batch=data_batch, outputs=outputs)
-        self._iter += 1
+        _train_iter(self, self._iter, data_batch,
+                    pass_ends=done % self.pass_length == 0,
+                    where=f'pass {done // self.pass_length}')
