@@ -43,17 +43,24 @@ def read_policy_trajectories(work_dir: str) -> Trajectory:
 def plot_policy(trajectories: Trajectory, out: str) -> str:
     """Plot p (left) and m (right) of every op against the iteration."""
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), sharex=True)
+    # one colour per op in both panels (the probability-only ops, e.g.
+    # Invert, appear on the left only), and the legend where all ops are
+    ops = sorted({key[2:] for key in trajectories
+                  if key.startswith(('p_', 'm_'))})
+    palette = plt.get_cmap('tab20')
+    colour = {op: palette(i % 20) for i, op in enumerate(ops)}
     for ax, prefix, title in ((axes[0], 'p_', 'probability p'),
                               (axes[1], 'm_', 'magnitude m')):
         for key in sorted(k for k in trajectories if k.startswith(prefix)):
             steps, values = zip(*sorted(trajectories[key]))
-            ax.plot(steps, values, marker='o', markersize=3,
-                    label=key[len(prefix):])
+            op = key[len(prefix):]
+            ax.plot(steps, values, marker='o', markersize=3, label=op,
+                    color=colour[op])
         ax.set_title(f'TST policy: {title}')
         ax.set_xlabel('student iteration')
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=7, ncol=2, loc='best')
+    axes[0].legend(fontsize=7, ncol=2, loc='best')
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)
