@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+from mmengine.config import DictAction
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
@@ -91,12 +93,14 @@ def parse_args(argv=None):
                         help='an augmenter step every N student iterations')
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--json', help='also write the samples here')
-    parser.add_argument('--cfg-options', nargs='+', default=[])
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        default={}, help='key=value overrides, as in '
+                        'tools/train.py')
     return parser.parse_args(argv)
 
 
 def build_config(args, work_dir: str):
-    from mmengine.config import Config, DictAction
+    from mmengine.config import Config
     from mmtst.apis import prepare_config
     cfg = Config.fromfile(osp.join(ROOT, args.config))
     per_epoch = math.ceil(args.images / args.batch_size)
@@ -114,10 +118,7 @@ def build_config(args, work_dir: str):
         'model.allow_random_teacher': True,
         'model.teacher_ckpt': None,
     }
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--o', nargs='+', action=DictAction, default={})
-    options.update(parser.parse_args(['--o', *args.cfg_options]).o
-                   if args.cfg_options else {})
+    options.update(args.cfg_options)
     return prepare_config(cfg, args.config, work_dir=work_dir,
                           no_validate=True, cfg_options=options)
 
