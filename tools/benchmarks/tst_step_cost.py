@@ -220,6 +220,42 @@ def neural_backend_unavailable() -> Optional[str]:
     return None
 
 
+def cached_distillers(scope: str, distiller: dict, student_optim: dict,
+                      augmenter_optim: dict, init_weights: bool = False
+                      ) -> Callable[[Optional[str]], tuple]:
+    """``model_and_optim(backend)``: one distiller per augmenter backend
+    (``None``: KD, no augmenter), built once in ``scope`` with a random
+    teacher and shared by that backend's step kinds, as in training, where
+    one model does both TST steps. The augmenter gets the paper's settings
+    (K = 4 ops, temperature 0.05, cutout side 32)."""
+    from mmengine.registry import init_default_scope
+
+    from mmtst.engine import DistillerOptimWrapperConstructor
+    from mmtst.registry import MODELS
+
+    cache: Dict[Optional[str], tuple] = {}
+
+    def model_and_optim(backend: Optional[str]) -> tuple:
+        if backend not in cache:
+            init_default_scope(scope)
+            torch.manual_seed(0)
+            cfg = dict(distiller, allow_random_teacher=True)
+            optim_cfg = dict(architecture=student_optim)
+            if backend is not None:
+                cfg['augmenter'] = dict(
+                    type='LearnableAugmentPolicy', backend=backend,
+                    solve_number=4, temperature=0.05, cutout_size=32)
+                optim_cfg['augmenter'] = augmenter_optim
+            model = MODELS.build(cfg)
+            if init_weights:
+                model.init_weights()
+            model.train()
+            cache[backend] = (model,
+                              DistillerOptimWrapperConstructor(optim_cfg)(model))
+        return cache[backend]
+    return model_and_optim
+
+
 def distiller_step_kinds(args: argparse.Namespace, data: dict,
                          model_and_optim: Callable, augment: Callable,
                          replace_mode: bool) -> Tuple[List[StepKind],
@@ -292,43 +328,18 @@ def distiller_step_kinds(args: argparse.Namespace, data: dict,
 @register_scenario('cls_cifar100')
 def cls_cifar100(args: argparse.Namespace) -> Scenario:
     """ResNet32x4 -> ResNet8x4 on CIFAR-100-shaped random data."""
-    from mmengine.registry import init_default_scope
-
-    from mmtst.engine import DistillerOptimWrapperConstructor
-    from mmtst.registry import MODELS
-
     num_classes = 100
     data = _random_cls_batch(args.batch, num_classes)
     student_optim = dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9,
                                         weight_decay=5e-4))
     augmenter_optim = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9))
-    cache: Dict[Optional[str], tuple] = {}
-
-    def model_and_optim(backend: Optional[str]):
-        """One distiller per backend (None: KD), shared by its step kinds
-        as in training, where one model does both TST steps."""
-        if backend not in cache:
-            init_default_scope('mmpretrain')
-            torch.manual_seed(0)
-            cfg = dict(
-                type='mmtst.ClassificationDistiller',
-                teacher=_cifar_classifier('resnet32x4', num_classes),
-                student=_cifar_classifier('resnet8x4', num_classes),
-                allow_random_teacher=True,
-                distill_loss=dict(type='KDLoss', tau=4.0))
-            optim_cfg = dict(architecture=student_optim)
-            if backend is not None:
-                # paper's CIFAR settings: K = 4 ops, temperature 0.05,
-                # cutout side 32
-                cfg['augmenter'] = dict(
-                    type='LearnableAugmentPolicy', backend=backend,
-                    solve_number=4, temperature=0.05, cutout_size=32)
-                optim_cfg['augmenter'] = augmenter_optim
-            model = MODELS.build(cfg)
-            model.train()
-            optim = DistillerOptimWrapperConstructor(optim_cfg)(model)
-            cache[backend] = (model, optim)
-        return cache[backend]
+    model_and_optim = cached_distillers(
+        'mmpretrain',
+        dict(type='mmtst.ClassificationDistiller',
+             teacher=_cifar_classifier('resnet32x4', num_classes),
+             student=_cifar_classifier('resnet8x4', num_classes),
+             distill_loss=dict(type='KDLoss', tau=4.0)),
+        student_optim, augmenter_optim)
 
     kinds, notes = distiller_step_kinds(
         args, data, model_and_optim,
@@ -398,34 +409,13 @@ def _structured_scenario(args: argparse.Namespace, name: str, scope: str,
     """KD / TST student / augmenter step kinds of a detection or
     segmentation distiller (no ``replace`` mode there: the doubled batch is
     how the paper trains every task)."""
-    from mmengine.registry import init_default_scope
-
-    from mmtst.engine import DistillerOptimWrapperConstructor
-    from mmtst.registry import MODELS
-
-    cache: Dict[Optional[str], tuple] = {}
-
-    def model_and_optim(backend: Optional[str]):
-        if backend not in cache:
-            init_default_scope(scope)
-            torch.manual_seed(0)
-            cfg = dict(distiller, allow_random_teacher=True)
-            optim_cfg = dict(architecture=dict(optimizer=dict(
-                type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4)))
-            if backend is not None:
-                # the paper's detection / segmentation augmenter settings
-                cfg['augmenter'] = dict(
-                    type='LearnableAugmentPolicy', backend=backend,
-                    solve_number=4, temperature=0.05, cutout_size=32)
-                optim_cfg['augmenter'] = dict(
-                    optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
-                    clip_grad=dict(max_norm=augmenter_clip))
-            model = MODELS.build(cfg)
-            model.init_weights()
-            model.train()
-            cache[backend] = (model,
-                              DistillerOptimWrapperConstructor(optim_cfg)(model))
-        return cache[backend]
+    model_and_optim = cached_distillers(
+        scope, distiller,
+        dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
+                            weight_decay=1e-4)),
+        dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
+             clip_grad=dict(max_norm=augmenter_clip)),
+        init_weights=True)
 
     kinds, notes = distiller_step_kinds(
         args, data, model_and_optim,
