@@ -62,7 +62,7 @@ def test_alrs_decays_only_on_a_plateau():
     assert optimizer.param_groups[0]['lr'] == pytest.approx(0.01)
     assert alrs.step(0.895)                # fell by 0.005 (< 0.02 and < 2%)
     assert optimizer.param_groups[0]['lr'] == pytest.approx(0.009)
-    assert alrs.step(0.95)                 # rose: decay again
+    assert alrs.step(0.9)                  # rose by 0.005: settled, decay
     assert optimizer.param_groups[0]['lr'] == pytest.approx(0.0081)
 
 
@@ -79,9 +79,9 @@ def test_non_finite_loss_stops_with_the_last_good_checkpoint(tmp_path):
     assert 'iteration 42' in str(info.value) and 'distill.loss_kd=inf' in str(info.value)
 
 
-def test_augmenter_phase_trains_in_train_mode_after_validation():
-    """Validation leaves the model in eval mode, where the augmenter replays
-    its deterministic policy; a phase that follows must sample again."""
+def _trainer_with_fake_runner(**trainer_kwargs):
+    """An AugmenterTrainer over a stand-in runner whose model records the
+    augmenter's train/eval mode at each step and reports loss 1.0."""
     import logging
     from types import SimpleNamespace
 
@@ -108,7 +108,53 @@ def test_augmenter_phase_trains_in_train_mode_after_validation():
                              logger=logging.getLogger('phase-test'),
                              visualizer=SimpleNamespace(
                                  add_scalars=lambda *args, **kwargs: None))
-    trainer = AugmenterTrainer(runner, [dict(x=1), dict(x=2)], passes=1)
+    return AugmenterTrainer(runner, [dict(x=1), dict(x=2)], **trainer_kwargs)
+
+
+def test_augmenter_phase_trains_in_train_mode_after_validation():
+    """Validation leaves the model in eval mode, where the augmenter replays
+    its deterministic policy; a phase that follows must sample again."""
+    trainer = _trainer_with_fake_runner(passes=1)
+    model = trainer.runner.model
     model.eval()  # as the validation loop leaves it
     trainer.run_phase('phase at epoch 2')
     assert model.seen == [True, True]
+
+
+def test_trainer_state_keeps_the_interleaved_accumulators():
+    """A resume in the middle of an interleaved epoch must go on with the
+    epoch's running loss sums, the ALRS memory and the phase's base lr."""
+    trainer = _trainer_with_fake_runner(passes=1)
+    trainer.run_phase('phase at epoch 0')           # ALRS remembers 1.0
+    trainer.interleaved_step(dict(x=1))
+    trainer.interleaved_step(dict(x=2))
+    state = trainer.state_dict()
+    assert state['interleaved'] == {'loss': 2.0}
+    assert state['interleaved_steps'] == 2
+    assert state['alrs'] == {'last_loss': 1.0}
+
+    restored = _trainer_with_fake_runner(passes=1)
+    restored.load_state_dict(state)
+    assert restored.state_dict() == state
+
+
+def test_alrs_decays_on_a_settled_loss_not_on_a_rise():
+    """The authors' rule: |relative change| < 2% and drop < 0.02."""
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=0.01)
+    alrs = ALRS(optimizer)
+    alrs.step(1.0)
+    assert not alrs.step(1.5)              # rose by 50%: not a plateau
+    assert optimizer.param_groups[0]['lr'] == pytest.approx(0.01)
+    assert alrs.step(1.505)                # rose by 0.3%: settled, decay
+    assert optimizer.param_groups[0]['lr'] == pytest.approx(0.009)
+
+    signed = ALRS(torch.optim.SGD([param], lr=0.01), relative_change='signed')
+    signed.step(1.0)
+    assert signed.step(1.5)                # mmtst's earlier rule: any rise
+
+
+def test_alrs_rejects_an_unknown_rule():
+    with pytest.raises(ValueError, match="relative_change must be one of"):
+        ALRS(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1),
+             relative_change='abs')

@@ -35,6 +35,8 @@ def test_theta_to_pixel_of_a_translation():
 
 
 def policy(backend, ops, **kwargs):
+    # black fill: the dot's centre of mass is the only bright content
+    kwargs.setdefault('fill', 'black')
     aug = LearnableAugmentPolicy(ops=ops, backend=backend, gate_input='logit',
                                  solve_number=len(ops), **kwargs)
     with torch.no_grad():

@@ -168,11 +168,3 @@ class AugmenterTrainer:
         scalars['augmenter.lr'] = lr
         scalars.update({f'augmenter.{k}': v for k, v in policy.items()})
         self.runner.visualizer.add_scalars(scalars, step=self.runner.iter)
-
-    def state_dict(self) -> dict:
-        return dict(alrs=self.alrs.state_dict(), base_lrs=self._base_lrs)
-
-    def load_state_dict(self, state: dict) -> None:
-        self.alrs.load_state_dict(state.get('alrs', {}))
-        if state.get('base_lrs') is not None:
-            self._base_lrs = state['base_lrs']

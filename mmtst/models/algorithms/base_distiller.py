@@ -169,6 +169,29 @@ class BaseDistiller(BaseModel):
         # marking the teacher initialised keeps the loaded weights.
         self.teacher._is_init = True
 
+    def build_augmenter(self, cfg: Optional[dict],
+                        reverse_mean: bool = False) -> Optional[nn.Module]:
+        """Build the TST augmenter (None without one) and give it the
+        dataset's pixel mean from the student's data preprocessor: the
+        augmenter works on [0, 1] pixels, and its warps and Cutout fill
+        with that mean, 0 in the normalised units the authors' augmenter
+        works in (``LearnableAugmentPolicy(fill='mean')``).
+
+        Args:
+            cfg: The augmenter's config, or None.
+            reverse_mean: The augmenter sees the channels in the reverse
+                order of the preprocessor's mean (BGR images as loaded, a
+                mean given for RGB). Defaults to False.
+        """
+        if cfg is None:
+            return None
+        augmenter = build_with_scope(cfg, 'mmtst', 'augmenter')
+        mean = getattr(self.student.data_preprocessor, 'mean', None)
+        if mean is not None and hasattr(augmenter, 'set_dataset_mean'):
+            mean = mean.reshape(-1)
+            augmenter.set_dataset_mean(mean.flip(0) if reverse_mean else mean)
+        return augmenter
+
     @property
     def predict_model(self) -> str:
         """Which model validation and test evaluate."""

@@ -83,8 +83,11 @@ class ClassificationDistiller(BaseDistiller):
         self._check_num_classes()
         self.distill_loss = build_with_scope(distill_loss, 'mmtst',
                                              'distill_loss')
-        self.augmenter = (build_with_scope(augmenter, 'mmtst', 'augmenter')
-                          if augmenter is not None else None)
+        # the augmenter sees the pixels as loaded (BGR for OpenCV-loaded
+        # colour images that the preprocessor turns to RGB)
+        self.augmenter = self.build_augmenter(
+            augmenter, reverse_mean=bool(getattr(
+                self.student.data_preprocessor, 'to_rgb', False)))
         self.augmenter_loss = build_with_scope(augmenter_loss, 'mmtst',
                                                'augmenter_loss')
         if tst_mode not in ('double', 'replace'):

@@ -382,34 +382,42 @@ def invert(img: Tensor) -> Tensor:
 
 def cutout(img: Tensor,
            size: int,
-           generator: Optional[torch.Generator] = None) -> Tensor:
-    """Cutout (DeVries & Taylor 2017; part of TST's pool): zero a square.
+           generator: Optional[torch.Generator] = None,
+           fill: Union[float, Tensor] = 0.0,
+           one_centre: bool = False) -> Tensor:
+    """Cutout (DeVries & Taylor 2017; part of TST's pool): erase a square.
 
-    A ``size x size`` square centred on a uniformly random pixel (one per
-    sample) is set to 0; the square is clipped at the image borders, so
-    near a border less than ``size ** 2`` pixels are erased.
+    A ``size x size`` square centred on a uniformly random pixel is set to
+    ``fill``; the square is clipped at the image borders, so near a border
+    less than ``size ** 2`` pixels are erased.
 
     Args:
         img: Images ``(N, C, H, W)``.
         size: Side of the square, in pixels.
         generator: Optional ``torch.Generator`` for reproducible centres; the
             centres are drawn on its device and moved to the image's.
+        fill: Value of the erased pixels (a number, or a tensor that
+            broadcasts to ``(N, C, 1, 1)``). Defaults to 0.
+        one_centre: One square position for the whole batch (TST's
+            authors) instead of one per sample. Defaults to False.
 
     Returns:
         The images with the squares erased (gradient = the keep mask).
     """
     n, _, h, w = img.shape
     device = generator.device if generator is not None else img.device
-    cy = torch.randint(0, h, (n, ), generator=generator, device=device)
-    cx = torch.randint(0, w, (n, ), generator=generator, device=device)
-    cy, cx = cy.to(img.device), cx.to(img.device)
+    draws = 1 if one_centre else n
+    cy = torch.randint(0, h, (draws, ), generator=generator, device=device)
+    cx = torch.randint(0, w, (draws, ), generator=generator, device=device)
+    cy, cx = cy.to(img.device).expand(n), cx.to(img.device).expand(n)
     # [c - size // 2, c - size // 2 + size) clipped to the image
     y0 = (cy - size // 2).view(n, 1, 1)
     x0 = (cx - size // 2).view(n, 1, 1)
     ys = torch.arange(h, device=img.device).view(1, h, 1)
     xs = torch.arange(w, device=img.device).view(1, 1, w)
     inside = ((ys >= y0) & (ys < y0 + size) & (xs >= x0) & (xs < x0 + size))
-    return img * (~inside).unsqueeze(1).to(img.dtype)
+    inside = inside.unsqueeze(1).to(img.dtype)
+    return img * (1.0 - inside) + inside * fill
 
 
 # --------------------------------------------------------------------------

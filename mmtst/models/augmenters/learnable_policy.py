@@ -1,6 +1,6 @@
 """TST's learnable augmentation module."""
 import os.path as osp
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -18,6 +18,20 @@ SHIPPED_OP_NETS = osp.join(osp.dirname(__file__), 'weights',
 BACKENDS = ('neural', 'analytic')
 COMPOSITIONS = ('residual', 'sequential')
 GATE_INPUTS = ('probability', 'logit')
+GATE_GRANULARITIES = ('batch', 'sample')
+MAGNITUDE_SIGNS = ('positive', 'random')
+FILLS = ('mean', 'black')
+CUTOUT_CENTRES = ('batch', 'sample')
+
+# The share of samples the authors' published op nets transform: their
+# learned apply logits are 3.3-5.7 (sigmoid 0.964-0.997, mean over the 11
+# nets ~0.98; see tools/model_converters/tst_opnets_to_mmtst.py, which prints
+# them for a checkpoint folder).
+AUTHORS_APPLY_PROB = 0.98
+
+# Grey level of a fill when the input is neither normalised nor given a
+# dataset mean (set_dataset_mean): the middle of [0, 1].
+NEUTRAL_GREY = 0.5
 
 
 @MODELS.register_module()
@@ -46,11 +60,36 @@ class LearnableAugmentPolicy(BaseModule):
       to imitate the real ops (``op_net_ckpt``); ``'analytic'`` (beyond
       the paper) uses exact differentiable ops with straight-through
       gradients where an op is not differentiable.
+    * ``gate_granularity='batch'``: as in the authors' code
+      (``Mulit_Augmentation.forward`` draws ``relaxed_bernoulli(p)`` once
+      for the 14-vector), ONE gate per picked op, shared by the whole batch;
+      ``'sample'`` draws one per sample.
+    * ``magnitude_sign='positive'``: the authors feed m in (0, 1) to the ops
+      as is, so enhance ops only brighten / saturate / add contrast /
+      sharpen and each geometric op moves one way (their op nets were
+      fitted with random signs, but are applied with positive ones);
+      ``'random'`` gives every sample of a signed op a random sign, as
+      AutoAugment does.
+    * ``neural_apply_prob=0.98``: the share of samples a neural op net
+      transforms, the level of the authors' published nets (learned apply
+      logits 3.3-5.7, i.e. 96.5-99.7%). 0.5 (mmtst's earlier default) leaves
+      ~14% of the "augmented" half equal to the originals.
+    * ``fill='mean'``: warps and Cutout fill with the dataset mean, i.e. 0
+      in the normalised units the authors' augmenter works in; ``'black'``
+      fills with 0 pixels. The mean is ``mean`` for normalised input, else
+      what :meth:`set_dataset_mean` was given (the distillers pass their
+      student's preprocessor mean), else mid-grey.
+    * ``clamp=False``: the output is not clamped to the pixel range (the
+      authors' code does not clamp: about 5% of pixels leave [0, 1]);
+      ``True`` clamps it.
+    * ``cutout_centre='batch'``: one Cutout square position for the whole
+      batch (the authors'); ``'sample'``: one per sample.
 
-    p and m are shared by the batch; the gate, the sign of signed ops and
-    the neural nets' apply-or-not are drawn per sample. In eval mode gates
-    are hard Bernoulli samples and all randomness comes from ``eval_seed``,
-    so the same input always gives the same output.
+    p and m are shared by the batch; the neural nets' apply-or-not (and,
+    with the options above, gates, signs and Cutout squares) are drawn per
+    sample. In eval mode gates are hard Bernoulli samples and all
+    randomness comes from ``eval_seed``, so the same input always gives the
+    same output.
 
     Args:
         ops: Op names (default: all 14 of the paper).
@@ -61,12 +100,20 @@ class LearnableAugmentPolicy(BaseModule):
             ``'probability'``.
         composition: ``'residual'`` or ``'sequential'``. Defaults to
             ``'residual'``.
+        gate_granularity: ``'batch'`` or ``'sample'``. Defaults to
+            ``'batch'``.
+        magnitude_sign: ``'positive'`` or ``'random'``. Defaults to
+            ``'positive'``.
         cutout_size: Cutout side in pixels (paper: 32 on CIFAR, 224 on
             ImageNet, 128 on COCO). Defaults to 16.
+        cutout_centre: ``'batch'`` or ``'sample'``. Defaults to
+            ``'batch'``.
+        fill: ``'mean'`` or ``'black'``. Defaults to ``'mean'``.
+        clamp: Clamp the output to the pixel range. Defaults to False.
         op_net_ckpt: Fitted op nets for the neural backend. Defaults to
             the nets mmtst ships (fitted on Fashion-MNIST).
         neural_apply_prob: The neural nets' per-sample apply gate.
-            Defaults to 0.5 (the authors' nets).
+            Defaults to 0.98 (the authors' published nets).
         mean: Per-channel mean of the input's normalisation, if the input
             is normalised (same units as ``std``, e.g. 0..255). Defaults to
             None: the input is in [0, 1].
@@ -82,9 +129,14 @@ class LearnableAugmentPolicy(BaseModule):
                  temperature: float = 0.05,
                  gate_input: str = 'probability',
                  composition: str = 'residual',
+                 gate_granularity: str = 'batch',
+                 magnitude_sign: str = 'positive',
                  cutout_size: int = 16,
+                 cutout_centre: str = 'batch',
+                 fill: str = 'mean',
+                 clamp: bool = False,
                  op_net_ckpt: Optional[str] = SHIPPED_OP_NETS,
-                 neural_apply_prob: float = 0.5,
+                 neural_apply_prob: float = AUTHORS_APPLY_PROB,
                  mean: Optional[Sequence[float]] = None,
                  std: Optional[Sequence[float]] = None,
                  eval_seed: int = 0,
@@ -94,6 +146,13 @@ class LearnableAugmentPolicy(BaseModule):
         _check_choice('backend', backend, BACKENDS)
         _check_choice('composition', composition, COMPOSITIONS)
         _check_choice('gate_input', gate_input, GATE_INPUTS)
+        _check_choice('gate_granularity', gate_granularity, GATE_GRANULARITIES)
+        _check_choice('magnitude_sign', magnitude_sign, MAGNITUDE_SIGNS)
+        _check_choice('cutout_centre', cutout_centre, CUTOUT_CENTRES)
+        _check_choice('fill', fill, FILLS)
+        if not 0.0 <= neural_apply_prob <= 1.0:
+            raise ValueError('neural_apply_prob must be in [0, 1], got '
+                             f'{neural_apply_prob}')
         if not 1 <= solve_number <= len(self.ops):
             raise ValueError(f'solve_number must be in [1, {len(self.ops)}] '
                              f'(the number of ops), got {solve_number}')
@@ -108,7 +167,12 @@ class LearnableAugmentPolicy(BaseModule):
         self.temperature = temperature
         self.gate_input = gate_input
         self.composition = composition
+        self.gate_granularity = gate_granularity
+        self.magnitude_sign = magnitude_sign
         self.cutout_size = cutout_size
+        self.cutout_centre = cutout_centre
+        self.fill = fill
+        self.clamp = clamp
         self.eval_seed = eval_seed
 
         self.magnitude_ops = tuple(
@@ -130,6 +194,17 @@ class LearnableAugmentPolicy(BaseModule):
             self.register_buffer('std', _channel_tensor(std), persistent=False)
         else:
             self.mean = self.std = None
+        # [0, 1] units; for fill='mean' on inputs that are not normalised
+        self.register_buffer('dataset_mean', None, persistent=False)
+
+    def set_dataset_mean(self, mean: Union[Sequence[float], Tensor]) -> None:
+        """Tell the augmenter the dataset's per-channel pixel mean (0..255,
+        as in a data preprocessor), the colour of ``fill='mean'`` for
+        inputs in [0, 1]. Ignored for normalised input (``mean`` is
+        known)."""
+        values = torch.as_tensor(mean, dtype=torch.float32).reshape(-1)
+        self.dataset_mean = values.view(1, -1, 1, 1).to(
+            self.probability_logits.device) / 255.0
 
     def init_weights(self) -> None:
         """Keep p = m = 0.5 and the fitted op nets: nothing to initialise."""
@@ -159,24 +234,55 @@ class LearnableAugmentPolicy(BaseModule):
 
     def _gates(self, logits: Tensor, num: int) -> Tensor:
         """(K, N) gates: relaxed Bernoulli samples in training, hard ones
-        in eval."""
-        u = torch.rand(logits.numel(), num, device=logits.device,
+        in eval; with ``gate_granularity='batch'`` one draw per op is
+        repeated over the N samples."""
+        draws = 1 if self.gate_granularity == 'batch' else num
+        u = torch.rand(logits.numel(), draws, device=logits.device,
                        dtype=logits.dtype).clamp(1e-6, 1 - 1e-6)
         noise = u.log() - (-u).log1p()
         if self.training:
-            return torch.sigmoid((logits[:, None] + noise) / self.temperature)
-        return (logits[:, None] + noise > 0).to(logits.dtype)
+            gates = torch.sigmoid((logits[:, None] + noise) / self.temperature)
+        else:
+            gates = (logits[:, None] + noise > 0).to(logits.dtype)
+        return gates.expand(-1, num)
 
     # ------------------------------------------------------------ apply
     def apply_op(self, name: str, img: Tensor, sign: Tensor) -> Tensor:
         """Apply op ``name`` at its current magnitude with the backend."""
         spec = OP_SPECS[name]
+        if name == 'Cutout':
+            return analytic_ops.cutout(
+                img, self.cutout_size, fill=self.fill_value(img),
+                one_centre=self.cutout_centre == 'batch')
         if not spec.has_magnitude:
-            return analytic_ops.apply_op(name, img, cutout_size=self.cutout_size)
+            return analytic_ops.apply_op(name, img)
+        if spec.kind == 'geometric':
+            matrix = self.geometric_matrix(name, sign, img.size(-2), img.size(-1))
+            return self.warp(img, matrix)
         magnitude = self.magnitudes()[self._magnitude_index[name]]
         if self.op_nets is not None:
             return self.op_nets.apply_op(name, img, magnitude, sign)
         return analytic_ops.apply_op(name, img, magnitude, sign)
+
+    def fill_value(self, img: Tensor) -> Union[float, Tensor]:
+        """What warps and Cutout fill with, in [0, 1] units (``fill``)."""
+        if self.fill == 'black':
+            return 0.0
+        mean = (self.mean / 255.0 if self.mean is not None
+                else self.dataset_mean)
+        if mean is None:
+            return NEUTRAL_GREY
+        if mean.size(1) != img.size(1):  # e.g. an RGB mean, grey images
+            mean = mean.mean(dim=1, keepdim=True)
+        return mean.to(img)
+
+    def warp(self, img: Tensor, matrix: Tensor) -> Tensor:
+        """Resample with output->input pixel matrices, filling with
+        :meth:`fill_value` (bilinear; a warp is linear in the image, so
+        warping ``img - fill`` with zero padding and adding ``fill`` back
+        is zero padding in units where ``fill`` is 0)."""
+        fill = self.fill_value(img)
+        return analytic_ops.warp(img - fill, matrix) + fill
 
     def forward(self, inputs: Tensor) -> Tensor:
         """Augment a batch (N, C, H, W), C = 1 or 3, of any size."""
@@ -200,8 +306,9 @@ class LearnableAugmentPolicy(BaseModule):
         return inputs if self.mean is None else (inputs * self.std + self.mean) / 255.0
 
     def _from_unit(self, pixels: Tensor) -> Tensor:
-        """Clamped [0, 1] pixels -> input units."""
-        pixels = pixels.clamp(0.0, 1.0)
+        """[0, 1] pixels (clamped if ``clamp``) -> input units."""
+        if self.clamp:
+            pixels = pixels.clamp(0.0, 1.0)
         return pixels if self.mean is None else (pixels * 255.0 - self.mean) / self.std
 
     def _draws(self, x: Tensor):
@@ -210,7 +317,10 @@ class LearnableAugmentPolicy(BaseModule):
         chosen = torch.randperm(len(self.ops))[:self.solve_number].tolist()
         gates = self._gates(self.gate_logits()[chosen], num)
         for gate, index in zip(gates, chosen):
-            sign = torch.randint(0, 2, (num, ), device=x.device).to(x.dtype) * 2 - 1
+            if self.magnitude_sign == 'random':
+                sign = torch.randint(0, 2, (num, ), device=x.device).to(x.dtype) * 2 - 1
+            else:
+                sign = x.new_ones(num)
             yield gate, self.ops[index], sign
 
     def augment_with_geometry(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
@@ -277,7 +387,7 @@ class LearnableAugmentPolicy(BaseModule):
             base = x if self.composition == 'residual' else out
             out = out + gate.view(-1, 1, 1, 1) * (self.apply_op(name, base, sign) - base)
         if matrix is not identity:
-            out = analytic_ops.warp(out, matrix)
+            out = self.warp(out, matrix)
         return self._from_unit(out), matrix
 
     def _augment(self, inputs: Tensor) -> Tensor:
