@@ -55,7 +55,9 @@ DEFAULT_CHECKPOINT = osp.join(
 
 FIT_HINT = ('Fit one with: python tools/fit_op_nets.py --data fashion-mnist '
             '--out {path}   (or --data folder:IMAGE_DIR for your own images; '
-            'see python tools/fit_op_nets.py --help).')
+            'see python tools/fit_op_nets.py --help), or convert the TST '
+            'authors\' published nets with '
+            'tools/model_converters/tst_opnets_to_mmtst.py.')
 
 # torchvision's rgb_to_grayscale weights: Color and Contrast are defined on
 # this grey image, so the nets use the same one.
@@ -355,27 +357,82 @@ def build_op_net(name: str, noise_std: float = 0.01,
 class NeuralOpBank(nn.Module):
     """One frozen imitation net per magnitude op (TST's "priori bias").
 
+    Two net designs ("archs") are supported:
+
+    * ``'mmtst'``: :class:`GeometricOpNet` / :class:`ColourOpNet`, fitted
+      by ``tools/fit_op_nets.py`` (e.g. :data:`DEFAULT_CHECKPOINT`).
+    * ``'authors'``: the TST authors' own nets
+      (:mod:`.authors_op_nets`), loaded from a checkpoint written by
+      ``tools/model_converters/tst_opnets_to_mmtst.py`` from their
+      published files. Their learned apply logits are the apply gate, so
+      ``apply_prob`` is ignored for them.
+
+    :meth:`load_fitted` reads the arch from the checkpoint
+    (``meta['arch']``; a plain state dict without ``meta`` is ``'mmtst'``)
+    and rebuilds the nets if it differs from the bank's, so the same call
+    sequence (construct, ``load_fitted``, ``freeze``) serves both.
+
     Args:
         ops: Names of the magnitude ops to hold (default: all 11).
-        noise_std: Feature noise of every net (training mode only).
-        apply_prob: Per-sample apply gate of every net (the authors' nets
-            apply an op to ~50% of the samples); 1.0 disables it.
+        noise_std: Feature noise of every mmtst net (training mode only;
+            the authors' nets use their own 0.01).
+        apply_prob: Per-sample apply gate of every mmtst net; 1.0
+            disables it. Ignored by the authors' nets: their learned apply
+            logits gate instead (sigmoid 0.5 at initialisation; 96.5-99.7%
+            of the samples in their published CIFAR checkpoints).
         checkpoint: Optional path of a fitted checkpoint to load now, e.g.
             :data:`DEFAULT_CHECKPOINT`.
+        arch: ``'mmtst'`` or ``'authors'``: the nets to build before a
+            checkpoint is loaded (a checkpoint's own arch wins).
+        dataset_type: For ``arch='authors'``: the dataset statistics the
+            nets normalise with, ``'CIFAR'`` or ``'ImageNet'`` (a
+            checkpoint's own ``meta['dataset_type']`` wins).
     """
+
+    ARCHS = ('mmtst', 'authors')
 
     def __init__(self,
                  ops: Iterable[str] = MAGNITUDE_OPS,
                  noise_std: float = 0.01,
                  apply_prob: float = 0.5,
-                 checkpoint: Optional[str] = None) -> None:
+                 checkpoint: Optional[str] = None,
+                 arch: str = 'mmtst',
+                 dataset_type: str = 'CIFAR') -> None:
         super().__init__()
         ops = check_op_names(ops)
-        self.nets = nn.ModuleDict(
-            {name: build_op_net(name, noise_std, apply_prob) for name in ops})
+        self.noise_std = noise_std
+        self.apply_prob = apply_prob
+        self.arch = None
+        self.dataset_type = None  # set for arch 'authors' only
+        self._default_dataset_type = dataset_type
+        self._build_nets(ops, arch, dataset_type)
         self.checkpoint = None
         if checkpoint is not None:
             self.load_fitted(checkpoint)
+
+    def _build_nets(self, ops: Sequence[str], arch: str,
+                    dataset_type: str) -> None:
+        """(Re)build ``self.nets`` for ``arch``, on the device of the
+        current nets."""
+        if arch not in self.ARCHS:
+            raise ValueError(f'arch must be one of {list(self.ARCHS)}, got '
+                             f'{arch!r}')
+        old = next(self.parameters(), None) if hasattr(self, 'nets') else None
+        if arch == 'mmtst':
+            nets = {name: build_op_net(name, self.noise_std, self.apply_prob)
+                    for name in ops}
+        else:
+            from .authors_op_nets import build_authors_op_net
+            nets = {name: build_authors_op_net(name, dataset_type)
+                    for name in ops}
+        self.nets = nn.ModuleDict(nets)
+        self.dataset_type = dataset_type if arch == 'authors' else None
+        self.nets.train(self.training)
+        if old is not None:
+            self.nets.to(old.device)
+            if not old.requires_grad:
+                self.freeze()
+        self.arch = arch
 
     @property
     def ops(self) -> Tuple[str, ...]:
@@ -408,10 +465,12 @@ class NeuralOpBank(nn.Module):
               num: Optional[int] = None) -> Tensor:
         """Gated affine matrices ``(N, 2, 3)`` of geometric op ``name``, so
         that several warps can be combined before one resampling (apply with
-        :meth:`GeometricOpNet.warp`). ``num`` is needed only for an unsigned
-        op called without ``sign``."""
+        :meth:`GeometricOpNet.warp`; with the authors' nets, their warp
+        fills with the dataset mean, see
+        :meth:`~.authors_op_nets.AuthorsGeometricNet.fill`). ``num`` is
+        needed only for an unsigned op called without ``sign``."""
         net = self.net(name)
-        if not isinstance(net, GeometricOpNet):
+        if OP_SPECS[name].kind != 'geometric':
             raise ValueError(f'{name} is not a geometric op; geometric ops: '
                              f'{", ".join(GEOMETRIC_OPS)}')
         if num is None:
@@ -429,7 +488,14 @@ class NeuralOpBank(nn.Module):
         return self
 
     def load_fitted(self, path: str) -> 'NeuralOpBank':
-        """Load a checkpoint written by ``tools/fit_op_nets.py`` and freeze.
+        """Load a fitted checkpoint and freeze.
+
+        Either a plain state dict of mmtst's nets (written by
+        ``tools/fit_op_nets.py``) or ``{'state_dict': ..., 'meta': {'arch':
+        ..., ...}}`` (written by
+        ``tools/model_converters/tst_opnets_to_mmtst.py``, ``arch``
+        ``'authors'``); the bank switches to the checkpoint's arch (and
+        dataset type) if it differs.
 
         Entries of ops this bank does not hold are skipped, so a bank of a
         subset of the ops loads from a full checkpoint.
@@ -437,7 +503,7 @@ class NeuralOpBank(nn.Module):
         Raises:
             FileNotFoundError: ``path`` does not exist.
             ValueError: The file is not a state dict of these nets (missing
-                or unexpected keys, wrong shapes, unreadable).
+                or unexpected keys, wrong shapes, unreadable, bad meta).
         """
         path = str(path)
         hint = FIT_HINT.format(path=path)
@@ -453,11 +519,52 @@ class NeuralOpBank(nn.Module):
             raise ValueError(f'Neural op checkpoint {path} holds a '
                              f'{type(state).__name__}, not a state dict of '
                              f'NeuralOpBank. {hint}')
-        self._check_state(path, state, hint)
-        own = self.state_dict()
-        self.load_state_dict({key: state[key] for key in own}, strict=True)
+        arch, dataset_type = 'mmtst', self.dataset_type
+        if 'meta' in state:
+            state, arch, dataset_type = self._unwrap(path, state, hint)
+        previous = (self.nets, self.arch, self.dataset_type)
+        try:
+            if arch != self.arch or (arch == 'authors'
+                                     and dataset_type != self.dataset_type):
+                self._build_nets(self.ops, arch, dataset_type)
+            self._check_state(path, state, hint)
+            own = self.state_dict()
+            self.load_state_dict({key: state[key] for key in own},
+                                 strict=True)
+        except Exception:
+            # a failed load leaves the bank as it was
+            self.nets, self.arch, self.dataset_type = previous
+            raise
         self.checkpoint = path
         return self.freeze()
+
+    def _unwrap(self, path: str, checkpoint: dict,
+                hint: str) -> Tuple[dict, str, Optional[str]]:
+        """``(state_dict, arch, dataset_type)`` of a checkpoint with
+        ``meta``."""
+        from .authors_op_nets import DATASET_STATS
+        meta = checkpoint['meta']
+        state = checkpoint.get('state_dict')
+        if not isinstance(meta, dict) or not isinstance(state, dict):
+            raise ValueError(
+                f'Neural op checkpoint {path} has a "meta" entry, so it '
+                'should be {"state_dict": dict, "meta": dict}; got '
+                f'state_dict: {type(state).__name__}, meta: '
+                f'{type(meta).__name__}. {hint}')
+        arch = meta.get('arch', 'mmtst')
+        if arch not in self.ARCHS:
+            raise ValueError(
+                f'Neural op checkpoint {path}: unknown meta["arch"] '
+                f'{arch!r}; known: {list(self.ARCHS)}. {hint}')
+        dataset_type = meta.get(
+            'dataset_type', self.dataset_type or self._default_dataset_type)
+        if arch == 'authors' and dataset_type not in DATASET_STATS:
+            raise ValueError(
+                f'Neural op checkpoint {path}: meta["dataset_type"] must be '
+                f'one of {list(DATASET_STATS)} for the authors\' nets, got '
+                f'{dataset_type!r}. Re-run tools/model_converters/'
+                'tst_opnets_to_mmtst.py --dataset-type CIFAR|ImageNet.')
+        return state, arch, dataset_type
 
     def _check_state(self, path: str, state: dict, hint: str) -> None:
         """Raise a ValueError listing what does not match ``state``."""
@@ -483,8 +590,9 @@ class NeuralOpBank(nn.Module):
         if problems:
             raise ValueError(
                 f'Neural op checkpoint {path} does not match NeuralOpBank'
-                f'({", ".join(self.ops)}): {"; ".join(problems)}. It may come '
-                f'from another version of mmtst. {hint}')
+                f'({", ".join(self.ops)}; arch {self.arch!r}): '
+                f'{"; ".join(problems)}. It may come from another version of '
+                f'mmtst. {hint}')
 
 
 # ---------------------------------------------------------------------------
