@@ -294,6 +294,39 @@ def classify_method(model: dict) -> str:
     return method + '+mimic' if model.get('mimic') else method
 
 
+# Loader transforms that add an augmentation policy on top of crop + flip,
+# and the method suffix they give (``kd+randaugment``).
+POLICY_TRANSFORMS = {'RandAugment': 'randaugment',
+                     'AutoAugment': 'autoaugment',
+                     'TrivialAugmentWide': 'trivialaugment'}
+
+
+def pipeline_suffix(cfg) -> str:
+    """``'+randaugment'`` etc. when the training pipeline holds an
+    augmentation policy (RandAugment with one op and a uniform magnitude
+    is TrivialAugment), else ``''``."""
+    try:
+        pipeline = cfg['train_dataloader']['dataset']['pipeline'] or []
+    except (KeyError, TypeError):
+        return ''
+    suffix = ''
+    flat = []
+    for transform in pipeline:  # wrappers (mmtst.GreyAsRGB) hold theirs
+        while isinstance(transform, dict) and isinstance(
+                transform.get('transform'), dict):
+            flat.append(transform)
+            transform = transform['transform']
+        flat.append(transform)
+    for transform in flat:
+        kind = str((transform or {}).get('type', '')).split('.')[-1]
+        name = POLICY_TRANSFORMS.get(kind)
+        if name == 'randaugment' and transform.get('num_policies') == 1 \
+                and str(transform.get('magnitude_std')) == 'inf':
+            name = 'trivialaugment'
+        suffix += f'+{name}' if name else ''
+    return suffix
+
+
 def _train_length(cfg) -> Tuple[Optional[int], str]:
     """(max epochs or iterations, 'epoch' | 'iter') from ``train_cfg``."""
     train_cfg = (cfg.get('train_cfg') or {}) if cfg is not None else {}
@@ -394,7 +427,8 @@ def parse_run(work_dir: str, metric: Optional[str] = None,
     return RunResult(
         work_dir=work_dir, config_name=name,
         config_path=find_config_file(name, repo_root),
-        method=classify_method(model) if model else 'unknown',
+        method=(classify_method(model) + pipeline_suffix(cfg)
+                if model else 'unknown'),
         seed=_seed_of(cfg, work_dir), metric=metric,
         final=curve[-1][1] if curve else None,
         best=max(v for _, v in curve) if curve else None,
@@ -471,6 +505,65 @@ def mean_std(values: Sequence[float]) -> Tuple[Optional[float], float]:
     return mean, math.sqrt(var)
 
 
+# Two-sided 95% quantiles of Student's t, t_{0.975, df}, df = 1..30.
+T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
+        2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101,
+        2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052,
+        2.048, 2.045, 2.042)
+
+
+def t_quantile_975(df: int) -> float:
+    """t_{0.975, df}: the table up to 30 degrees of freedom, beyond it the
+    Cornish-Fisher expansion around the normal quantile (error < 1e-3)."""
+    if df < 1:
+        raise ValueError(f'degrees of freedom must be >= 1, got {df}')
+    if df <= len(T975):
+        return T975[df - 1]
+    z = 1.959964
+    return (z + (z ** 3 + z) / (4 * df)
+            + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2))
+
+
+@dataclass
+class PairedDifference:
+    """``a - b`` over the seeds both have: mean, the 95% t-interval's
+    half-width (None for one seed) and the seeds used."""
+    mean: float
+    half_width: Optional[float]
+    seeds: List[int]
+
+    @property
+    def n(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def low(self) -> Optional[float]:
+        return None if self.half_width is None else self.mean - self.half_width
+
+    @property
+    def high(self) -> Optional[float]:
+        return None if self.half_width is None else self.mean + self.half_width
+
+    def to_dict(self) -> dict:
+        return dict(mean=self.mean, half_width=self.half_width,
+                    low=self.low, high=self.high, n=self.n, seeds=self.seeds)
+
+
+def paired_difference(a: Dict[int, float], b: Dict[int, float]
+                      ) -> Optional[PairedDifference]:
+    """The paired difference ``a[seed] - b[seed]`` over matching seeds, with
+    a two-sided 95% t-interval (mean ± t_{0.975, n-1} * sd / sqrt(n)).
+    None when no seed matches."""
+    seeds = sorted(set(a) & set(b))
+    if not seeds:
+        return None
+    diffs = [a[s] - b[s] for s in seeds]
+    mean, sd = mean_std(diffs)
+    half = (t_quantile_975(len(diffs) - 1) * sd / math.sqrt(len(diffs))
+            if len(diffs) > 1 else None)
+    return PairedDifference(mean, half, seeds)
+
+
 @dataclass
 class Group:
     """The seeds of one (pair, method, config)."""
@@ -490,6 +583,11 @@ class Group:
     @property
     def unfinished(self) -> List[RunResult]:
         return [r for r in self.runs if not r.finished]
+
+    def by_seed(self, which: str = 'final') -> Dict[int, float]:
+        """``{seed: value}`` of the counted runs that have a seed."""
+        return {r.seed: getattr(r, which) for r in self.counted
+                if r.seed is not None and getattr(r, which) is not None}
 
     def stats(self, which: str = 'final') -> Tuple[Optional[float], float, int]:
         """(mean, std, n) of ``'final'``, ``'best'`` or ``'wall_s'`` over

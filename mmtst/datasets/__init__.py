@@ -1,10 +1,12 @@
-from .fashion_mnist import (DEBIAN_FASHION_MNIST, OfflineFashionMNIST,
+from .fashion_mnist import (DEBIAN_FASHION_MNIST, GreyAsRGB,
+                            OfflineFashionMNIST, balanced_subset,
                             prepare_fashion_mnist)
 
 from .load_image import CorruptImageError, LoadImageOrReport
 
-__all__ = ['CorruptImageError', 'DEBIAN_FASHION_MNIST', 'LoadImageOrReport',
-           'OfflineFashionMNIST', 'prepare_fashion_mnist']
+__all__ = ['CorruptImageError', 'DEBIAN_FASHION_MNIST', 'GreyAsRGB',
+           'LoadImageOrReport', 'OfflineFashionMNIST', 'balanced_subset',
+           'prepare_fashion_mnist']
 from .scenes import FASHION_MNIST_CLASSES, make_scenes  # noqa: E402
 
 __all__ += ['FASHION_MNIST_CLASSES', 'make_scenes']

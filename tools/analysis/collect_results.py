@@ -22,8 +22,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmtst.apis import run_friendly  # noqa: E402
 from mmtst.apis.results import (DEFAULT_REFERENCE, DEFAULT_SETS,  # noqa: E402
                                 Group, find_runs, group_runs, is_stand_in,
-                                load_reference, load_sets, paper_number,
-                                parse_run, set_root)
+                                load_reference, load_sets,
+                                paired_difference, paper_number, parse_run,
+                                set_root)
 
 # Anchors shown for every row, in this order, with their labels.
 ANCHORS = (('teacher', 'T'), ('student', 'S'), ('kd', 'KD'), ('dkd', 'DKD'),
@@ -41,6 +42,16 @@ def _fmt(value: Optional[float], signed: bool = False,
     return f'{value:+.{digits}f}' if signed else f'{value:.{digits}f}'
 
 
+def paired_text(paired: Optional[dict]) -> str:
+    """``+0.45 [+0.12, +0.78] (n=5)``; without an interval for one seed."""
+    if not paired:
+        return '—'
+    text = f"{paired['mean']:+.2f}"
+    if paired.get('half_width') is not None:
+        text += f" [{paired['low']:+.2f}, {paired['high']:+.2f}]"
+    return text + f" (n={paired['n']})"
+
+
 def _fmt_stats(mean: Optional[float], std: float, n: int) -> str:
     return '—' if mean is None else f'{mean:.2f} ± {std:.2f} (n={n})'
 
@@ -53,14 +64,43 @@ def anchors_text(entry: Optional[dict]) -> str:
     return ' · '.join(parts) or '—'
 
 
-def our_kd_means(groups: List[Group]) -> Dict[str, float]:
-    """Per pair, the mean of our first KD group that has counted runs."""
-    means = {}
+# A KD group whose config name holds this is KD on TST's recipe (no
+# augmenter): the control TST rows are compared with where it ran.
+TST_RECIPE_KD = 'tstrecipe'
+
+
+def kd_groups(groups: List[Group]) -> Dict[str, Dict[str, Group]]:
+    """Per pair, our KD groups with counted runs: ``'plain'`` (the one with
+    the shortest config name, i.e. the pair's KD config) and, where it ran,
+    ``'tst_recipe'`` (KD with TST's recipe)."""
+    found: Dict[str, Dict[str, Group]] = {}
     for group in groups:
-        mean, _, n = group.stats()
-        if group.method == 'kd' and n and group.pair not in means:
-            means[group.pair] = mean
-    return means
+        if group.method != 'kd' or not group.stats()[2]:
+            continue
+        slot = ('tst_recipe' if TST_RECIPE_KD in group.config_name
+                else 'plain')
+        entry = found.setdefault(group.pair, {})
+        best = entry.get(slot)
+        if best is None or (len(group.config_name), group.config_name) < (
+                len(best.config_name), best.config_name):
+            entry[slot] = group
+    return found
+
+
+def kd_group_for(group: Group, kd: Dict[str, Dict[str, Group]]
+                 ) -> Optional[Group]:
+    """The KD group a row is compared with: TST rows with KD on TST's
+    recipe where that ran, every row else with the pair's plain KD."""
+    entry = kd.get(group.pair) or {}
+    if group.method.startswith('tst') and 'tst_recipe' in entry:
+        return entry['tst_recipe']
+    return entry.get('plain') or entry.get('tst_recipe')
+
+
+def our_kd_means(groups: List[Group]) -> Dict[str, float]:
+    """Per pair, the mean of our plain KD group (see :func:`kd_groups`)."""
+    return {pair: (entry.get('plain') or entry['tst_recipe']).stats()[0]
+            for pair, entry in kd_groups(groups).items()}
 
 
 def flags_of(group: Group, entry: Optional[dict]) -> List[str]:
@@ -83,7 +123,7 @@ def flags_of(group: Group, entry: Optional[dict]) -> List[str]:
 def summarize(groups: List[Group], reference: dict) -> List[dict]:
     """One plain-data row per group: stats, paper, deltas, flags."""
     pairs = reference.get('pairs') or {}
-    kd_means = our_kd_means(groups)
+    kd = kd_groups(groups)
     rows = []
     for group in groups:
         entry = pairs.get(group.pair)
@@ -94,7 +134,11 @@ def summarize(groups: List[Group], reference: dict) -> List[dict]:
         paper = paper_number(entry, group.method)
         delta_paper = (mean - paper if None not in (mean, paper)
                        and not stand_in else None)
-        kd_basis, kd_value = _kd_reference(group, entry, kd_means)
+        kd_group = kd_group_for(group, kd)
+        kd_basis, kd_value = _kd_reference(group, entry, kd_group)
+        paired = (paired_difference(group.by_seed(), kd_group.by_seed())
+                  if kd_group is not None and kd_group is not group
+                  and group.method != 'teacher' else None)
         rows.append(dict(
             pair=group.pair, method=group.method, config=group.config_name,
             n=n, seeds=[r.seed for r in group.counted], final_mean=mean,
@@ -104,7 +148,10 @@ def summarize(groups: List[Group], reference: dict) -> List[dict]:
                 and paper is None),
             delta_paper=delta_paper, kd=kd_value, kd_basis=kd_basis,
             delta_kd=(mean - kd_value if None not in (mean, kd_value)
-                      and group.method not in ('kd', 'teacher') else None),
+                      and group.method != 'teacher'
+                      and kd_group is not group else None),
+            kd_config=kd_group.config_name if kd_group else None,
+            delta_kd_paired=paired.to_dict() if paired else None,
             anchors=anchors_text(entry), stand_in=stand_in,
             wall_min=None if wall_mean is None else wall_mean / 60,
             flags=flags_of(group, entry),
@@ -113,12 +160,12 @@ def summarize(groups: List[Group], reference: dict) -> List[dict]:
 
 
 def _kd_reference(group: Group, entry: Optional[dict],
-                  kd_means: Dict[str, float]) -> Tuple[Optional[str],
-                                                       Optional[float]]:
+                  kd_group: Optional[Group]) -> Tuple[Optional[str],
+                                                      Optional[float]]:
     """What "vs KD" compares with: our KD mean for the pair, else the
     paper's KD number."""
-    if group.pair in kd_means:
-        return 'ours', kd_means[group.pair]
+    if kd_group is not None:
+        return 'ours', kd_group.stats()[0]
     value = paper_number(entry, 'kd')
     return ('paper', value) if value is not None else (None, None)
 
@@ -127,8 +174,8 @@ def markdown_table(rows: List[dict], include_unfinished: bool) -> str:
     """The rows as a markdown table with its footnotes."""
     lines = ['| pair | method | ours: final mean ± std (n seeds) | best '
              '| paper | anchors (published) | Δ vs paper | Δ vs KD '
-             '| min/run | flags |',
-             '|---|---|---|---|---|---|---|---|---|---|']
+             '| Δ vs KD (paired, 95% CI) | min/run | flags |',
+             '|---|---|---|---|---|---|---|---|---|---|---|']
     method_counts: Dict[tuple, int] = {}
     for row in rows:
         key = (row['pair'], row['method'])
@@ -146,7 +193,8 @@ def markdown_table(rows: List[dict], include_unfinished: bool) -> str:
             _fmt_stats(row['final_mean'], row['final_std'], row['n']),
             _fmt(row['best_mean']), paper, row['anchors'],
             'n/c' if row['stand_in'] else _fmt(row['delta_paper'], True),
-            delta_kd, _fmt(row.get('wall_min'), digits=1),
+            delta_kd, paired_text(row.get('delta_kd_paired')),
+            _fmt(row.get('wall_min'), digits=1),
             '; '.join(row['flags']) or '']) + ' |')
     notes = ['', 'std: sample standard deviation over seeds. "best": mean of '
              "each seed's best validation value. min/run: mean wall-clock "
@@ -154,7 +202,13 @@ def markdown_table(rows: List[dict], include_unfinished: bool) -> str:
              'set, run in sequence on one machine). Unfinished runs are '
              + ('included.' if include_unfinished else
                 'left out of the statistics (--include-unfinished keeps '
-                'them).')]
+                'them).'),
+             '', 'Δ vs KD (paired, 95% CI): the mean over the seeds both '
+             'runs have of (this run - KD with the same seed), with the '
+             "two-sided 95% Student's t-interval [low, high] of that mean "
+             '(none for one seed). TST rows are compared with "KD with '
+             'TST\'s recipe" (a config named *tstrecipe*) where it ran, '
+             "other rows with the pair's KD config."]
     if any(row['tst_paper_missing'] for row in rows):
         notes.append(TST_FOOTNOTE)
     return '\n'.join(lines + notes)

@@ -7,8 +7,15 @@ resumed with --resume. A set's teacher is trained first and its weights
 exported (teacher.pth) and passed as model.teacher_ckpt. At the end the
 results table is written next to the runs (results.md).
 
+``--jobs N`` (or a set's ``jobs``) runs up to N trainings at once, each
+with one thread (OMP_NUM_THREADS=1 unless the environment sets it) and its
+console output in <work dir>/console.log; a run that needs a teacher waits
+for the teacher's export, the others (e.g. the student alone) start
+beside the teacher.
+
 Usage:
     python tools/analysis/run_benchmark.py fmnist-mini [--seeds 3]
+    python tools/analysis/run_benchmark.py fmnist-limited --jobs 2
     python tools/analysis/run_benchmark.py cifar100-paper --print-only \\
         --launcher dist --gpus 8
     python tools/analysis/run_benchmark.py imagenet-paper --print-only \\
@@ -22,6 +29,7 @@ import os.path as osp
 import shlex
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from typing import Dict, List, Optional
@@ -53,7 +61,9 @@ class Step:
     text: str  # what --print-only prints
     argv: List[str] = field(default_factory=list)
     env: Dict[str, str] = field(default_factory=dict)
-    teacher: Optional[str] = None  # export: the teacher config
+    teacher: Optional[str] = None  # export / teacher training: the teacher
+    work_dir: Optional[str] = None  # train: the run's work dir
+    needs: Optional[str] = None  # train: the teacher whose export it waits for
 
 
 # ---------------------------------------------------------------- the set
@@ -120,7 +130,7 @@ def train_command(args, config: str, work_dir: str, options: List[str],
                 work_dir] + tail[2:]
     text = ' '.join([f'{k}={v}' for k, v in env.items()]
                     + [shlex.quote(a) for a in argv])
-    return Step('train', text, argv, env)
+    return Step('train', text, argv, env, work_dir=work_dir)
 
 
 def run_state(work_dir: str) -> str:
@@ -156,10 +166,12 @@ def teacher_steps(args, root: str, teacher: str, seed: int,
                           f'{progress_text(work_dir)}): '
                           f'{display_path(work_dir)}'))
     else:
-        steps.append(train_command(
+        step = train_command(
             args, teacher, work_dir,
             [f'randomness.seed={seed}'] + set_options + (args.cfg_options or []),
-            state == 'resume', f'{args.set}-{config_name(teacher)}'))
+            state == 'resume', f'{args.set}-{config_name(teacher)}')
+        step.teacher = teacher  # the export of its weights waits for it
+        steps.append(step)
     export = ['python', 'tools/analysis/run_benchmark.py', args.set,
               '--export-teachers']
     if args.work_root:
@@ -202,9 +214,11 @@ def plan(args, set_cfg: dict, root: str) -> List[Step]:
             ckpt = teacher_paths(root, spec.teacher, teacher_seed)[1]
             options.append(f'model.teacher_ckpt={display_path(ckpt)}')
         options += args.cfg_options or []
-        steps.append(train_command(
+        step = train_command(
             args, spec.config, work_dir, options, state == 'resume',
-            f'{args.set}-{spec.name}-seed{seed}'))
+            f'{args.set}-{spec.name}-seed{seed}')
+        step.needs = spec.teacher
+        steps.append(step)
     return steps
 
 
@@ -232,7 +246,11 @@ def export_teachers(set_cfg: dict, root: str,
 
 
 def execute(args, steps: List[Step], set_cfg: dict, root: str) -> int:
-    """Run the steps in sequence; returns the number of failed runs."""
+    """Run the steps (in sequence, or ``args.jobs`` at a time); returns the
+    number of failed runs."""
+    jobs = getattr(args, 'jobs', None) or int(set_cfg.get('jobs', 1) or 1)
+    if jobs > 1:
+        return execute_parallel(args, steps, set_cfg, root, jobs)
     failures = 0
     for step in steps:
         print(f'[benchmark] {step.text}', flush=True)
@@ -247,6 +265,92 @@ def execute(args, steps: List[Step], set_cfg: dict, root: str) -> int:
                 if not args.keep_going:
                     raise RuntimeError(f'{step.text} failed (exit '
                                        f'{done.returncode})')
+    return failures
+
+
+def _launch(step: Step) -> subprocess.Popen:
+    """Start one training with one thread, its output in console.log."""
+    argv = [sys.executable if a == 'python' else a for a in step.argv]
+    env = dict(os.environ, **step.env)
+    for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+        env.setdefault(var, '1')
+    work_dir = step.work_dir if osp.isabs(step.work_dir or '') else \
+        osp.join(ROOT, step.work_dir or '.')
+    os.makedirs(work_dir, exist_ok=True)
+    with open(osp.join(work_dir, 'console.log'), 'ab') as log:
+        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+
+
+def execute_parallel(args, steps: List[Step], set_cfg: dict, root: str,
+                     jobs: int, poll_s: float = 0.5) -> int:
+    """Run up to ``jobs`` trainings at once, in plan order as far as their
+    dependencies allow: an export waits for the trainings before it (its
+    teacher's), a run that needs a teacher waits for that teacher's export.
+    After a failure no new run starts (unless --keep-going); the running
+    ones finish. Returns the number of failed runs.
+
+    Raises:
+        RuntimeError: A run failed and --keep-going was not given.
+    """
+    pending = [s for s in steps if s.kind != 'skip']
+    for step in steps:
+        if step.kind == 'skip':
+            print(f'[benchmark] {step.text}', flush=True)
+    # the teachers whose weights exist already (their export step is absent)
+    exporting = {s.teacher for s in pending if s.kind == 'export'}
+    exported = set()
+    running: Dict[subprocess.Popen, Step] = {}
+    failures, failed_text = 0, None
+
+    def ready(step: Step) -> bool:
+        if step.kind == 'export':  # once its teacher's training has ended
+            return not any(s.kind == 'train' and s.teacher == step.teacher
+                           for s in pending + list(running.values()))
+        return step.needs is None or (step.needs in exported
+                                      or step.needs not in exporting)
+
+    while pending or running:
+        for proc, step in list(running.items()):
+            code = proc.poll()
+            if code is None:
+                continue
+            del running[proc]
+            status = 'done' if code == 0 else f'FAILED (exit {code})'
+            print(f'[benchmark] {status}: {step.text}', flush=True)
+            if code:
+                failures += 1
+                failed_text = failed_text or f'{step.text} failed (exit {code})'
+        if failures and not args.keep_going:
+            pending = []
+        started = True
+        while started and pending:
+            started = False
+            for index, step in enumerate(pending):
+                if step.kind == 'train' and len(running) >= jobs:
+                    continue
+                if not ready(step):
+                    continue
+                pending.pop(index)
+                print(f'[benchmark] {step.text}', flush=True)
+                if step.kind == 'export':
+                    try:
+                        export_teachers(set_cfg, root, step.teacher)
+                        exported.add(step.teacher)
+                    except RuntimeError as err:  # its teacher run failed
+                        print(f'[benchmark] {err}', flush=True)
+                        failed_text = failed_text or str(err)
+                        failures += 1
+                        pending = [s for s in pending
+                                   if s.needs != step.teacher]
+                else:
+                    running[_launch(step)] = step
+                started = True
+                break
+        if running:
+            time.sleep(poll_s)
+    if failures and not args.keep_going:
+        raise RuntimeError(failed_text)
     return failures
 
 
@@ -270,6 +374,9 @@ def parse_args(argv=None):
                         help='print the commands instead of running them')
     parser.add_argument('--keep-going', action='store_true',
                         help='go on with the next run after a failure')
+    parser.add_argument('--jobs', type=int,
+                        help="trainings at once, one thread each (default: "
+                        "the set's `jobs`, else 1)")
     parser.add_argument('--export-teachers', action='store_true',
                         help="only export the set's trained teachers")
     args = parser.parse_args(argv)
