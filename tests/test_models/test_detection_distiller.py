@@ -10,8 +10,8 @@ from mmengine.structures import InstanceData
 
 from mmtst.engine import DistillerOptimWrapperConstructor
 from mmtst.models.algorithms.detection_distiller import record_output
-from mmtst.models.losses import (InvertedSoftmaxCrossEntropy,
-                                 SwappedFocalLoss)
+from mmtst.models.losses import InvertedSoftmaxCrossEntropy
+from mmtst.models.losses.inverted_losses import NegatedLogitFocalLoss
 from mmtst.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -121,7 +121,7 @@ def test_identical_teacher_gives_zero_kl_on_the_same_priors(kind):
     assert kl and all(float(v) < 1e-5 for v in kl)
 
 
-@pytest.mark.parametrize('kind,loss_type', [('retinanet', SwappedFocalLoss),
+@pytest.mark.parametrize('kind,loss_type', [('retinanet', NegatedLogitFocalLoss),
                                             ('faster_rcnn', InvertedSoftmaxCrossEntropy)])
 def test_augmenter_step_moves_only_the_augmenter(kind, loss_type):
     model = build(kind)

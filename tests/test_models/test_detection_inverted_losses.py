@@ -9,6 +9,7 @@ from torch import nn
 from mmtst.models.losses import (InvertedSoftmaxCrossEntropy, NegatedLoss,
                                  SwappedFocalLoss, SwappedSigmoidCrossEntropy,
                                  invert_loss, inverted_task_losses)
+from mmtst.models.losses.inverted_losses import NegatedLogitFocalLoss
 
 LABELS = torch.tensor([0, 2, 3, 1])  # 3 classes; 3 = background
 
@@ -47,8 +48,9 @@ def test_sigmoid_ce_swapped_for_index_and_soft_targets():
 
 
 def test_focal_swapped_falls_when_the_student_is_wrong():
+    """``inverted_reduction='task'`` (mmtst's earlier form)."""
     original = FocalLoss(use_sigmoid=True, gamma=2.0, alpha=0.25)
-    loss = invert_loss(original)
+    loss = invert_loss(original, 'task')
     assert isinstance(loss, SwappedFocalLoss) and loss.gamma == 2.0
     good, worse = class_logits(True, 3), class_logits(False, 3)
     # a worse student: the object missed and background fired on
@@ -84,6 +86,9 @@ def test_context_swaps_and_restores_even_on_error():
     model = nn.Sequential(Head(), Head())
     originals = [m.loss_cls for m in model] + [m.loss_bbox for m in model]
     with inverted_task_losses(model):
+        assert all(isinstance(m.loss_cls, NegatedLogitFocalLoss) for m in model)
+        assert all(isinstance(m.loss_bbox, NegatedLoss) for m in model)
+    with inverted_task_losses(model, 'task'):
         assert all(isinstance(m.loss_cls, SwappedFocalLoss) for m in model)
         assert all(isinstance(m.loss_bbox, NegatedLoss) for m in model)
     assert [m.loss_cls for m in model] + [m.loss_bbox for m in model] == originals

@@ -141,7 +141,9 @@ def test_inverted_pixel_ce_and_ignore_index():
     logits = torch.randn(2, 11, 6, 6)
     labels = torch.randint(0, 11, (2, 6, 6))
     labels[0, :3] = 255
-    with inverted_task_losses(model.student):
+    # mmseg's pixel mean ('task'); the authors' form (/ C) is tested in
+    # test_structured_augmenter_objective.py
+    with inverted_task_losses(model.student, 'task'):
         inverted = head.loss_decode
         got = inverted(logits, labels, ignore_index=255)
     assert head.loss_decode is not inverted  # restored

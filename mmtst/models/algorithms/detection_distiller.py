@@ -71,7 +71,13 @@ class DetectionDistiller(StructuredDistiller):
       (:func:`~mmtst.models.losses.inverted_task_losses`), student in eval
       mode without parameter gradients; only the augmenter moves. Boxes
       follow the warp as targets (detached). Clip the augmenter's gradient
-      norm at 20 with ``optim_wrapper.augmenter.clip_grad``.
+      norm at 20 with ``optim_wrapper.augmenter.clip_grad``. With
+      ``inverted_reduction='authors'`` (default) the terms are weighted as
+      in the authors' mmdet code: the inverted focal loss is ``FL(-x, t)``
+      averaged over all prior x class elements (O(1), like the teacher's
+      focal loss), -L1 / -GIoU and the anti-CE keep mmdet's reduction;
+      ``'task'`` reduces the inverted focal loss like mmdet's (sum / number
+      of positives), which is ~10^2-10^3 x the teacher's terms.
 
     The warp acts on the padded batch (a rotation turns about the batch
     centre, and padding may rotate into view); boxes are clipped to each
@@ -101,6 +107,9 @@ class DetectionDistiller(StructuredDistiller):
             augmenter objective. Defaults to 1.0.
         student_loss_weight: Weight of the student's inverted losses.
             Defaults to 1.0.
+        inverted_reduction: ``'authors'`` (default) or ``'task'``, see
+            above and :class:`StructuredDistiller`; passed through
+            ``**kwargs``.
         min_box_size: Warped boxes below this side (px) are dropped.
             Defaults to 1.0.
         predict_model: ``'student'`` or ``'teacher'``. Defaults to

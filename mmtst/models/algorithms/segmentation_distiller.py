@@ -38,7 +38,11 @@ class SegmentationDistiller(StructuredDistiller):
       loss + the student's pixel CE in inverted form ``-log(1 - p_gt +
       1e-8)`` (ignore index respected), student in eval mode without
       parameter gradients; only the augmenter moves. Clip its gradient
-      norm at 20 with ``optim_wrapper.augmenter.clip_grad``.
+      norm at 20 with ``optim_wrapper.augmenter.clip_grad``. With
+      ``inverted_reduction='authors'`` (default) the inverted CE is
+      averaged as in the authors' mmseg code, over the (N, C, H, W)
+      one-hot map (the pixel mean / C); ``'task'`` takes mmseg's pixel
+      mean.
 
     Heterogeneous pairs: student logits of another spatial size are
     resized (bilinear) to the teacher's; feature maps of other channel
@@ -71,6 +75,9 @@ class SegmentationDistiller(StructuredDistiller):
             objective. Defaults to 1.0.
         student_loss_weight: Weight of the student's inverted loss.
             Defaults to 1.0.
+        inverted_reduction: ``'authors'`` (default) or ``'task'``, see
+            above and :class:`StructuredDistiller`; passed through
+            ``**kwargs``.
         ignore_index: Label of warped-in pixels. Defaults to 255.
         predict_model: ``'student'`` or ``'teacher'``. Defaults to
             ``'student'``.

@@ -6,7 +6,8 @@ import torch
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor
 
-from mmtst.models.losses.inverted_losses import inverted_task_losses
+from mmtst.models.losses.inverted_losses import (INVERTED_REDUCTIONS,
+                                                 inverted_task_losses)
 from .base_distiller import (BaseDistiller, build_with_scope,
                              resolve_model_cfg, update_augmenter)
 
@@ -34,6 +35,15 @@ class StructuredDistiller(BaseDistiller):
             objective. Defaults to 1.0.
         student_loss_weight: Weight of the student's inverted losses in the
             augmenter objective. Defaults to 1.0.
+        inverted_reduction: How the student's inverted losses are reduced
+            (:mod:`mmtst.models.losses.inverted_losses`): ``'authors'``
+            (default, paper-faithful: the authors' mmdet/mmseg code
+            averages the inverted focal loss over all prior x class
+            elements and the inverted pixel CE over the (N, C, H, W)
+            one-hot map) or ``'task'`` (mmtst's earlier form: each inverted
+            loss reduced like its task loss, e.g. the focal sum over the
+            number of positives, which outweighs the teacher's losses by
+            ~10^3 on dense detectors).
         predict_model: ``'student'`` or ``'teacher'``. Defaults to
             ``'student'``.
         model_scope: Registry scope of teacher and student.
@@ -51,6 +61,7 @@ class StructuredDistiller(BaseDistiller):
                  augmenter: Optional[dict] = None,
                  teacher_loss_weight: float = 1.0,
                  student_loss_weight: float = 1.0,
+                 inverted_reduction: str = 'authors',
                  predict_model: str = 'student',
                  model_scope: str = 'mmdet',
                  data_preprocessor: Optional[dict] = None,
@@ -65,10 +76,16 @@ class StructuredDistiller(BaseDistiller):
         super().__init__(student=student_cfg, teacher=teacher,
                          teacher_ckpt=teacher_ckpt, model_scope=model_scope,
                          data_preprocessor=data_preprocessor, **kwargs)
-        self.augmenter = (build_with_scope(augmenter, 'mmtst', 'augmenter')
-                          if augmenter is not None else None)
+        # the augmenter sees RGB (see augment()), the order of an mmdet /
+        # mmseg mean given with bgr_to_rgb=True
+        self.augmenter = self.build_augmenter(augmenter)
         self.teacher_loss_weight = teacher_loss_weight
         self.student_loss_weight = student_loss_weight
+        if inverted_reduction not in INVERTED_REDUCTIONS:
+            raise ValueError(
+                f'inverted_reduction must be one of {list(INVERTED_REDUCTIONS)}'
+                f', got {inverted_reduction!r}')
+        self.inverted_reduction = inverted_reduction
         self.predict_model = predict_model
 
     @classmethod
@@ -153,7 +170,8 @@ class StructuredDistiller(BaseDistiller):
                 teacher = self.teacher.loss(
                     self.model_inputs(augmented, 'teacher'),
                     copy.deepcopy(samples))
-                with inverted_task_losses(self.student):
+                with inverted_task_losses(self.student,
+                                          self.inverted_reduction):
                     student = self.student.loss(
                         self.model_inputs(augmented, 'student'), samples)
             losses = {f'augmenter.teacher.{k}': scale(v, self.teacher_loss_weight)

@@ -28,22 +28,40 @@ def log_one_minus_softmax_map(logits: Tensor, target: Tensor) -> Tensor:
 
 class InvertedPixelCrossEntropy(InvertedLoss):
     """mmseg's softmax ``CrossEntropyLoss`` turned into ``-log(1 - p_gt +
-    eps)`` per pixel; pixels of ``ignore_index`` count zero. Reduction as
-    mmseg's: the mean over all pixels, or over the non-ignored ones when
-    the original has ``avg_non_ignore=True``.
+    eps)`` per pixel; pixels of ``ignore_index`` count zero.
+
+    The 'mean' reduction (what mmseg's decode heads use) depends on
+    ``reduction``:
+
+    * ``'authors'`` (default, paper-faithful): as the authors'
+      ``osd_cross_entropy`` (``SDAKD/OSDSEGLoss.py``), which reduces the
+      one-hot masked ``(N, C, H, W)`` loss: the sum over valid pixels
+      divided by ``N * C * H * W`` -- mmseg's pixel mean divided by the
+      number of classes C (by ``C x`` the non-ignored pixels when the
+      original has ``avg_non_ignore=True``).
+    * ``'task'``: as mmseg's own CE, the mean over all pixels (or over the
+      non-ignored ones with ``avg_non_ignore=True``).
+
+    An explicit ``avg_factor`` divides the sum in both.
 
     Args:
         original: mmseg ``CrossEntropyLoss`` with ``use_sigmoid=False``.
         eps: The paper's 1e-8. Defaults to 1e-8.
+        reduction: ``'authors'`` or ``'task'``. Defaults to ``'authors'``.
     """
 
-    def __init__(self, original: nn.Module, eps: float = 1e-8) -> None:
+    def __init__(self, original: nn.Module, eps: float = 1e-8,
+                 reduction: str = 'authors') -> None:
         super().__init__(original)
         if getattr(original, 'use_sigmoid', False) or \
                 getattr(original, 'use_mask', False):
             raise NotImplementedError(
                 'Only mmseg\'s softmax CrossEntropyLoss has an inverted form.')
+        if reduction not in ('authors', 'task'):
+            raise ValueError("reduction must be 'authors' or 'task', got "
+                             f'{reduction!r}')
         self.log_eps = math.log(eps)
+        self.inverted_reduction = reduction
 
     def forward(self, cls_score: Tensor, label: Tensor, weight=None,
                 avg_factor=None, reduction_override=None, ignore_index=-100,
@@ -61,11 +79,15 @@ class InvertedPixelCrossEntropy(InvertedLoss):
         if reduction == 'sum':
             loss = loss.sum()
         elif reduction == 'mean':
+            # the authors average the one-hot (N, C, H, W) map: C x the
+            # pixels mmseg averages over
+            classes = (cls_score.size(1)
+                       if self.inverted_reduction == 'authors' else 1)
             if avg_factor is None and getattr(self.original,
                                               'avg_non_ignore', False):
-                avg_factor = valid.sum()
+                avg_factor = valid.sum() * classes
             if avg_factor is None:
-                loss = loss.mean()
+                loss = loss.mean() / classes
             else:
                 # as mmseg: a small eps keeps an all-ignored batch finite
                 loss = loss.sum() / (avg_factor + torch.finfo(
