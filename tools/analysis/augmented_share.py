@@ -1,0 +1,83 @@
+"""How much of TST's "augmented" half is actually changed by the augmenter.
+
+Runs a freshly initialised ``LearnableAugmentPolicy`` (p = m = 0.5, as at
+the start of training) over Fashion-MNIST test images in training mode and
+prints the share of samples whose augmented copy differs from the original
+by more than one grey level somewhere, and the share of batches the
+augmenter left entirely unchanged (every picked op's gate closed: with
+per-batch gates a whole batch can be). Policy settings are given as
+``key=value`` (e.g. ``neural_apply_prob=0.5 gate_granularity=sample``).
+
+    python tools/analysis/augmented_share.py [--passes 8] [key=value ...]
+"""
+import argparse
+import ast
+import gzip
+import os.path as osp
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmtst.models.augmenters import LearnableAugmentPolicy  # noqa: E402
+
+FASHION_MNIST_TEST = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'
+FASHION_MNIST_MEAN = 72.94  # the quick start's preprocessor mean (0..255)
+
+
+def load_images(path: str) -> torch.Tensor:
+    """(N, 1, 28, 28) float images in [0, 1] from an idx3 .gz file."""
+    if not osp.isfile(path):
+        sys.exit(f'augmented_share: error: {path} not found; install Debian\'s '
+                 'dataset-fashion-mnist (tools/setup_env.sh does) or pass --images')
+    with gzip.open(path) as f:
+        data = np.frombuffer(f.read(), np.uint8, offset=16)
+    return torch.from_numpy(data.reshape(-1, 1, 28, 28).copy()).float() / 255
+
+
+def parse_setting(text: str):
+    key, _, value = text.partition('=')
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
+
+
+def measure(policy, images: torch.Tensor, batch: int, passes: int):
+    """Per-batch shares of samples changed by more than 1/255."""
+    shares = []
+    with torch.no_grad():
+        for _ in range(passes):
+            for start in range(0, len(images) - batch + 1, batch):
+                x = images[start:start + batch]
+                changed = (policy(x) - x).abs().flatten(1).amax(1) > 1 / 255
+                shares.append(changed.float().mean().item())
+    return np.array(shares)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('settings', nargs='*', help='policy key=value')
+    parser.add_argument('--images', default=FASHION_MNIST_TEST)
+    parser.add_argument('--batch', type=int, default=128)
+    parser.add_argument('--passes', type=int, default=8)
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+    settings = dict(dict(backend='neural', cutout_size=8),
+                    **dict(map(parse_setting, args.settings)))
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(1)
+    policy = LearnableAugmentPolicy(**settings).train()
+    policy.set_dataset_mean([FASHION_MNIST_MEAN])
+    shares = measure(policy, load_images(args.images), args.batch, args.passes)
+    print(f'policy: {settings}')
+    print(f'batches: {len(shares)} of {args.batch}; samples changed: '
+          f'{100 * shares.mean():.1f}%; batches left unchanged: '
+          f'{100 * np.mean(shares == 0):.1f}%')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
