@@ -6,8 +6,8 @@ import torch
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor
 
-from mmtst.models.losses.inverted_losses import (INVERTED_REDUCTIONS,
-                                                 inverted_task_losses)
+from mmtst.models.losses.inverted_base import check_inverted_reduction
+from mmtst.models.losses.inverted_losses import inverted_task_losses
 from .base_distiller import (BaseDistiller, build_with_scope,
                              resolve_model_cfg, update_augmenter)
 
@@ -81,10 +81,7 @@ class StructuredDistiller(BaseDistiller):
         self.augmenter = self.build_augmenter(augmenter)
         self.teacher_loss_weight = teacher_loss_weight
         self.student_loss_weight = student_loss_weight
-        if inverted_reduction not in INVERTED_REDUCTIONS:
-            raise ValueError(
-                f'inverted_reduction must be one of {list(INVERTED_REDUCTIONS)}'
-                f', got {inverted_reduction!r}')
+        check_inverted_reduction(inverted_reduction)
         self.inverted_reduction = inverted_reduction
         self.predict_model = predict_model
 

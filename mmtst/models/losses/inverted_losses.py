@@ -49,38 +49,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .utils import log_one_minus_softmax
+from .inverted_base import (INVERTED_REDUCTIONS, InvertedLoss,
+                            check_inverted_reduction)
+from .inverted_seg_losses import InvertedPixelCrossEntropy
+from .utils import bounded_anti_ce
 
 __all__ = ['InvertedLoss', 'InvertedSoftmaxCrossEntropy',
            'SwappedSigmoidCrossEntropy', 'SwappedFocalLoss',
            'NegatedLogitFocalLoss', 'NegatedLoss', 'invert_loss',
            'inverted_task_losses', 'INVERTED_REDUCTIONS']
 
-# how the inverted losses are reduced (see the module doc)
-INVERTED_REDUCTIONS = ('authors', 'task')
-
-# mmdet's regression losses (by class name): negated in inverted form.
+# mmdet's regression losses: negated in inverted form (the names that this
+# mmdet version defines are resolved to classes in _loss_classes).
 REGRESSION_LOSSES = ('L1Loss', 'SmoothL1Loss', 'BalancedL1Loss', 'IoULoss',
                      'BoundedIoULoss', 'GIoULoss', 'DIoULoss', 'CIoULoss',
                      'EIoULoss', 'SIoULoss', 'MSELoss')
-
-
-class InvertedLoss(nn.Module):
-    """Base of the wrappers: holds the original loss and reads its
-    attributes through, so a head sees the loss it was built with."""
-
-    def __init__(self, original: nn.Module) -> None:
-        super().__init__()
-        self.original = original
-
-    def __getattr__(self, name: str):
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            return getattr(self._modules['original'], name)
-
-    def _reduction(self, reduction_override) -> str:
-        return reduction_override or getattr(self.original, 'reduction', 'mean')
 
 
 def _swap_binary_targets(pred: Tensor, label: Tensor, weight, ignore_index: int
@@ -127,8 +110,7 @@ class InvertedSoftmaxCrossEntropy(InvertedLoss):
         ignore_index = -100 if ignore_index is None else ignore_index
         valid = (label >= 0) & (label != ignore_index)
         safe = torch.where(valid, label, torch.zeros_like(label))
-        log_rest = log_one_minus_softmax(cls_score.float(), safe)
-        loss = -log_rest.logaddexp(log_rest.new_tensor(self.log_eps))
+        loss = bounded_anti_ce(cls_score.float(), safe, self.log_eps)
         element_weight = valid.float()
         if weight is not None:
             element_weight = element_weight * weight.float()
@@ -221,9 +203,27 @@ class NegatedLoss(InvertedLoss):
         return -self.original(*args, **kwargs)
 
 
+def _loss_classes() -> dict:
+    """The task-loss classes with an inverted form, by kind. mmdet and
+    mmseg are imported here, not at module level: classification needs
+    neither."""
+    from mmdet.models import losses as mmdet_losses
+    try:
+        from mmseg.models.losses import CrossEntropyLoss as PixelCE
+    except ImportError:  # detection without mmseg installed
+        PixelCE = ()
+    return dict(
+        pixel_ce=PixelCE,
+        ce=mmdet_losses.CrossEntropyLoss,
+        focal=mmdet_losses.FocalLoss,
+        regression=tuple(getattr(mmdet_losses, name)
+                         for name in REGRESSION_LOSSES
+                         if hasattr(mmdet_losses, name)))
+
+
 def invert_loss(loss: nn.Module, reduction: str = 'authors') -> nn.Module:
     """The inverted form of one mmdet / mmseg loss module (see the module
-    doc).
+    doc); subclasses of the supported losses get their parent's form.
 
     Args:
         loss: The task loss module.
@@ -234,13 +234,12 @@ def invert_loss(loss: nn.Module, reduction: str = 'authors') -> nn.Module:
         NotImplementedError: For a loss with no inverted form here; its
             name is in the message.
     """
-    _check_reduction(reduction)
-    name = type(loss).__name__
-    if name == 'CrossEntropyLoss' and type(loss).__module__.startswith('mmseg'):
+    check_inverted_reduction(reduction)
+    kinds = _loss_classes()
+    if isinstance(loss, kinds['pixel_ce']):
         # per-pixel CE of a decode head: (N, C, H, W) logits, ignore index
-        from .inverted_seg_losses import InvertedPixelCrossEntropy
         return InvertedPixelCrossEntropy(loss, reduction=reduction)
-    if name == 'CrossEntropyLoss':
+    if isinstance(loss, kinds['ce']):
         if getattr(loss, 'use_mask', False):
             raise NotImplementedError(
                 'The mask loss has no inverted form in mmtst; distil a '
@@ -248,22 +247,16 @@ def invert_loss(loss: nn.Module, reduction: str = 'authors') -> nn.Module:
         if getattr(loss, 'use_sigmoid', False):
             return SwappedSigmoidCrossEntropy(loss)
         return InvertedSoftmaxCrossEntropy(loss)
-    if name == 'FocalLoss':
+    if isinstance(loss, kinds['focal']):
         if reduction == 'authors':
             return NegatedLogitFocalLoss(loss)
         return SwappedFocalLoss(loss)
-    if name in REGRESSION_LOSSES:
+    if isinstance(loss, kinds['regression']):
         return NegatedLoss(loss)
     raise NotImplementedError(
-        f'No inverted form of {name} for the TST augmenter; supported: '
-        'CrossEntropyLoss (softmax or sigmoid), FocalLoss, '
+        f'No inverted form of {type(loss).__name__} for the TST augmenter; '
+        'supported: CrossEntropyLoss (softmax or sigmoid), FocalLoss, '
         + ', '.join(REGRESSION_LOSSES) + '.')
-
-
-def _check_reduction(reduction: str) -> None:
-    if reduction not in INVERTED_REDUCTIONS:
-        raise ValueError(f'inverted_reduction must be one of '
-                         f'{list(INVERTED_REDUCTIONS)}, got {reduction!r}')
 
 
 def _is_inverted_list(child: nn.Module) -> bool:
@@ -300,7 +293,7 @@ def inverted_task_losses(model: nn.Module,
     or ``'task'``) inside the ``with`` block, and restore the originals
     however the block ends. mmdet's heads are not edited: they call
     ``self.loss_cls(...)`` etc. and get the inverted loss."""
-    _check_reduction(reduction)
+    check_inverted_reduction(reduction)
     swapped = [(owner, name, loss, _invert_child(loss, reduction))
                for owner, name, loss in _task_losses(model)]
     if not swapped:

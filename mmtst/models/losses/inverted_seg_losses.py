@@ -12,18 +12,10 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .inverted_losses import InvertedLoss
+from .inverted_base import INVERTED_REDUCTIONS, InvertedLoss
+from .utils import bounded_anti_ce
 
-__all__ = ['InvertedPixelCrossEntropy', 'log_one_minus_softmax_map']
-
-
-def log_one_minus_softmax_map(logits: Tensor, target: Tensor) -> Tensor:
-    """``log(1 - softmax(logits, 1)[target])`` for ``(N, C, ...)`` logits
-    and ``(N, ...)`` targets, stably: logsumexp of the other classes minus
-    logsumexp of all (never forms ``1 - p``, which rounds to 0)."""
-    index = target.long().unsqueeze(1)
-    masked = logits.scatter(1, index, float('-inf'))
-    return torch.logsumexp(masked, dim=1) - torch.logsumexp(logits, dim=1)
+__all__ = ['InvertedPixelCrossEntropy']
 
 
 class InvertedPixelCrossEntropy(InvertedLoss):
@@ -57,9 +49,9 @@ class InvertedPixelCrossEntropy(InvertedLoss):
                 getattr(original, 'use_mask', False):
             raise NotImplementedError(
                 'Only mmseg\'s softmax CrossEntropyLoss has an inverted form.')
-        if reduction not in ('authors', 'task'):
-            raise ValueError("reduction must be 'authors' or 'task', got "
-                             f'{reduction!r}')
+        if reduction not in INVERTED_REDUCTIONS:
+            raise ValueError(f'reduction must be one of '
+                             f'{list(INVERTED_REDUCTIONS)}, got {reduction!r}')
         self.log_eps = math.log(eps)
         self.inverted_reduction = reduction
 
@@ -69,8 +61,7 @@ class InvertedPixelCrossEntropy(InvertedLoss):
         valid = (label >= 0) & (label != ignore_index) & (
             label < cls_score.size(1))
         safe = torch.where(valid, label, torch.zeros_like(label))
-        log_rest = log_one_minus_softmax_map(cls_score.float(), safe)
-        loss = -log_rest.logaddexp(log_rest.new_tensor(self.log_eps))
+        loss = bounded_anti_ce(cls_score.float(), safe, self.log_eps)
         element_weight = valid.float()
         if weight is not None:
             element_weight = element_weight * weight.float()

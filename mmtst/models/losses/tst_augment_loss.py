@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmtst.registry import MODELS
-from .utils import log_one_minus_softmax
+from .utils import bounded_anti_ce
 
 
 @MODELS.register_module()
@@ -41,10 +41,8 @@ class TSTAugmentLoss(nn.Module):
         """Return ``loss_teacher_ce`` and ``loss_student_anti_ce``."""
         target = target.long()
         teacher_ce = F.cross_entropy(teacher_logits.float(), target)
-        # -log(exp(log(1 - p)) + eps) without leaving log space
-        log_rest = log_one_minus_softmax(student_logits.float(), target)
-        anti_ce = -(log_rest.logaddexp(
-            log_rest.new_tensor(self.log_eps))).mean()
+        anti_ce = bounded_anti_ce(student_logits.float(), target,
+                                  self.log_eps).mean()
         return dict(
             loss_teacher_ce=self.teacher_weight * teacher_ce,
             loss_student_anti_ce=self.student_weight * anti_ce)

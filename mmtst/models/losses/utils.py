@@ -30,12 +30,31 @@ def kl_divergence(student_logits: Tensor, teacher_logits: Tensor,
 
 
 def log_one_minus_softmax(logits: Tensor, target: Tensor) -> Tensor:
-    """log(1 - softmax(logits)[target]) per sample, computed stably.
+    """log(1 - softmax(logits, dim=1)[target]), computed stably.
 
     1 - p_y is the probability mass of the other classes, so its log is
     logsumexp over the non-target logits minus logsumexp over all logits;
     this never forms 1 - p_y, which rounds to 0 for a confident model.
+
+    Args:
+        logits: ``(N, C)`` or ``(N, C, ...)`` (e.g. a segmentation map).
+        target: Class indices, ``(N,)`` or ``(N, ...)``.
+
+    Returns:
+        ``(N,)`` or ``(N, ...)``.
     """
-    target = target.long().view(-1, 1)
-    masked = logits.scatter(1, target, float('-inf'))
+    index = target.long().reshape(logits.shape[0], 1, *logits.shape[2:])
+    masked = logits.scatter(1, index, float('-inf'))
     return torch.logsumexp(masked, dim=1) - torch.logsumexp(logits, dim=1)
+
+
+def bounded_anti_ce(logits: Tensor, target: Tensor, log_eps: float) -> Tensor:
+    """TST's bounded "anti cross-entropy" ``-log(1 - p_y + eps)`` per
+    element (Shao et al., IJCAI 2023, Sec. 3.3), low when the model gives
+    the true class little probability; bounded by ``-log(eps)``.
+
+    Computed as ``-logaddexp(log(1 - p_y), log(eps))`` without leaving log
+    space. Shapes as in :func:`log_one_minus_softmax`; unreduced.
+    """
+    log_rest = log_one_minus_softmax(logits, target)
+    return -log_rest.logaddexp(log_rest.new_tensor(log_eps))
