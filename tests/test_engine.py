@@ -158,3 +158,16 @@ def test_alrs_rejects_an_unknown_rule():
     with pytest.raises(ValueError, match="relative_change must be one of"):
         ALRS(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1),
              relative_change='abs')
+
+
+def test_finite_loss_check_does_not_warn_on_a_graph_tensor(tmp_path):
+    """Losses still carrying their graph are read without torch's
+    'requires_grad=True to a scalar' warning."""
+    import warnings
+    from types import SimpleNamespace
+    from mmtst.engine import FiniteLossHook
+    runner = SimpleNamespace(work_dir=str(tmp_path), iter=0, epoch=0)
+    loss = (torch.ones(2, requires_grad=True) * 2).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        FiniteLossHook().after_train_iter(runner, 0, outputs=dict(loss=loss))

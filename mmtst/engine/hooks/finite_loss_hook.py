@@ -6,6 +6,7 @@ from typing import Optional
 from mmengine.hooks import Hook
 
 from mmtst.registry import HOOKS
+from mmtst.utils import to_float
 
 
 class NonFiniteLossError(RuntimeError):
@@ -28,10 +29,10 @@ class FiniteLossHook(Hook):
                          data_batch=None, outputs: Optional[dict] = None) -> None:
         if not outputs or 'loss' not in outputs:
             return
-        loss = float(outputs['loss'])
+        loss = to_float(outputs['loss'])
         if math.isfinite(loss):
             return
-        parts = ', '.join(f'{k}={float(v):.4g}' for k, v in outputs.items())
+        parts = ', '.join(f'{k}={to_float(v):.4g}' for k, v in outputs.items())
         last = None
         if runner.work_dir:
             pointer = osp.join(runner.work_dir, 'last_checkpoint')

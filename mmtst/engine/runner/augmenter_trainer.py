@@ -7,6 +7,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 
 from mmtst.engine.optimizers import ALRS
+from mmtst.utils import to_float
 
 
 class AugmenterTrainer:
@@ -106,7 +107,7 @@ class AugmenterTrainer:
     def step(self, data_batch: dict) -> Dict[str, float]:
         """One augmenter update on ``data_batch``."""
         log_vars = self.model.augmenter_step(data_batch, self.optim_wrapper)
-        return {k: float(v) for k, v in log_vars.items()}
+        return {k: to_float(v) for k, v in log_vars.items()}
 
     def run_phase(self, where: str) -> None:
         """Run ``passes`` augmenter-only passes over the loader."""
