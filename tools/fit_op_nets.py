@@ -4,7 +4,8 @@ TST (Shao et al., "Teaching What You Should Teach: A Data-Based Distillation
 Method", IJCAI 2023, Sec. 3.2) replaces each of the 11 AutoAugment ops that
 have a magnitude by a tiny network fitted beforehand to imitate the real op,
 so that the augmenter is differentiable in the magnitude. This tool fits all
-of them (``mmtst.models.augmenters.neural_ops``) with MSE against
+of them (``mmtst.models.augmenters.op_nets``, fitting loop in
+``mmtst.models.augmenters.op_net_fitting``) with MSE against
 torchvision's ops on real images and writes a plain ``NeuralOpBank``
 state dict, then prints each op's imitation error on held-out images.
 
@@ -39,7 +40,6 @@ import os
 import os.path as osp
 import shlex
 import sys
-import tempfile
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -51,8 +51,10 @@ try:
 except ImportError:  # run from a checkout that is not installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmtst.models.augmenters.neural_ops import (  # noqa: E402
-    NeuralOpBank, count_parameters, fit_op_net, imitation_error)
+from mmtst.models.augmenters.neural_ops import NeuralOpBank  # noqa: E402
+from mmtst.utils import save_atomically  # noqa: E402
+from mmtst.models.augmenters.op_net_fitting import (  # noqa: E402
+    count_parameters, fit_op_net, imitation_error)
 from mmtst.models.augmenters.op_specs import (  # noqa: E402
     MAGNITUDE_OPS, OP_SPECS, check_op_names)
 
@@ -293,27 +295,6 @@ def format_table(records: List[dict]) -> str:
     return '\n'.join(lines)
 
 
-def save_atomic(state: dict, path: str) -> None:
-    """torch.save to a temp file in the same folder, then os.replace, so a
-    crash never leaves a half-written checkpoint under ``path``."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix='.' + osp.basename(path), suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(state, f)
-        # mkstemp makes the file private; give it the usual permissions
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def write_report(path: str, args: argparse.Namespace, command: str,
                  wall: float, table: str) -> None:
     text = (f'# Neural op nets: `{osp.basename(args.out)}`\n\n'
@@ -336,7 +317,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     start = time.time()
     data = load_data(args, generator)
     bank, records = fit_all(args, data, generator)
-    save_atomic(bank.state_dict(), args.out)
+    save_atomically(bank.state_dict(), args.out)
     wall = time.time() - start
     table = format_table(records)
     print(f'\nImitation error on {args.num_eval} held-out images (MAE in '

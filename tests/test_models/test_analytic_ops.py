@@ -6,10 +6,10 @@ import torch
 import torchvision.transforms.functional as TF
 from torchvision.transforms import InterpolationMode
 
-from mmtst.models.augmenters.analytic_ops import (affine_matrix, apply_op,
-                                                  compose_affine, cutout,
-                                                  equalize, invert_affine,
-                                                  transform_points, warp)
+from mmtst.models.augmenters.affine import (affine_matrix, compose_affine,
+                                            invert_affine, transform_points,
+                                            warp)
+from mmtst.models.augmenters.analytic_ops import apply_op, cutout, equalize
 from mmtst.models.augmenters.op_specs import (ALL_OPS, GEOMETRIC_OPS,
                                               MAGNITUDE_OPS, OP_SPECS)
 

@@ -20,9 +20,10 @@ import torch.nn.functional as F
 from mmtst.models.augmenters.authors_op_nets import (DATASET_STATS,
                                                      AuthorsColourNet,
                                                      AuthorsGeometricNet)
-from mmtst.models.augmenters.neural_ops import (DEFAULT_CHECKPOINT,
-                                                ColourOpNet, GeometricOpNet,
-                                                NeuralOpBank, build_op_net)
+from mmtst.models.augmenters.neural_ops import NeuralOpBank
+from mmtst.models.augmenters.op_net_checkpoint import SHIPPED_OP_NETS
+from mmtst.models.augmenters.op_nets import (ColourOpNet, GeometricOpNet,
+                                             build_op_net)
 from mmtst.models.augmenters.op_specs import (COLOUR_OPS, GEOMETRIC_OPS,
                                               MAGNITUDE_OPS, OP_SPECS)
 
@@ -326,9 +327,9 @@ def test_policy_builds_with_converted(converted):
 
 
 def test_shipped_checkpoint_still_mmtst(converted):
-    bank = NeuralOpBank(checkpoint=DEFAULT_CHECKPOINT)
+    bank = NeuralOpBank(checkpoint=SHIPPED_OP_NETS)
     assert bank.arch == 'mmtst'
-    state = torch.load(DEFAULT_CHECKPOINT, map_location='cpu',
+    state = torch.load(SHIPPED_OP_NETS, map_location='cpu',
                        weights_only=True)
     img = smooth_images(3)
     sign = torch.tensor([1.0, -1.0, 1.0])
@@ -347,7 +348,7 @@ def test_shipped_checkpoint_still_mmtst(converted):
     out, _ = converted
     bank.load_fitted(str(out))
     assert bank.arch == 'authors'
-    bank.load_fitted(DEFAULT_CHECKPOINT)
+    bank.load_fitted(SHIPPED_OP_NETS)
     assert bank.arch == 'mmtst' and isinstance(bank.net('Rotate'),
                                                GeometricOpNet)
     assert bank.dataset_type is None
@@ -425,5 +426,5 @@ def test_load_fitted_bad_meta(converted, tmp_path):
     with pytest.raises(FileNotFoundError, match='does not exist'):
         bank.load_fitted(str(tmp_path / 'missing.pth'))
     # a failed load leaves a usable bank
-    bank.load_fitted(DEFAULT_CHECKPOINT)
+    bank.load_fitted(SHIPPED_OP_NETS)
     assert bank.arch == 'mmtst'

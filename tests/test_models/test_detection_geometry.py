@@ -6,10 +6,9 @@ import torch
 import torch.nn.functional as F
 
 from mmtst.models.augmenters import LearnableAugmentPolicy
-from mmtst.models.augmenters.analytic_ops import (affine_matrix,
-                                                  invert_affine,
-                                                  transform_points, warp)
-from mmtst.models.augmenters.geometry import pixel_to_theta, theta_to_pixel
+from mmtst.models.augmenters.affine import (affine_matrix, invert_affine,
+                                            pixel_to_theta, theta_to_pixel,
+                                            transform_points, warp)
 from mmtst.models.task_adapters import (warp_bitmap_masks, warp_boxes,
                                         warp_data_samples)
 

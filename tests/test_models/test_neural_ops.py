@@ -12,9 +12,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmtst.models.augmenters.neural_ops import (
-    DEFAULT_CHECKPOINT, ColourOpNet, GeometricOpNet, NeuralOpBank,
-    autoaugment_op, autoaugment_op_batch, build_op_net, fit_op_net)
+from mmtst.models.augmenters.neural_ops import NeuralOpBank
+from mmtst.models.augmenters.op_net_checkpoint import SHIPPED_OP_NETS
+from mmtst.models.augmenters.op_net_fitting import (autoaugment_op,
+                                                    autoaugment_op_batch,
+                                                    fit_op_net)
+from mmtst.models.augmenters.op_nets import (ColourOpNet, GeometricOpNet,
+                                             build_op_net)
 from mmtst.models.augmenters.op_specs import (COLOUR_OPS, GEOMETRIC_OPS,
                                               MAGNITUDE_OPS, OP_SPECS)
 
@@ -237,14 +241,14 @@ def test_not_a_state_dict_raises_clear_error(tmp_path):
 
 
 def test_shipped_checkpoint_loads_frozen():
-    assert osp.getsize(DEFAULT_CHECKPOINT) < 50 * 1024
-    bank = NeuralOpBank(checkpoint=DEFAULT_CHECKPOINT)
-    assert bank.checkpoint == DEFAULT_CHECKPOINT
+    assert osp.getsize(SHIPPED_OP_NETS) < 50 * 1024
+    bank = NeuralOpBank(checkpoint=SHIPPED_OP_NETS)
+    assert bank.checkpoint == SHIPPED_OP_NETS
     assert bank.ops == MAGNITUDE_OPS
     assert all(not p.requires_grad for p in bank.parameters())
     # a bank of some ops loads from the full checkpoint
     subset = NeuralOpBank(['Rotate', 'Solarize'],
-                          checkpoint=DEFAULT_CHECKPOINT)
+                          checkpoint=SHIPPED_OP_NETS)
     full = bank.state_dict()
     for key, value in subset.state_dict().items():
         assert torch.equal(value, full[key])
@@ -264,7 +268,7 @@ def fashion_mnist_batch():
 @pytest.mark.parametrize('name', MAGNITUDE_OPS)
 def test_shipped_nets_beat_identity(name, fashion_mnist_batch):
     bank = NeuralOpBank([name], apply_prob=1.0,
-                        checkpoint=DEFAULT_CHECKPOINT).eval()
+                        checkpoint=SHIPPED_OP_NETS).eval()
     kind = 'colour' if name in COLOUR_OPS else 'grey'
     x = fashion_mnist_batch[kind]
     m, sign = torch.tensor(0.5), alternating_signs(len(x))
@@ -304,6 +308,10 @@ def test_tool_writes_checkpoint_atomically(tmp_path):
     tool = load_tool()
     bank = NeuralOpBank(['Rotate'])
     path = tmp_path / 'sub' / 'nets.pth'
-    tool.save_atomic(bank.state_dict(), str(path))
+    tool.save_atomically(bank.state_dict(), str(path))
     assert os.listdir(path.parent) == ['nets.pth']
+    # readable by others as a plain torch.save file would be (not mkstemp's 0600)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
     NeuralOpBank(['Rotate']).load_fitted(str(path))

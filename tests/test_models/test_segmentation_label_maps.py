@@ -3,7 +3,7 @@ ignore index); colour ops and Cutout leave them alone."""
 import torch
 
 from mmtst.models.augmenters import LearnableAugmentPolicy
-from mmtst.models.augmenters.analytic_ops import affine_matrix, warp
+from mmtst.models.augmenters.affine import affine_matrix, warp
 from mmtst.models.task_adapters import warp_label_map, warp_seg_data_samples
 
 

@@ -212,7 +212,7 @@ def _import_cls_toolboxes() -> None:
 
 def neural_backend_unavailable() -> Optional[str]:
     """Why the neural backend cannot run here, or None if it can."""
-    from mmtst.models.augmenters.learnable_policy import SHIPPED_OP_NETS
+    from mmtst.models.augmenters.op_net_checkpoint import SHIPPED_OP_NETS
     if not osp.isfile(SHIPPED_OP_NETS):
         return (f'skipping backend "neural": the shipped op nets '
                 f'{osp.relpath(SHIPPED_OP_NETS, REPO)} are missing '

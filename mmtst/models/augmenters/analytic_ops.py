@@ -13,9 +13,10 @@ fitting stage and no imitation error:
   ``ImageEnhance``), differentiable in the image and the magnitude;
 * Posterize and Solarize are exact in the forward pass and pass gradients to
   the magnitude through straight-through surrogates (documented per op);
-* the geometric ops are affine matrices in pixel coordinates applied with
-  ``affine_grid`` / ``grid_sample``, so the gradient w.r.t. the magnitude
-  flows through the sampling grid;
+* the geometric ops are affine matrices in pixel coordinates
+  (:func:`~.affine.affine_matrix`) applied with ``affine_grid`` /
+  ``grid_sample`` (:func:`~.affine.warp`), so the gradient w.r.t. the
+  magnitude flows through the sampling grid;
 * Equalize, Invert and Cutout have no magnitude (probability-only ops).
 
 Conventions
@@ -26,66 +27,38 @@ may require grad; a ``(N,)`` tensor of per-sample magnitudes or a Python float
 also work). ``sign`` is a ``(N,)`` tensor of +-1 drawn per sample by the
 caller; it is ignored by unsigned ops and defaults to +1. ``m`` is mapped onto
 the AutoAugment range with :meth:`OpSpec.value` from
-:mod:`mmtst.models.augmenters.op_specs`.
-
-Pixel coordinates (used by every affine matrix in this module) are
-*continuous* coordinates whose origin is the top-left corner of the top-left
-pixel, x to the right, y down; pixel ``(row i, col j)`` covers
-``[j, j+1] x [i, i+1]`` and its centre is ``(j + 0.5, i + 0.5)``. An image of
-size ``H x W`` spans ``[0, W] x [0, H]`` (the box convention of MMDetection).
-This is exactly the convention of ``grid_sample(..., align_corners=False)``
-and of torchvision's tensor ``affine``.
-
-Every affine matrix is a ``(N, 2, 3)`` tensor ``M`` mapping an **output**
-pixel coordinate to the **input** pixel coordinate it is sampled from
-(an inverse warp): ``p_in = M[:, :, :2] @ p_out + M[:, :, 2]``, i.e.
-``out(p) = in(M p)``. To move points (e.g. box corners) from the input image
-into the output image use ``invert_affine(M)``.
+:mod:`mmtst.models.augmenters.op_specs`. The affine conventions (pixel
+coordinates, inverse warps) are those of :mod:`.affine`.
 """
-import math
-from typing import Optional, Tuple, Union
+from typing import Optional, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .op_specs import GEOMETRIC_OPS, OP_SPECS, check_op_names
+from .affine import affine_matrix, warp
+from .op_specs import OP_SPECS, Magnitude, as_tensor, check_op_names
 
 __all__ = [
     'brightness', 'color', 'contrast', 'sharpness', 'posterize', 'solarize',
-    'equalize', 'invert', 'cutout', 'affine_matrix', 'compose_affine',
-    'invert_affine', 'transform_points', 'warp', 'apply_geometric', 'apply_op',
+    'equalize', 'invert', 'cutout', 'apply_geometric', 'apply_op', 'to_grey',
     'ANALYTIC_OPS'
 ]
 
-Magnitude = Union[Tensor, float]
-
 # ITU-R 601-2 luma weights, as in torchvision's ``rgb_to_grayscale`` (and
-# PIL's ``convert('L')``), so Color / Contrast match the reference ops.
-_LUMA = (0.2989, 0.587, 0.114)
+# PIL's ``convert('L')``), so Color / Contrast match the reference ops; the
+# neural op nets use the same grey image.
+GREY_WEIGHTS = (0.2989, 0.587, 0.114)
 
 
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-def _as_tensor(value: Magnitude, like: Tensor) -> Tensor:
-    """Return ``value`` as a floating tensor on ``like``'s device.
-
-    A tensor that already has the right dtype and device is returned as is,
-    so a magnitude that requires grad stays in the autograd graph.
-    """
-    dtype = (like.dtype
-             if like.is_floating_point() else torch.get_default_dtype())
-    if isinstance(value, Tensor):
-        return value.to(device=like.device, dtype=dtype)
-    return torch.tensor(value, dtype=dtype, device=like.device)
-
-
 def _sign(sign: Optional[Tensor], img: Tensor) -> Tensor:
     """Per-sample sign as a ``(N,)`` float tensor; +1 where not given."""
     if sign is None:
         return img.new_ones(img.shape[0])
-    return _as_tensor(sign, img).reshape(-1)
+    return as_tensor(sign, img).reshape(-1)
 
 
 def _op_value(name: str, img: Tensor, magnitude: Magnitude,
@@ -101,7 +74,7 @@ def _op_value(name: str, img: Tensor, magnitude: Magnitude,
     if magnitude is None:
         raise ValueError(f'Op {name} needs a magnitude.')
     spec = OP_SPECS[name]
-    m = _as_tensor(magnitude, img)
+    m = as_tensor(magnitude, img)
     value = spec.value(m, _sign(sign, img)) if spec.signed else spec.value(m)
     return value.reshape(-1, 1, 1, 1) if value.dim() > 0 else value
 
@@ -115,12 +88,13 @@ def _blend(img1: Tensor, img2: Tensor, factor: Tensor) -> Tensor:
     return (factor * img1 + (1.0 - factor) * img2).clamp(0.0, 1.0)
 
 
-def _grayscale(img: Tensor) -> Tensor:
+def to_grey(img: Tensor) -> Tensor:
     """Luma of an RGB image as ``(N, 1, H, W)``; a 1-channel image as is."""
     if img.shape[1] == 1:
         return img
     r, g, b = img.unbind(dim=1)
-    return (_LUMA[0] * r + _LUMA[1] * g + _LUMA[2] * b).unsqueeze(1)
+    grey = GREY_WEIGHTS[0] * r + GREY_WEIGHTS[1] * g + GREY_WEIGHTS[2] * b
+    return grey.unsqueeze(1)
 
 
 def _to_uint8_levels(img: Tensor) -> Tensor:
@@ -180,7 +154,7 @@ def color(img: Tensor,
     factor = 1.0 + _op_value('Color', img, magnitude, sign)
     if img.shape[1] == 1:
         return img + 0.0 * factor.sum()
-    return _blend(img, _grayscale(img), factor)
+    return _blend(img, to_grey(img), factor)
 
 
 def contrast(img: Tensor,
@@ -200,7 +174,7 @@ def contrast(img: Tensor,
         The adjusted images, clamped to [0, 1].
     """
     factor = 1.0 + _op_value('Contrast', img, magnitude, sign)
-    mean = _grayscale(img).mean(dim=(1, 2, 3), keepdim=True)
+    mean = to_grey(img).mean(dim=(1, 2, 3), keepdim=True)
     return _blend(img, mean, factor)
 
 
@@ -423,193 +397,6 @@ def cutout(img: Tensor,
 # --------------------------------------------------------------------------
 # geometric ops
 # --------------------------------------------------------------------------
-def _to_3x3(m: Tensor) -> Tensor:
-    """``(N, 2, 3)`` -> ``(N, 3, 3)`` homogeneous matrices."""
-    bottom = m.new_tensor([0.0, 0.0, 1.0]).expand(*m.shape[:-2], 1, 3)
-    return torch.cat([m, bottom], dim=-2)
-
-
-def affine_matrix(name: str, magnitude: Magnitude, sign: Optional[Tensor],
-                  height: int, width: int) -> Tensor:
-    """Pixel-space inverse-warp matrix of a geometric AutoAugment op.
-
-    Reproduces torchvision's functional ``affine`` / ``rotate`` as called by
-    ``torchvision.transforms.autoaugment._apply_op`` (Cubuk et al. 2019),
-    with ``value = OP_SPECS[name].value(m, sign)``:
-
-    * ShearX: shear angle ``degrees(atan(value))`` about ``center=[0, 0]``
-      (the top-left corner): ``x_in = x_out + value * y_out``.
-    * ShearY: likewise, ``y_in = y_out + value * x_out``.
-    * TranslateX: translate by ``value * width`` pixels:
-      ``x_in = x_out - value * width``. (torchvision truncates the pixel
-      shift to an int; it is kept continuous here so it is differentiable.)
-    * TranslateY: ``y_in = y_out - value * height``.
-    * Rotate: ``value`` degrees about the image centre ``(W/2, H/2)``
-      (counter-clockwise on screen for value > 0, as ``F.rotate``):
-      ``p_in = R(value) (p_out - c) + c`` with
-      ``R(a) = [[cos a, -sin a], [sin a, cos a]]``.
-
-    Args:
-        name: One of ShearX, ShearY, TranslateX, TranslateY, Rotate.
-        magnitude: Normalised magnitude m in [0, 1] (0-dim tensor, may
-            require grad, or ``(N,)``).
-        sign: ``(N,)`` per-sample signs; if None, +1 and a ``(1, 2, 3)``
-            matrix is returned.
-        height: Image height H in pixels.
-        width: Image width W in pixels.
-
-    Returns:
-        ``(N, 2, 3)`` matrices mapping output pixel coordinates to input
-        pixel coordinates (see the module docstring for the coordinate
-        convention), differentiable w.r.t. ``magnitude``.
-    """
-    spec = OP_SPECS.get(name)
-    if spec is None or spec.kind != 'geometric':
-        raise ValueError(f'{name!r} is not a geometric op; expected one of '
-                         f'{", ".join(GEOMETRIC_OPS)}.')
-    if isinstance(magnitude, Tensor) and magnitude.is_floating_point():
-        ref = magnitude
-    elif isinstance(sign, Tensor) and sign.is_floating_point():
-        ref = sign
-    else:
-        ref = torch.empty(
-            0, device=sign.device if isinstance(sign, Tensor) else None)
-    m = _as_tensor(magnitude, ref)
-    s = _as_tensor(1.0, ref).reshape(1) if sign is None else _as_tensor(
-        sign, ref).reshape(-1)
-    value = spec.value(m, s).reshape(-1)
-    value = value.expand(max(value.shape[0], s.shape[0]))
-    one, zero = torch.ones_like(value), torch.zeros_like(value)
-
-    if name == 'ShearX':
-        # torchvision: shear = degrees(atan(v)) -> tan(radians(.)) = v again
-        rows = ((one, value, zero), (zero, one, zero))
-    elif name == 'ShearY':
-        rows = ((one, zero, zero), (value, one, zero))
-    elif name == 'TranslateX':
-        rows = ((one, zero, -value * width), (zero, one, zero))
-    elif name == 'TranslateY':
-        rows = ((one, zero, zero), (zero, one, -value * height))
-    else:  # Rotate
-        angle = value * (math.pi / 180.0)
-        cos, sin = torch.cos(angle), torch.sin(angle)
-        cx, cy = width / 2.0, height / 2.0
-        # p_in = R (p_out - c) + c  ->  translation c - R c
-        rows = ((cos, -sin, cx - cos * cx + sin * cy),
-                (sin, cos, cy - sin * cx - cos * cy))
-    return torch.stack([torch.stack(r, dim=-1) for r in rows], dim=-2)
-
-
-def compose_affine(a: Tensor, b: Tensor) -> Tensor:
-    """The single inverse-warp matrix of "warp with ``a``, then with ``b``".
-
-    With output->input matrices, ``warp(warp(x, a), b)(p) = x(a (b p))``, so
-    the composition is the 3x3 product ``a @ b`` (note the order).
-
-    Args:
-        a: ``(N, 2, 3)`` or ``(2, 3)`` matrix of the first warp.
-        b: ``(N, 2, 3)`` or ``(2, 3)`` matrix of the second warp.
-
-    Returns:
-        ``(..., 2, 3)`` matrix with ``warp(x, compose_affine(a, b))`` equal
-        to ``warp(warp(x, a), b)`` up to interpolation and border effects.
-    """
-    return (_to_3x3(a) @ _to_3x3(b))[..., :2, :]
-
-
-def invert_affine(m: Tensor) -> Tensor:
-    """Invert ``(..., 2, 3)`` affine matrices.
-
-    ``invert_affine(M)`` maps input pixel coordinates to output ones, i.e.
-    it is the forward map that moves points (box corners, keypoints) the
-    way the image content moves under ``warp(img, M)``.
-
-    Args:
-        m: ``(..., 2, 3)`` affine matrices.
-
-    Returns:
-        ``(..., 2, 3)`` inverse matrices ``[A^-1 | -A^-1 t]``.
-    """
-    a, b, tx = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
-    c, d, ty = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
-    # closed-form 2x2 inverse: cheap, batched, no linalg / solver call on GPU
-    det = a * d - b * c
-    ia, ib, ic, id_ = d / det, -b / det, -c / det, a / det
-    rows = ((ia, ib, -(ia * tx + ib * ty)), (ic, id_, -(ic * tx + id_ * ty)))
-    return torch.stack([torch.stack(r, dim=-1) for r in rows], dim=-2)
-
-
-def transform_points(points: Tensor, m: Tensor) -> Tensor:
-    """Apply ``(N, 2, 3)`` matrices to ``(N, K, 2)`` pixel (x, y) points.
-
-    To move points of the input image into the output image of
-    ``warp(img, M)``, pass ``invert_affine(M)``.
-
-    Args:
-        points: ``(N, K, 2)`` points in pixel coordinates.
-        m: ``(N, 2, 3)`` (or broadcastable) matrices.
-
-    Returns:
-        ``(N, K, 2)`` transformed points.
-    """
-    return points @ m[..., :2].transpose(-1, -2) + m[..., 2].unsqueeze(-2)
-
-
-def _pixel_to_normalised(height: int, width: int,
-                         ref: Tensor) -> Tuple[Tensor, Tensor]:
-    """3x3 matrix from pixel coordinates to ``grid_sample``'s normalised
-    coordinates with ``align_corners=False`` (x_n = 2 x / W - 1), and its
-    inverse."""
-    to_norm = ref.new_tensor([[2.0 / width, 0.0, -1.0],
-                              [0.0, 2.0 / height, -1.0], [0.0, 0.0, 1.0]])
-    from_norm = ref.new_tensor([[width / 2.0, 0.0, width / 2.0],
-                                [0.0, height / 2.0, height / 2.0],
-                                [0.0, 0.0, 1.0]])
-    return to_norm, from_norm
-
-
-def warp(img: Tensor,
-         matrix: Tensor,
-         mode: str = 'bilinear',
-         padding_mode: str = 'zeros') -> Tensor:
-    """Warp images with pixel-space inverse-warp matrices.
-
-    ``out(p) = img(matrix @ p)`` sampled with ``grid_sample`` at the output
-    pixel centres, ``align_corners=False`` (the same sampling as
-    torchvision's tensor ``affine`` / ``rotate``; zero padding = their
-    default ``fill=None``).
-
-    Args:
-        img: ``(N, C, H, W)`` images (an integer tensor, e.g. a label map, is
-            warped as float and rounded back; use ``mode='nearest'``).
-        matrix: ``(N, 2, 3)``, ``(1, 2, 3)`` or ``(2, 3)`` output->input
-            pixel-space matrices (see :func:`affine_matrix`).
-        mode: ``grid_sample`` interpolation: 'bilinear' or 'nearest'.
-        padding_mode: ``grid_sample`` padding: 'zeros', 'border' or
-            'reflection'.
-
-    Returns:
-        The warped images, differentiable w.r.t. ``img`` and ``matrix``.
-    """
-    n, _, h, w = img.shape
-    is_float = img.is_floating_point()
-    src = img if is_float else img.float()
-    matrix = _to_3x3(matrix.to(dtype=src.dtype, device=src.device))
-    if matrix.dim() == 2:
-        matrix = matrix.unsqueeze(0)
-    to_norm, from_norm = _pixel_to_normalised(h, w, matrix)
-    # theta acts on normalised coordinates: N M N^-1
-    theta = (to_norm @ matrix @ from_norm)[:, :2, :]
-    theta = theta.expand(n, 2, 3)
-    grid = F.affine_grid(theta, [n, src.shape[1], h, w], align_corners=False)
-    out = F.grid_sample(src,
-                        grid,
-                        mode=mode,
-                        padding_mode=padding_mode,
-                        align_corners=False)
-    return out if is_float else out.round().to(img.dtype)
-
-
 def apply_geometric(name: str,
                     img: Tensor,
                     magnitude: Magnitude,
@@ -627,7 +414,7 @@ def apply_geometric(name: str,
     """
     if magnitude is None:
         raise ValueError(f'Op {name} needs a magnitude.')
-    m = _as_tensor(magnitude, img)
+    m = as_tensor(magnitude, img)
     matrix = affine_matrix(name, m, _sign(sign, img), img.shape[-2],
                            img.shape[-1])
     return warp(img, matrix)

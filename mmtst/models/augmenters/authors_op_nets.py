@@ -5,7 +5,7 @@ Method", IJCAI 2023, Sec. 3.2, "priori bias") replaces each of the 11
 magnitude ops by a tiny net fitted beforehand to imitate it. The authors
 publish the nets they fitted on CIFAR (``SDAKD_FOR_BASELINE/checkpoints/
 Augmentation/<Op>.pth`` in github.com/shaoshitong/TST). mmtst's own nets
-(:mod:`.neural_ops`) have a different design; the two classes here rebuild
+(:mod:`.op_nets`) have a different design; the two classes here rebuild
 the authors' design with exactly their parameter names and shapes, so that
 ``tools/model_converters/tst_opnets_to_mmtst.py`` can turn the 11 published
 files into one mmtst checkpoint, and :class:`~.neural_ops.NeuralOpBank`
@@ -41,7 +41,7 @@ clamp; about 5% of pixels leave [0, 1]). So the warp's zero padding is zero
 channels (the authors' nets are RGB-only: ``conv`` mixes 3 channels) and the
 3-channel output is averaged back to 1 channel.
 
-Magnitude. The net sees the *signed magnitude* ``s`` (:mod:`.neural_ops`
+Magnitude. The net sees the *signed magnitude* ``s`` (:mod:`.op_nets`
 conventions): ``m * sign`` for signed ops, ``m`` for Posterize/Solarize,
 without mmtst's ``MAGNITUDE_GAIN``: the authors fitted their nets on
 ``s`` in (-1, 1) and feed the augmenter's ``m`` in (0, 1) as is (pass
@@ -135,7 +135,7 @@ class _NormalisedNet(nn.Module):
 
     def signed_magnitude(self, magnitude: Tensor, sign: Optional[Tensor],
                          num: int) -> Tensor:
-        from .neural_ops import signed_magnitude
+        from .op_nets import signed_magnitude
         return signed_magnitude(magnitude, sign, self.signed, num)
 
     def forward(self, img: Tensor, magnitude: Tensor,
@@ -166,7 +166,7 @@ class AuthorsGeometricNet(_NormalisedNet):
     authors) only in training mode.
 
     The methods :meth:`theta`, :meth:`gated_theta` and :meth:`warp` match
-    :class:`~.neural_ops.GeometricOpNet`, so
+    :class:`~.op_nets.GeometricOpNet`, so
     :meth:`~.neural_ops.NeuralOpBank.theta` works with either; a caller that
     composes thetas and warps itself should fill with :meth:`fill` to match
     the authors.

@@ -1,5 +1,4 @@
 """TST's learnable augmentation module."""
-import os.path as osp
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
@@ -7,13 +6,11 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmtst.registry import MODELS
-from . import analytic_ops
-from .geometry import identity_affine, theta_to_pixel
-from .op_specs import ALL_OPS, OP_SPECS, check_op_names
-
+from . import affine, analytic_ops
+from .affine import identity_affine, theta_to_pixel
 # The op nets mmtst fitted on Fashion-MNIST (tools/fit_op_nets.py).
-SHIPPED_OP_NETS = osp.join(osp.dirname(__file__), 'weights',
-                           'op_nets_fashion_mnist.pth')
+from .op_net_checkpoint import SHIPPED_OP_NETS
+from .op_specs import ALL_OPS, OP_SPECS, check_op_names
 
 BACKENDS = ('neural', 'analytic')
 COMPOSITIONS = ('residual', 'sequential')
@@ -282,7 +279,7 @@ class LearnableAugmentPolicy(BaseModule):
         warping ``img - fill`` with zero padding and adding ``fill`` back
         is zero padding in units where ``fill`` is 0)."""
         fill = self.fill_value(img)
-        return analytic_ops.warp(img - fill, matrix) + fill
+        return affine.warp(img - fill, matrix) + fill
 
     def forward(self, inputs: Tensor) -> Tensor:
         """Augment a batch (N, C, H, W), C = 1 or 3, of any size."""
@@ -335,7 +332,7 @@ class LearnableAugmentPolicy(BaseModule):
         * the picked geometric ops become ONE affine warp per sample: op i
           contributes ``I + g_i (A_i - I)`` (``A_i`` its pixel-space
           matrix, ``g_i`` its soft gate), the contributions are composed
-          with :func:`~.analytic_ops.compose_affine` in pick order, and the
+          with :func:`~.affine.compose_affine` in pick order, and the
           image is resampled once. Summing warped images as the classifier
           path does would blend several displaced copies of an object,
           which no box can describe; one warp keeps the annotation exact.
@@ -352,7 +349,7 @@ class LearnableAugmentPolicy(BaseModule):
             ``(augmented, matrices)``: the augmented batch in the input's
             units, and ``(N, 2, 3)`` matrices mapping **output** pixel
             coordinates to **input** pixel coordinates (the convention of
-            :mod:`.analytic_ops`: origin at the top-left image corner).
+            :mod:`.affine`: origin at the top-left image corner).
             Move annotations with ``invert_affine(matrices)``. The matrices
             keep their graph to the magnitudes and gates; detach them for
             targets.
@@ -369,7 +366,7 @@ class LearnableAugmentPolicy(BaseModule):
             # apply gate already folded in as the identity)
             theta = self.op_nets.theta(name, magnitude, sign)
             return theta_to_pixel(theta.to(sign.dtype), height, width)
-        matrix = analytic_ops.affine_matrix(name, magnitude.to(sign.dtype),
+        matrix = affine.affine_matrix(name, magnitude.to(sign.dtype),
                                             sign, height, width)
         return matrix.expand(sign.shape[0], 2, 3)
 
@@ -382,7 +379,7 @@ class LearnableAugmentPolicy(BaseModule):
             if OP_SPECS[name].kind == 'geometric':
                 op = self.geometric_matrix(name, sign, x.size(-2), x.size(-1))
                 soft = identity + gate.view(-1, 1, 1) * (op - identity)
-                matrix = analytic_ops.compose_affine(matrix, soft)
+                matrix = affine.compose_affine(matrix, soft)
                 continue
             base = x if self.composition == 'residual' else out
             out = out + gate.view(-1, 1, 1, 1) * (self.apply_op(name, base, sign) - base)

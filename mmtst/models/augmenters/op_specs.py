@@ -7,7 +7,13 @@ learnable probability only. A normalised magnitude ``m`` in [0, 1] maps onto
 the AutoAugment range below; signed ops get a random sign per sample.
 """
 from dataclasses import dataclass
-from typing import Dict, Tuple
+from typing import Dict, Tuple, Union
+
+import torch
+from torch import Tensor
+
+# A normalised magnitude: a float, or a tensor that may require grad.
+Magnitude = Union[Tensor, float]
 
 
 @dataclass(frozen=True)
@@ -89,3 +95,16 @@ def check_op_names(names) -> Tuple[str, ...]:
     if len(set(names)) != len(names):
         raise ValueError(f'Augmentation ops are listed twice: {names}')
     return names
+
+
+def as_tensor(value: Magnitude, like: Tensor) -> Tensor:
+    """Return ``value`` as a floating tensor on ``like``'s device.
+
+    A tensor that already has the right dtype and device is returned as is,
+    so a magnitude that requires grad stays in the autograd graph.
+    """
+    dtype = (like.dtype
+             if like.is_floating_point() else torch.get_default_dtype())
+    if isinstance(value, Tensor):
+        return value.to(device=like.device, dtype=dtype)
+    return torch.tensor(value, dtype=dtype, device=like.device)

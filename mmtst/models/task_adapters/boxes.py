@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mmtst.models.augmenters.analytic_ops import (invert_affine,
-                                                  transform_points, warp)
+from mmtst.models.augmenters.affine import (invert_affine, transform_points,
+                                            warp)
 
 __all__ = ['warp_boxes', 'warp_bitmap_masks', 'warp_instances',
            'warp_data_samples']

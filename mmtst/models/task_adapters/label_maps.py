@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
-from mmtst.models.augmenters.analytic_ops import warp
+from mmtst.models.augmenters.affine import warp
 
 __all__ = ['warp_label_map', 'warp_seg_data_samples']
 
