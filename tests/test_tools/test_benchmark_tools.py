@@ -305,7 +305,9 @@ def test_runner_print_only_dist(tmp_path, sets_file, capsys):
         f'# skip (finished 4/4 epochs): {root}/kd_resnet20_resnet8_fmnist/seed0',
         'tools/dist_train.sh configs/quickstart/kd_resnet20_resnet8_fmnist.py'
         f' 8 --work-dir {root}/kd_resnet20_resnet8_fmnist/seed1 --resume '
-        f'--cfg-options randomness.seed=1 model.teacher_ckpt={teacher_ckpt}',
+        f'--cfg-options randomness.seed=1 model.teacher_ckpt={teacher_ckpt} '
+        # the config's total batch of 128 shared by the 8 GPUs
+        'train_dataloader.batch_size=16',
     ]
 
 
@@ -321,7 +323,8 @@ def test_runner_print_only_slurm_and_fresh_runs(tmp_path, sets_file, capsys):
         'GPUS=16 GPUS_PER_NODE=8 tools/slurm_train.sh P '
         'mini-fmnist_teacher_resnet20 '
         'configs/quickstart/fmnist_teacher_resnet20.py '
-        f'{root}/fmnist_teacher_resnet20/seed0 --cfg-options randomness.seed=0')
+        f'{root}/fmnist_teacher_resnet20/seed0 --cfg-options randomness.seed=0 '
+        'train_dataloader.batch_size=8')
     assert lines[1].endswith('--export-teachers --work-root '
                              f'{work_root} --sets {sets_file}')
     assert lines[2] == (
@@ -330,8 +333,25 @@ def test_runner_print_only_slurm_and_fresh_runs(tmp_path, sets_file, capsys):
         'configs/quickstart/kd_resnet20_resnet8_fmnist.py '
         f'{root}/kd_resnet20_resnet8_fmnist/seed0 --cfg-options '
         'randomness.seed=0 model.teacher_ckpt='
-        f'{root}/fmnist_teacher_resnet20/teacher.pth')
+        f'{root}/fmnist_teacher_resnet20/teacher.pth '
+        'train_dataloader.batch_size=8')
     assert len(lines) == 3
+
+
+def test_distributed_batch_that_gpus_cannot_share_is_refused(
+        tmp_path, sets_file, capsys):
+    runner = load_tool('run_benchmark')
+    with pytest.raises(SystemExit, match=r'batch of 128.*--gpus 4 or set '
+                       r'--cfg-options train_dataloader.batch_size='):
+        runner.main(['mini', '--sets', sets_file, '--work-root',
+                     str(tmp_path), '--print-only', '--launcher', 'dist',
+                     '--gpus', '6', '--seeds', '1'])
+    # an explicit total batch is what gets shared
+    assert runner.main(['mini', '--sets', sets_file, '--work-root',
+                        str(tmp_path), '--print-only', '--launcher', 'dist',
+                        '--gpus', '6', '--seeds', '1', '--cfg-options',
+                        'train_dataloader.batch_size=96']) == 0
+    assert 'train_dataloader.batch_size=16' in capsys.readouterr().out
 
 
 def test_runner_plain_commands_and_sets_file(tmp_path, capsys):

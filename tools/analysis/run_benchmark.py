@@ -17,10 +17,14 @@ Usage:
     python tools/analysis/run_benchmark.py fmnist-mini [--seeds 3]
     python tools/analysis/run_benchmark.py fmnist-limited --jobs 2
     python tools/analysis/run_benchmark.py cifar100-paper --print-only \\
-        --launcher dist --gpus 8
+        --launcher dist --gpus 2
     python tools/analysis/run_benchmark.py imagenet-paper --print-only \\
         --launcher slurm --partition P --gpus 8
     python tools/analysis/run_benchmark.py --list
+
+With ``--gpus N`` each GPU loads ``batch_size / N`` images, so the total
+batch stays the one the config (the paper's recipe) names; a batch that N
+GPUs cannot share evenly is refused with the fix.
 """
 import argparse
 import glob
@@ -111,10 +115,31 @@ def display_path(path: str) -> str:
     return path if rel.startswith('..') else rel
 
 
+def per_gpu_batch_option(config: str, options: List[str], gpus: int) -> str:
+    """``train_dataloader.batch_size=B/gpus``: a config's batch is the total
+    the recipe trains with, and every GPU of a distributed launch loads its
+    own ``batch_size``, so without this the batch would grow ``gpus``-fold
+    (and with it the effective learning-rate schedule)."""
+    from mmengine.config import Config
+    key = 'train_dataloader.batch_size='
+    given = [o for o in options if o.startswith(key)]
+    total = (int(given[-1][len(key):]) if given else
+             Config.fromfile(config).train_dataloader.batch_size)
+    if total % gpus:
+        raise SystemExit(
+            f'run_benchmark: error: {display_path(config)} trains with a '
+            f'batch of {total}, which {gpus} GPUs cannot share evenly; use '
+            f'--gpus {max(d for d in range(1, gpus + 1) if total % d == 0)} '
+            f'or set --cfg-options {key}<a multiple of {gpus}>')
+    return f'{key}{total // gpus}'
+
+
 def train_command(args, config: str, work_dir: str, options: List[str],
                   resume: bool, job_name: str) -> Step:
     """tools/train.py, dist_train.sh or slurm_train.sh for one run."""
     work_dir = display_path(work_dir)
+    if args.launcher != 'none' and args.gpus > 1:
+        options = options + [per_gpu_batch_option(config, options, args.gpus)]
     tail = ['--work-dir', work_dir] + (['--resume'] if resume else [])
     tail += ['--amp'] if args.amp else []
     tail += ['--cfg-options'] + options
