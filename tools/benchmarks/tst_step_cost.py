@@ -81,6 +81,7 @@ import argparse
 import contextlib
 import io
 import json
+import logging
 import os
 import os.path as osp
 import platform
@@ -228,6 +229,7 @@ def cached_distillers(scope: str, distiller: dict, student_optim: dict,
     teacher and shared by that backend's step kinds, as in training, where
     one model does both TST steps. The augmenter gets the paper's settings
     (K = 4 ops, temperature 0.05, cutout side 32)."""
+    from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
 
     from mmtst.engine import DistillerOptimWrapperConstructor
@@ -248,7 +250,15 @@ def cached_distillers(scope: str, distiller: dict, student_optim: dict,
                 optim_cfg['augmenter'] = augmenter_optim
             model = MODELS.build(cfg)
             if init_weights:
-                model.init_weights()
+                # init_weights() dumps every parameter's init to the log
+                # (hundreds of lines): this tool prints only its table
+                logger = MMLogger.get_current_instance()
+                level = logger.level
+                logger.setLevel(logging.WARNING)
+                try:
+                    model.init_weights()
+                finally:
+                    logger.setLevel(level)
             model.train()
             cache[backend] = (model,
                               DistillerOptimWrapperConstructor(optim_cfg)(model))
