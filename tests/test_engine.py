@@ -171,3 +171,33 @@ def test_finite_loss_check_does_not_warn_on_a_graph_tensor(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         FiniteLossHook().after_train_iter(runner, 0, outputs=dict(loss=loss))
+
+
+class _Payload:
+    """Unpickling this runs code (here a harmless print)."""
+
+    def __reduce__(self):
+        return (print, ('payload ran',))
+
+
+@pytest.mark.parametrize('beside_history_buffers', [False, True])
+def test_refused_checkpoint_is_one_line_naming_file_key_and_opt_in(
+        tmp_path, beside_history_buffers):
+    """Both refusal paths: a payload alone, and one placed beside the
+    allow-listed getattr(HistoryBuffer, ...) calls of an mmengine
+    checkpoint (refused by the second, getattr-allowing load)."""
+    from mmtst.utils import UnsafeCheckpointError, load_checkpoint_file
+    content = {'payload': _Payload()}
+    if beside_history_buffers:
+        buffer = HistoryBuffer()
+        buffer.update(1.0)
+        content = {'message_hub': {'loss': buffer}, **content}
+    path = tmp_path / 'teacher.pth'
+    torch.save(content, path)
+    with pytest.raises(UnsafeCheckpointError) as info:
+        load_checkpoint_file(str(path), what='teacher_ckpt')
+    message = str(info.value)
+    assert '\n' not in message
+    assert str(path) in message and 'teacher_ckpt' in message
+    assert '--allow-unsafe-checkpoint' in message
+    assert 'GLOBAL print' in message  # what was refused

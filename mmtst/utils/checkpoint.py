@@ -125,20 +125,38 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu',
         raise FileNotFoundError(f'{what} not found: {path!r}')
     allow_mmengine_checkpoints()
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as err:
-        if 'getattr' in str(err) and getattr_only_for_history_buffers(path):
+        try:
+            return torch.load(path, map_location=map_location,
+                              weights_only=True)
+        except pickle.UnpicklingError as err:
+            if not ('getattr' in str(err)
+                    and getattr_only_for_history_buffers(path)):
+                raise
             # a plain mmengine checkpoint (e.g. a teacher trained with
-            # mmpretrain): its only getattr calls were verified above
+            # mmpretrain): its only getattr calls were verified above, and
+            # anything else in it is refused by this second load too
             with torch.serialization.safe_globals([getattr]):
                 return torch.load(path, map_location=map_location,
                                   weights_only=True)
+    except pickle.UnpicklingError as err:
         if not allow_unsafe:
             raise UnsafeCheckpointError(
                 f'{what} {path!r} cannot be loaded as weights only: it '
-                f'contains objects beyond tensors and plain data ({err}). '
-                + UNSAFE_OPT_IN) from None
-        return torch.load(path, map_location=map_location, weights_only=False)
+                f'contains objects beyond tensors and plain data '
+                f'({unpickler_reason(err)}). ' + UNSAFE_OPT_IN) from None
+    return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def unpickler_reason(err: Exception) -> str:
+    """The one informative line of torch's multi-line weights-only error
+    (e.g. "Unsupported global: GLOBAL os.system was not an allowed global
+    by default"), without its advice to turn the check off."""
+    text = str(err)
+    for line in text.splitlines():
+        if 'WeightsUnpickler error:' in line:
+            reason = line.split('WeightsUnpickler error:', 1)[1].strip()
+            return reason.split('. Please use', 1)[0].rstrip('.')
+    return text.strip().splitlines()[0] if text.strip() else type(err).__name__
 
 
 def extract_state_dict(checkpoint: Dict[str, Any],
