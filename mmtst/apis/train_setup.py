@@ -153,7 +153,9 @@ def run_friendly(fn: Callable[[], T]) -> T:
     except USER_ERRORS as err:
         if os.environ.get('MMTST_DEBUG') == '1':
             raise
-        message = str(err).strip('"\'') or type(err).__name__
+        # a KeyError's str() is the repr of its message (quotes escaped)
+        message = (str(err.args[0]) if isinstance(err, KeyError) and err.args
+                   else str(err).strip('"\'')) or type(err).__name__
         if 'Original Traceback' in message:
             # re-raised from a loader worker: the message carries the
             # worker's traceback; its last line is the error itself

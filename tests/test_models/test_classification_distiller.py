@@ -146,6 +146,23 @@ def test_unknown_loss_type(teacher_ckpt):
         build(teacher_ckpt, distill_loss=dict(type='KDLos'))
 
 
+@pytest.mark.parametrize('part, cfg, suggestion', [
+    ('distill_loss', dict(type='KDLos'), "Did you mean 'KDLoss'"),
+    # an mmtst type named without its prefix in an mmpretrain model
+    ('student', dict(tiny_classifier(), backbone=dict(type='CifarResNet',
+                                                      arch='resnet8')),
+     "Did you mean 'mmtst.CifarResNet'"),
+    ('student', dict(tiny_classifier(), type='ImageClasifier'),
+     "Did you mean 'ImageClassifier'"),
+])
+def test_registry_typos_get_a_did_you_mean(teacher_ckpt, part, cfg, suggestion):
+    with pytest.raises(KeyError) as info:
+        build(teacher_ckpt, **{part: cfg})
+    message = info.value.args[0]
+    assert suggestion in message and part in message
+    assert 'mmtst.ImageClassifier' not in message  # no invalid advice
+
+
 def test_teacher_ckpt_keys_that_do_not_match(tmp_path):
     init_default_scope('mmpretrain')
     other = MODELS.build(dict(tiny_classifier('resnet14'), _scope_='mmpretrain'))

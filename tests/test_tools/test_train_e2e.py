@@ -146,3 +146,12 @@ def test_config_typo_suggests_the_argument(runs):
                       'model.teacher_ckp=x.pth', expect_ok=False)
     assert code == 2 and 'Did you mean `teacher_ckpt`' in out
     assert 'Traceback' not in out
+
+
+def test_registry_type_typo_suggests_the_registered_name(runs):
+    code, out = train('configs/quickstart/kd_resnet20_resnet8_fmnist.py',
+                      runs['root'] / 'type_typo', runs['data_root'],
+                      f'model.teacher_ckpt={runs["teacher"]}',
+                      'model.distill_loss.type=KDLos', expect_ok=False)
+    assert code == 2 and "Did you mean 'KDLoss'" in out
+    assert 'Traceback' not in out

@@ -2,6 +2,8 @@
 student of the same OpenMMLab toolbox, plus an optional TST augmenter."""
 import contextlib
 import copy
+import difflib
+import re
 from typing import Dict, Iterator, List, Optional, Union
 
 import torch
@@ -24,10 +26,39 @@ def build_with_scope(cfg: Union[dict, ConfigDict], scope: str,
     try:
         return MODELS.build(cfg)
     except KeyError as err:
+        # mmengine: "<type> is not in the <scope>::model registry. ..." --
+        # the top-level type or one nested in the config (a backbone, a loss)
+        unknown = re.search(r'(\S+) is not in the (\w+)::model registry',
+                            str(err.args[0]) if err.args else '')
+        if unknown is None:
+            raise
+        type_name, where = unknown.groups()
+        if '.' in type_name:  # a prefixed type is looked up in its scope
+            where = type_name.split('.')[0]
+        hint = did_you_mean(type_name, cfg['_scope_'])
         raise KeyError(
-            f'Cannot build the {what}: {err}. Check the spelling of its '
-            f'`type`; types of other packages need their scope prefix, '
-            f'e.g. "mmtst.KDLoss" or "{scope}.ImageClassifier".') from None
+            f'Cannot build the {what}: type {type_name!r} is not registered '
+            f'in the {where!r} scope. '
+            + (f'Did you mean {hint}? ' if hint else '')
+            + 'Types of another package need its scope prefix, e.g. '
+            '"mmtst.KDLoss" from an mmpretrain config.') from None
+
+
+def did_you_mean(type_name: str, scope: str) -> str:
+    """The registered model types closest to ``type_name`` (as they would
+    be written in a config of ``scope``: other packages' types with their
+    prefix), quoted and joined with "or"; empty when nothing is close."""
+    from mmengine.registry import MODELS as ROOT_MODELS
+    name = type_name.split('.')[-1]
+    spelled = {}  # short name -> how a config of `scope` writes it
+    registries = [(scope, ROOT_MODELS.children.get(scope))] + [
+        (other, registry) for other, registry in ROOT_MODELS.children.items()
+        if other != scope]
+    for owner, registry in registries:
+        for key in getattr(registry, 'module_dict', {}):
+            spelled.setdefault(key, key if owner == scope else f'{owner}.{key}')
+    close = difflib.get_close_matches(name, sorted(spelled), n=3, cutoff=0.8)
+    return ' or '.join(repr(spelled[key]) for key in close)
 
 
 def resolve_model_cfg(model: Union[dict, ConfigDict, str, None],
