@@ -141,6 +141,15 @@ class SwappedSigmoidCrossEntropy(InvertedLoss):
         return self.original.loss_weight * loss
 
 
+def _sigmoid_focal_on_logits(original: nn.Module) -> nn.Module:
+    """``original`` if it is a sigmoid focal loss taking logits (the only
+    kind with an inverted form), else NotImplementedError."""
+    if not original.use_sigmoid or getattr(original, 'activated', False):
+        raise NotImplementedError(
+            'Only the sigmoid focal loss on logits can be inverted.')
+    return original
+
+
 class SwappedFocalLoss(InvertedLoss):
     """mmdet's sigmoid ``FocalLoss`` (RetinaNet, FCOS) with the label roles
     swapped: every class of every prior gets target ``1 - t``, so the loss
@@ -150,10 +159,7 @@ class SwappedFocalLoss(InvertedLoss):
     def forward(self, pred: Tensor, target: Tensor, weight=None,
                 avg_factor=None, reduction_override=None) -> Tensor:
         from mmdet.models.losses.focal_loss import py_sigmoid_focal_loss
-        original = self.original
-        if not original.use_sigmoid or getattr(original, 'activated', False):
-            raise NotImplementedError(
-                'Only the sigmoid focal loss on logits can be inverted.')
+        original = _sigmoid_focal_on_logits(self.original)
         swapped, element_weight = _swap_binary_targets(pred, target, weight,
                                                        -100)
         return original.loss_weight * py_sigmoid_focal_loss(
@@ -180,10 +186,7 @@ class NegatedLogitFocalLoss(InvertedLoss):
     def forward(self, pred: Tensor, target: Tensor, weight=None,
                 avg_factor=None, reduction_override=None) -> Tensor:
         from mmdet.models.losses.focal_loss import py_sigmoid_focal_loss
-        original = self.original
-        if not original.use_sigmoid or getattr(original, 'activated', False):
-            raise NotImplementedError(
-                'Only the sigmoid focal loss on logits can be inverted.')
+        original = _sigmoid_focal_on_logits(self.original)
         if pred.dim() != target.dim():
             channels = pred.size(-1)
             onehot = pred.new_zeros(target.size(0), channels)
