@@ -111,6 +111,18 @@ def _trainer_with_fake_runner(**trainer_kwargs):
     return AugmenterTrainer(runner, [dict(x=1), dict(x=2)], **trainer_kwargs)
 
 
+def test_phase_scalars_have_the_augmenters_own_tags():
+    """The augmenter's total loss is logged as augmenter.loss, never under
+    the student's 'loss' tag."""
+    trainer = _trainer_with_fake_runner(passes=1)
+    logged = []
+    trainer.runner.visualizer.add_scalars = \
+        lambda scalars, step: logged.append(scalars)
+    trainer.run_phase('phase at epoch 2')
+    assert logged and all(k.startswith('augmenter.') for k in logged[0])
+    assert logged[0]['augmenter.loss'] == 1.0
+
+
 def test_augmenter_phase_trains_in_train_mode_after_validation():
     """Validation leaves the model in eval mode, where the augmenter replays
     its deterministic policy; a phase that follows must sample again."""

@@ -165,7 +165,10 @@ class AugmenterTrainer:
             + f', lr: {lr:.5f}' + (' (ALRS decay)' if decayed else ''))
         self.runner.logger.info(
             'TST policy: ' + ', '.join(f'{k}={v:.3f}' for k, v in policy.items()))
-        scalars = {f'{k}': v for k, v in means.items()}
+        # the augmenter's own tags: its total 'loss' must not land on the
+        # student's 'loss' curve
+        scalars = {(k if k.startswith('augmenter.') else f'augmenter.{k}'): v
+                   for k, v in means.items()}
         scalars['augmenter.lr'] = lr
         scalars.update({f'augmenter.{k}': v for k, v in policy.items()})
         self.runner.visualizer.add_scalars(scalars, step=self.runner.iter)
