@@ -256,6 +256,25 @@ def test_collector_reports_the_paired_difference(tmp_path):
     assert '+0.83 [-1.06, +2.73] (n=3)' in table
 
 
+def test_versus_compares_any_two_runs_over_matching_seeds(tmp_path, capsys):
+    kd_model = dict(type='mmtst.ClassificationDistiller',
+                    distill_loss=dict(type='KDLoss'))
+    tst_model = dict(kd_model, augmenter=dict(type='LearnableAugmentPolicy'))
+    for seed, (frozen, tst) in enumerate([(84.5, 85.0), (84.5, 86.0),
+                                          (84.5, 84.5)]):
+        write_run(str(tmp_path / 'tst_frozen_x' / f'seed{seed}'),
+                  'tst_frozen_x', tst_model, seed, frozen)
+        write_run(str(tmp_path / 'tst_x' / f'seed{seed}'), 'tst_x',
+                  tst_model, seed, tst)
+    collect = load_tool('collect_results')
+    assert collect.main([str(tmp_path), '--versus', 'tst_x:tst_frozen*']) == 0
+    out = capsys.readouterr().out
+    # differences 0.5, 1.5, 0.0: mean 0.667, sd 0.7638, t_{.975,2} 4.303
+    assert '| tst_x − tst_frozen_x | +0.67 [-1.23, +2.56] | 0, 1, 2 |' in out
+    with pytest.raises(ValueError, match="'tst_\\*' matches 2 run groups"):
+        collect.main([str(tmp_path), '--versus', 'tst_*:tst_x'])
+
+
 def test_tst_rows_are_compared_with_kd_on_tsts_recipe(tmp_path):
     kd_model = dict(type='mmtst.ClassificationDistiller',
                     distill_loss=dict(type='KDLoss'))

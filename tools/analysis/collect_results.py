@@ -16,6 +16,7 @@ import json
 import os
 import os.path as osp
 import sys
+from fnmatch import fnmatch
 from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -224,6 +225,37 @@ def collect(roots: List[str], reference_path: str = DEFAULT_REFERENCE,
     return summarize(groups, reference)
 
 
+def versus_table(roots: List[str], comparisons: List[str],
+                 metric: Optional[str] = None) -> str:
+    """Paired differences between named runs: each comparison is
+    ``A:B`` (config names, globs allowed), ``A - B`` over the seeds both
+    finished, with its 95% t-interval."""
+    groups = group_runs([parse_run(d, metric) for d in find_runs(roots)])
+    lines = ['| comparison | paired Δ (95% CI) | seeds |', '|---|---|---|']
+    for comparison in comparisons:
+        names = comparison.split(':')
+        if len(names) != 2:
+            raise ValueError(f'--versus takes A:B (two config names), got '
+                             f'{comparison!r}')
+        found = []
+        for name in names:
+            hits = [g for g in groups if fnmatch(g.config_name, name)]
+            if len(hits) != 1:
+                raise ValueError(
+                    f'--versus {comparison}: {name!r} matches '
+                    f'{len(hits)} run groups; names: '
+                    + ', '.join(sorted(g.config_name for g in groups)))
+            found.append(hits[0])
+        diff = paired_difference(found[0].by_seed(), found[1].by_seed())
+        text = '—' if diff is None else (
+            f'{diff.mean:+.2f}' + ('' if diff.half_width is None else
+                                   f' [{diff.low:+.2f}, {diff.high:+.2f}]'))
+        seeds = '—' if diff is None else ', '.join(map(str, diff.seeds))
+        lines.append(f'| {found[0].config_name} − {found[1].config_name} '
+                     f'| {text} | {seeds} |')
+    return '\n'.join(lines)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('roots', nargs='*', help='work dirs to search')
@@ -238,6 +270,9 @@ def parse_args(argv=None):
                         help='print JSON instead of the markdown table')
     parser.add_argument('--out', help='also write results.md and '
                         'results.json into this folder')
+    parser.add_argument('--versus', nargs='+', metavar='A:B', default=[],
+                        help='also print the paired difference A - B over '
+                        'matching seeds for these config names (globs)')
     args = parser.parse_args(argv)
     if args.set:
         args.roots.append(set_root(args.set, load_sets(args.sets),
@@ -253,6 +288,8 @@ def main(argv=None) -> int:
                    args.metric)
     table = markdown_table(rows, args.include_unfinished)
     as_json = json.dumps(dict(groups=rows), indent=1)
+    if args.versus:
+        table += '\n\n' + versus_table(args.roots, args.versus, args.metric)
     print(as_json if args.json else table)
     if args.out:
         os.makedirs(args.out, exist_ok=True)
