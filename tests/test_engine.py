@@ -111,6 +111,23 @@ def _trainer_with_fake_runner(**trainer_kwargs):
     return AugmenterTrainer(runner, [dict(x=1), dict(x=2)], **trainer_kwargs)
 
 
+def test_a_non_finite_augmenter_loss_stops_the_phase(tmp_path):
+    """NaN in an augmenter step stops the run like a student step's NaN,
+    naming the last good checkpoint, before the phase goes on."""
+    from mmtst.engine import NonFiniteLossError
+    trainer = _trainer_with_fake_runner(passes=1)
+    trainer.runner.work_dir = str(tmp_path)
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_2.pth'))
+    model = trainer.runner.model
+    model.augmenter_step = lambda data, wrapper: dict(
+        loss=torch.tensor(float('nan')),
+        **{'augmenter.loss_teacher_ce': torch.tensor(2.0)})
+    with pytest.raises(NonFiniteLossError, match='augmenter step') as info:
+        trainer.run_phase('phase at epoch 2')
+    assert 'epoch_2.pth' in str(info.value)
+    assert 'augmenter.loss_teacher_ce=2' in str(info.value)
+
+
 def test_phase_scalars_have_the_augmenters_own_tags():
     """The augmenter's total loss is logged as augmenter.loss, never under
     the student's 'loss' tag."""

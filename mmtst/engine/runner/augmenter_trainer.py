@@ -6,6 +6,7 @@ from typing import Dict, Optional
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 
+from mmtst.engine.hooks.finite_loss_hook import check_finite_loss
 from mmtst.engine.optimizers import ALRS
 from mmtst.utils import to_float
 
@@ -105,8 +106,12 @@ class AugmenterTrainer:
         self.alrs.reset()
 
     def step(self, data_batch: dict) -> Dict[str, float]:
-        """One augmenter update on ``data_batch``."""
+        """One augmenter update on ``data_batch``; a NaN/inf loss stops the
+        run before any checkpoint holds the broken augmenter."""
         log_vars = self.model.augmenter_step(data_batch, self.optim_wrapper)
+        check_finite_loss(self.runner, log_vars,
+                          f'an augmenter step (epoch {self.runner.epoch + 1}, '
+                          f'iteration {self.runner.iter})')
         return {k: to_float(v) for k, v in log_vars.items()}
 
     def run_phase(self, where: str) -> None:
