@@ -118,6 +118,20 @@ def test_corrupt_image_error_names_the_file_and_the_fix(tmp_path):
 
 
 @needs_fashion_mnist
+def test_corrupt_image_gets_our_message_only(tmp_path, capfd):
+    """OpenCV's own WARN/ERROR lines about the broken PNG stay silent (fd
+    capture: OpenCV writes to the process's stderr from C++)."""
+    from mmtst.datasets import CorruptImageError
+    dataset, _ = _scenes_with_a_corrupt_image(
+        tmp_path, dict(type='mmtst.LoadImageOrReport'))
+    capfd.readouterr()
+    with pytest.raises(CorruptImageError):
+        dataset[0]
+    err = capfd.readouterr().err
+    assert 'grfmt_png' not in err and 'WARN:' not in err, err
+
+
+@needs_fashion_mnist
 def test_corrupt_image_is_skipped_with_a_warning_when_asked(tmp_path):
     from mmengine.logging import MMLogger
     dataset, bad = _scenes_with_a_corrupt_image(

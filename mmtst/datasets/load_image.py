@@ -1,4 +1,5 @@
 """Image loading that names the bad file, or skips it when told to."""
+import contextlib
 import logging
 
 from mmcv.transforms import LoadImageFromFile
@@ -9,6 +10,25 @@ from mmtst.registry import TRANSFORMS
 
 class CorruptImageError(RuntimeError):
     """An image of the dataset could not be read or decoded."""
+
+
+@contextlib.contextmanager
+def quiet_opencv():
+    """Silence OpenCV's own log lines (e.g. "[ WARN:0@...] ... PNG input
+    buffer is incomplete") while an image is decoded: a bad file gets one
+    message, ours, which names it and the fix."""
+    try:
+        import cv2
+        cv_logging = cv2.utils.logging
+    except (ImportError, AttributeError):  # no OpenCV, or one without it
+        yield
+        return
+    level = cv_logging.getLogLevel()
+    cv_logging.setLogLevel(cv_logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv_logging.setLogLevel(level)
 
 
 @TRANSFORMS.register_module()
@@ -39,7 +59,8 @@ class LoadImageOrReport(LoadImageFromFile):
     def transform(self, results: dict):
         path = results.get('img_path')
         try:
-            return super().transform(results)
+            with quiet_opencv():
+                return super().transform(results)
         except Exception as err:  # the backend's or the decoder's error
             reason = str(err) or type(err).__name__
         if self.skip_corrupt:
