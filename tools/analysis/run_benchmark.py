@@ -69,6 +69,11 @@ class Step:
     work_dir: Optional[str] = None  # train: the run's work dir
     needs: Optional[str] = None  # train: the teacher whose export it waits for
 
+    def local_argv(self) -> List[str]:
+        """``argv`` with ``python`` as this interpreter (the printed plan
+        says ``python``; runs here use the same environment)."""
+        return [sys.executable if a == 'python' else a for a in self.argv]
+
 
 # ---------------------------------------------------------------- the set
 def config_name(config: str) -> str:
@@ -282,8 +287,7 @@ def execute(args, steps: List[Step], set_cfg: dict, root: str) -> int:
         if step.kind == 'export':
             export_teachers(set_cfg, root, step.teacher)
         elif step.kind == 'train':
-            argv = [sys.executable if a == 'python' else a for a in step.argv]
-            done = subprocess.run(argv, cwd=ROOT,
+            done = subprocess.run(step.local_argv(), cwd=ROOT,
                                   env=dict(os.environ, **step.env))
             if done.returncode:
                 failures += 1
@@ -295,7 +299,6 @@ def execute(args, steps: List[Step], set_cfg: dict, root: str) -> int:
 
 def _launch(step: Step) -> subprocess.Popen:
     """Start one training with one thread, its output in console.log."""
-    argv = [sys.executable if a == 'python' else a for a in step.argv]
     env = dict(os.environ, **step.env)
     for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
         env.setdefault(var, '1')
@@ -303,8 +306,8 @@ def _launch(step: Step) -> subprocess.Popen:
         osp.join(ROOT, step.work_dir or '.')
     os.makedirs(work_dir, exist_ok=True)
     with open(osp.join(work_dir, 'console.log'), 'ab') as log:
-        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen(step.local_argv(), cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
 
 
 def execute_parallel(args, steps: List[Step], set_cfg: dict, root: str,
