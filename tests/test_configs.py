@@ -91,6 +91,24 @@ def test_every_config_parses(path):
         assert 'model' in cfg, f'{path} has no model'
 
 
+@pytest.mark.parametrize(
+    'path', [p for p in ALL_CONFIGS if not p.startswith('_base_/')])
+def test_every_config_carries_mmtst_s_runtime(path):
+    """What a run needs is in the config (configs/_base_/mmtst_runtime.py),
+    so mmengine's RUNNERS.build(cfg) builds the runner tools/train.py
+    builds: mmtst's runner and hooks, and the distillers' DDP wrapper."""
+    cfg = load(path)
+    assert cfg.get('runner_type') == 'mmtst.AtomicCheckpointRunner'
+    assert [h['type'] for h in cfg.get('custom_hooks', [])] == [
+        'mmtst.WeightsOnlyCheckpointHook', 'mmtst.FiniteLossHook',
+        'mmtst.ExactResumeHook']
+    wrapper = cfg.get('model_wrapper_cfg')
+    if is_distiller(cfg):
+        assert wrapper == dict(type='mmtst.DistillerDistributedDataParallel')
+    else:
+        assert wrapper is None
+
+
 def test_the_pair_configs_exist():
     for path in CIFAR100_DISTILLERS:
         assert path in ALL_CONFIGS, path
@@ -429,7 +447,13 @@ def test_tst_cifar100_config_trains(tmp_path, schedule):
     assert runner.param_schedulers['augmenter'] == []
     assert osp.isfile(tmp_path / 'epoch_1.pth')
     # the logged policy becomes a plot
-    from mmtst.visualization import plot_policy, read_policy_trajectories
+    from mmtst.visualization import (plot_policy, read_policy_records,
+                                     read_policy_trajectories)
     trajectories = read_policy_trajectories(str(tmp_path))
     assert set(trajectories) >= {'p_Rotate', 'm_Rotate', 'p_Cutout'}
-    assert osp.getsize(plot_policy(trajectories, str(tmp_path / 'p.png'))) > 0
+    records = read_policy_records(str(tmp_path))
+    # the policy before its first update comes first, as initialised
+    assert records[0].initial and not any(r.initial for r in records[1:])
+    assert records[0].values['p_Rotate'] == pytest.approx(0.5, abs=1e-6)
+    assert records[-1].values != records[0].values
+    assert osp.getsize(plot_policy(records, str(tmp_path / 'p.png'))) > 0

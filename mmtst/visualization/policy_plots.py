@@ -3,66 +3,105 @@ import glob
 import json
 import os.path as osp
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Dict, List, Tuple
 
 import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 Trajectory = Dict[str, List[Tuple[int, float]]]
 
 
-def read_policy_trajectories(work_dir: str) -> Trajectory:
-    """``{'p_Rotate': [(iteration, value), ...], 'm_Rotate': ...}`` from the
-    ``scalars.json`` files mmengine's LocalVisBackend wrote in ``work_dir``
-    (the augmenter logs ``augmenter.p_<op>`` / ``augmenter.m_<op>`` after
-    every phase pass)."""
+@dataclass
+class PolicyRecord:
+    """The policy logged once: at the student iteration ``step``, before
+    any update (``initial``) or after an augmenter pass."""
+    step: int
+    initial: bool
+    values: Dict[str, float]
+
+
+def read_policy_records(work_dir: str) -> List[PolicyRecord]:
+    """The policies a TST run logged, in order, from the ``scalars.json``
+    files mmengine's LocalVisBackend wrote in ``work_dir`` (the augmenter
+    logs ``augmenter.p_<op>`` / ``augmenter.m_<op>`` before its first
+    update and after every phase pass)."""
     files = sorted(glob.glob(osp.join(work_dir, '**', 'vis_data', 'scalars.json'),
                              recursive=True))
     if not files:
         raise FileNotFoundError(f'no vis_data/scalars.json under {work_dir!r}: '
                                 'is it the work dir of a TST run?')
-    trajectories: Trajectory = defaultdict(list)
+    records = []
     for path in files:
         with open(path) as f:
             for line in f:
                 record = json.loads(line)
-                for key, value in record.items():
-                    if key.startswith(('augmenter.p_', 'augmenter.m_')):
-                        trajectories[key[len('augmenter.'):]].append(
-                            (int(record.get('step', 0)), float(value)))
-    if not trajectories:
+                values = {key[len('augmenter.'):]: float(value)
+                          for key, value in record.items()
+                          if key.startswith(('augmenter.p_', 'augmenter.m_'))}
+                if values:
+                    records.append(PolicyRecord(
+                        int(record.get('step', 0)),
+                        bool(record.get('augmenter.initial')), values))
+    if not records:
         raise ValueError(f'{work_dir!r} has no augmenter policy scalars: the '
                          'run had no augmenter phase yet')
+    return records
+
+
+def read_policy_trajectories(work_dir: str) -> Trajectory:
+    """``{'p_Rotate': [(iteration, value), ...], 'm_Rotate': ...}``."""
+    trajectories: Trajectory = defaultdict(list)
+    for record in read_policy_records(work_dir):
+        for key, value in record.values.items():
+            trajectories[key].append((record.step, value))
     return dict(trajectories)
 
 
-def plot_policy(trajectories: Trajectory, out: str) -> str:
-    """Plot p (left) and m (right) of every op against the iteration."""
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), sharex=True)
-    # one colour per op in both panels (the probability-only ops, e.g.
-    # Invert, appear on the left only), and the legend where all ops are
-    ops = sorted({key[2:] for key in trajectories
-                  if key.startswith(('p_', 'm_'))})
-    palette = plt.get_cmap('tab20')
-    colour = {op: palette(i % 20) for i, op in enumerate(ops)}
-    for ax, prefix, title in ((axes[0], 'p_', 'probability p'),
-                              (axes[1], 'm_', 'magnitude m')):
-        for key in sorted(k for k in trajectories if k.startswith(prefix)):
-            steps, values = zip(*sorted(trajectories[key]))
-            op = key[len(prefix):]
-            ax.plot(steps, values, marker='o', markersize=3, label=op,
-                    color=colour[op])
-        ax.set_title(f'TST policy: {title}')
-        ax.set_xlabel('student iteration')
+def plot_policy(records: List[PolicyRecord], out: str,
+                columns: int = 7) -> str:
+    """Small multiples: one panel per op with its probability p (solid)
+    and magnitude m (dashed) after each augmenter pass; the hollow marker
+    is the initial policy and the dotted lines separate the phases (each
+    labelled with the student iteration it ran at)."""
+    ops = sorted({key[2:] for record in records for key in record.values})
+    rows = (len(ops) + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.2 * rows),
+                             sharex=True, sharey=True, squeeze=False)
+    x = np.arange(len(records))
+    starts = [i for i in range(1, len(records))
+              if records[i].step != records[i - 1].step]
+    for ax, op in zip(axes.flat, ops):
+        for prefix, style, label in (('p_', '-', 'p'), ('m_', '--', 'm')):
+            values = [r.values.get(prefix + op, np.nan) for r in records]
+            if np.all(np.isnan(values)):
+                continue  # probability-only ops (e.g. Invert) have no m
+            line, = ax.plot(x, values, style, marker='.', markersize=4,
+                            label=label)
+            initial = [i for i, r in enumerate(records) if r.initial]
+            ax.plot(initial, [values[i] for i in initial], 'o',
+                    markerfacecolor='white', color=line.get_color())
+        for start in starts:
+            ax.axvline(start - 0.5, color='grey', linestyle=':', linewidth=1)
+        ax.set_title(op, fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7, ncol=2, loc='best')
+    for ax in axes.flat[len(ops):]:
+        ax.axis('off')
+    for ax in axes[-1]:
+        ax.set_xlabel('augmenter pass', fontsize=8)
+    axes[0, 0].legend(fontsize=7, loc='best')
+    phases = sorted({r.step for r in records})
+    fig.suptitle('TST policy per op (o: initial; dotted: phases at student '
+                 f'iterations {", ".join(map(str, phases))})', fontsize=10)
     fig.tight_layout()
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
 

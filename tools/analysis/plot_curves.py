@@ -29,7 +29,7 @@ from mmtst.apis.results import (DEFAULT_REFERENCE, DEFAULT_SETS,  # noqa: E402
                                 Group, find_runs, group_runs, load_reference,
                                 load_sets, mean_std, parse_run, set_root)
 from mmtst.visualization import (plot_policy,  # noqa: E402
-                                 read_policy_trajectories)
+                                 read_policy_records)
 
 
 def safe_name(text: str) -> str:
@@ -89,13 +89,13 @@ def plot_policies(groups: List[Group], out_dir: str) -> List[str]:
                 continue
             seen.add(run.work_dir)
             try:
-                trajectories = read_policy_trajectories(run.work_dir)
+                records = read_policy_records(run.work_dir)
             except (FileNotFoundError, ValueError) as err:
                 print(f'[plot] no policy for {run.work_dir}: {err}')
                 continue
             out = osp.join(out_dir, f'policy_{safe_name(run.config_name)}'
                            f'_seed{run.seed}.png')
-            written.append(plot_policy(trajectories, out))
+            written.append(plot_policy(records, out))
     return written
 
 

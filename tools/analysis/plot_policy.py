@@ -1,4 +1,5 @@
-"""Plot a TST run's learned policy (p and m of every op) over training.
+"""Plot a TST run's learned policy (p and m of every op, one panel per op)
+over its augmenter passes.
 
 Usage:
     python tools/analysis/plot_policy.py WORK_DIR [--out policy.png]
@@ -9,7 +10,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmtst.apis import run_friendly  # noqa: E402
-from mmtst.visualization import plot_policy, read_policy_trajectories  # noqa: E402
+from mmtst.visualization import plot_policy, read_policy_records  # noqa: E402
 
 
 def main():
@@ -18,7 +19,7 @@ def main():
     parser.add_argument('--out', help='PNG path (default WORK_DIR/policy.png)')
     args = parser.parse_args()
     out = args.out or osp.join(args.work_dir, 'policy.png')
-    plot_policy(read_policy_trajectories(args.work_dir), out)
+    plot_policy(read_policy_records(args.work_dir), out)
     print(f'wrote {out}')
 
 

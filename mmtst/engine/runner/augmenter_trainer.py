@@ -124,6 +124,8 @@ class AugmenterTrainer:
         # learns, not replay its deterministic eval-mode policy. (The
         # distiller's train() keeps the teacher in eval mode.)
         self.runner.model.train()
+        if self._alrs is None:  # no augmenter step yet in this run
+            self.log_initial_policy()
         if self.reset_optimizer:
             self._recreate_optimizer()
         for index in range(self.passes):
@@ -145,6 +147,8 @@ class AugmenterTrainer:
 
     def interleaved_step(self, data_batch: dict) -> None:
         """An augmenter step between student iterations (beyond the paper)."""
+        if self._alrs is None and not self._interleaved_steps:
+            self.log_initial_policy()  # the run's first augmenter step
         for key, value in self.step(data_batch).items():
             self._interleaved[key] += value
         self._interleaved_steps += 1
@@ -159,6 +163,14 @@ class AugmenterTrainer:
                  means, decayed)
         self._interleaved.clear()
         self._interleaved_steps = 0
+
+    def log_initial_policy(self) -> None:
+        """Record the policy before its first update, marked
+        ``augmenter.initial`` (the starting point of the policy plots)."""
+        scalars = {f'augmenter.{k}': v
+                   for k, v in self.model.augmenter.policy_dict().items()}
+        scalars['augmenter.initial'] = 1
+        self.runner.visualizer.add_scalars(scalars, step=self.runner.iter)
 
     def log(self, where: str, means: Dict[str, float], decayed: bool) -> None:
         """Log the phase's losses, confidences, lr and the learned policy."""
