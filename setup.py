@@ -73,6 +73,8 @@ if __name__ == '__main__':
             'tests': read_requirements('tests'),
             'optional': read_requirements('optional'),
             'mim': read_requirements('mminstall'),
+            # the classification profile: mmcv-lite, no compiled ops
+            'classification': read_requirements('classification'),
         },
         zip_safe=False,
     )

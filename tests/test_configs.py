@@ -101,7 +101,8 @@ def test_every_config_carries_mmtst_s_runtime(path):
     assert cfg.get('runner_type') == 'mmtst.AtomicCheckpointRunner'
     assert [h['type'] for h in cfg.get('custom_hooks', [])] == [
         'mmtst.WeightsOnlyCheckpointHook', 'mmtst.FiniteLossHook',
-        'mmtst.ExactResumeHook']
+        'mmtst.ExactResumeHook', 'mmtst.TeacherValidationHook']
+    assert cfg.default_hooks.checkpoint.type == 'mmtst.SafeCheckpointHook'
     wrapper = cfg.get('model_wrapper_cfg')
     if is_distiller(cfg):
         assert wrapper == dict(type='mmtst.DistillerDistributedDataParallel')

@@ -136,8 +136,11 @@ def test_phase_scalars_have_the_augmenters_own_tags():
     trainer.runner.visualizer.add_scalars = \
         lambda scalars, step: logged.append(scalars)
     trainer.run_phase('phase at epoch 2')
-    assert logged and all(k.startswith('augmenter.') for k in logged[0])
-    assert logged[0]['augmenter.loss'] == 1.0
+    # first the policy before its first update, then the pass's record
+    initial, after_pass = logged
+    assert initial['augmenter.initial'] == 1 and 'augmenter.loss' not in initial
+    assert all(k.startswith('augmenter.') for k in after_pass)
+    assert after_pass['augmenter.loss'] == 1.0
 
 
 def test_augmenter_phase_trains_in_train_mode_after_validation():

@@ -7,15 +7,15 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmtst.apis import prepare_config, run_friendly  # noqa: E402
-from mmtst.engine import AtomicCheckpointRunner  # noqa: E402
+from mmtst.apis import load_config, prepare_config, run_friendly  # noqa: E402
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train with mmtst')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -41,26 +41,33 @@ def parse_args():
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
-def main():
-    args = parse_args()
-    cfg = Config.fromfile(args.config)
+def build_runner(args) -> Runner:
+    """The config with the command-line flags applied, built into a runner
+    the way mmengine's tools build one.
+
+    The runner type, mmtst's hooks and the distillers' DDP wrapper come from
+    the config (mmtst's ``_base_`` runtime configs carry them), so that
+    ``RUNNERS.build(cfg)`` elsewhere builds the same runner;
+    :func:`mmtst.apis.prepare_config` adds them to configs that lack them.
+    """
+    cfg = load_config(args.config)
     cfg = prepare_config(
         cfg, args.config, work_dir=args.work_dir, resume=args.resume,
         amp=args.amp, no_validate=args.no_validate,
         auto_scale_lr=args.auto_scale_lr,
         allow_unsafe_checkpoint=args.allow_unsafe_checkpoint,
         launcher=args.launcher, cfg_options=args.cfg_options)
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:  # mmengine's Runner, with atomic checkpoint writes
-        runner = AtomicCheckpointRunner.from_cfg(cfg)
-    runner.train()
+    return RUNNERS.build(cfg)
+
+
+def main():
+    build_runner(parse_args()).train()
 
 
 if __name__ == '__main__':

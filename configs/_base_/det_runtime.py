@@ -1,11 +1,17 @@
 # Runtime shared by mmtst's detection configs (mmdet's defaults).
+# mmtst's runner and hooks: see mmtst_runtime.py.
+_base_ = ['./mmtst_runtime.py']
+
 default_scope = 'mmdet'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2,
+    # mmengine's CheckpointHook, deleting old checkpoints only after the
+    # new one is written (mmtst/engine/hooks/safe_checkpoint_hook.py)
+    checkpoint=dict(type='mmtst.SafeCheckpointHook',
+                    interval=1, max_keep_ckpts=2,
                     save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='DetVisualizationHook'))

@@ -1,4 +1,6 @@
 # Runtime shared by mmtst's segmentation configs (mmseg's defaults).
+# mmtst's runner and hooks: see mmtst_runtime.py.
+_base_ = ['./mmtst_runtime.py']
 default_scope = 'mmseg'
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -17,7 +19,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000,
+    # mmengine's CheckpointHook, deleting old checkpoints only after the
+    # new one is written (mmtst/engine/hooks/safe_checkpoint_hook.py)
+    checkpoint=dict(type='mmtst.SafeCheckpointHook',
+                    by_epoch=False, interval=1000,
                     max_keep_ckpts=2, save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))

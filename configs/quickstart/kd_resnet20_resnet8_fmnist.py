@@ -8,6 +8,8 @@ _base_ = [
     '../_base_/schedules/fmnist_short.py',
     '../_base_/default_runtime.py',
 ]
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 model = dict(
     type='mmtst.ClassificationDistiller',
     teacher={{_base_.fmnist_teacher}},

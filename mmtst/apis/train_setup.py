@@ -1,19 +1,26 @@
 """Config preparation and error reporting shared by tools/train.py and
 tools/test.py."""
 import difflib
-import inspect
 import os
 import os.path as osp
 import pickle
 import sys
-from typing import Callable, Optional, Set, TypeVar
+from typing import Callable, Optional, TypeVar
 
 import torch
 from mmengine.config import Config, ConfigDict
 
 from mmtst.utils import UNSAFE_OPT_IN, allow_mmengine_checkpoints
+from mmtst.utils.profiles import FullProfileRequired, check_config_profile
+
+from .config_checks import (accepted_arguments, check_loop_arguments,
+                            check_overrides)
+from .error_report import error_location, remember_config
 
 T = TypeVar('T')
+# The hooks every mmtst run has (configs/_base_/mmtst_runtime.py).
+MMTST_HOOKS = ('WeightsOnlyCheckpointHook', 'FiniteLossHook',
+               'ExactResumeHook', 'TeacherValidationHook')
 # Errors that describe bad input; anything else is a bug and keeps its trace.
 USER_ERRORS = (FileNotFoundError, ValueError, KeyError, TypeError,
                pickle.UnpicklingError, RuntimeError)
@@ -36,9 +43,15 @@ def prepare_config(cfg: Config, config_path: str,
                    launcher: str = 'none',
                    cfg_options: Optional[dict] = None) -> Config:
     """Apply the command-line flags to ``cfg`` as mmpretrain's tools do,
-    then check mmtst's own components for misspelt arguments."""
+    add mmtst's runtime where the config lacks it
+    (:func:`add_mmtst_runtime`), then check mmtst's own components for
+    misspelt arguments."""
+    # first: a detection / segmentation config in a classification set-up
+    # would otherwise fail on whichever mmdet / mmseg part is built first
+    check_config_profile(cfg, config_path)
     if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+        # checked first: mmengine would add a misaddressed key silently
+        cfg.merge_from_dict(check_overrides(cfg, cfg_options))
     cfg.launcher = launcher
     if work_dir is not None:
         cfg.work_dir = work_dir
@@ -60,19 +73,10 @@ def prepare_config(cfg: Config, config_path: str,
     if auto_scale_lr:
         cfg.setdefault('auto_scale_lr', ConfigDict(base_batch_size=256))
         cfg.auto_scale_lr.enable = True
-    if launcher != 'none' and str(cfg.model.get('type', '')).endswith('Distiller'):
-        wrapper = cfg.get('model_wrapper_cfg') or {}
-        wrapper.setdefault('type', 'mmtst.DistillerDistributedDataParallel')
-        cfg.model_wrapper_cfg = wrapper
+    add_mmtst_runtime(cfg)
     if launcher == 'pytorch' and not torch.cuda.is_available():
         init_cpu_distributed(cfg)
     allow_mmengine_checkpoints()
-    hooks = list(cfg.get('custom_hooks') or [])
-    for name in ('WeightsOnlyCheckpointHook', 'FiniteLossHook',
-                 'ExactResumeHook'):
-        if not any(name in str(h.get('type', '')) for h in hooks):
-            hooks.append(dict(type=f'mmtst.{name}'))
-    cfg.custom_hooks = hooks
     if allow_unsafe_checkpoint:
         # The user's explicit opt-in: mmengine's loaders call torch.load
         # without weights_only, so this is the only switch they honour.
@@ -80,7 +84,31 @@ def prepare_config(cfg: Config, config_path: str,
         if str(cfg.model.get('type', '')).endswith('Distiller'):
             cfg.model.allow_unsafe_load = True
     check_arguments(cfg.model, 'model')
+    check_loop_arguments(cfg)
+    remember_config(cfg)
     return cfg
+
+
+def add_mmtst_runtime(cfg: Config) -> None:
+    """Give ``cfg`` what ``configs/_base_/mmtst_runtime.py`` gives mmtst's
+    configs, where it lacks it: mmtst's runner type, its hooks and,
+    for a distiller, its DDP wrapper.
+
+    mmtst's own configs carry all of these, and are left unchanged; this
+    keeps user configs written without them (or replacing
+    ``custom_hooks``) as safe under ``tools/train.py`` as they were.
+    """
+    cfg.setdefault('runner_type', 'mmtst.AtomicCheckpointRunner')
+    hooks = list(cfg.get('custom_hooks') or [])
+    for name in MMTST_HOOKS:
+        if not any(name in str(h.get('type', '')) for h in hooks):
+            hooks.append(dict(type=f'mmtst.{name}'))
+    cfg.custom_hooks = hooks
+    if str(cfg.model.get('type', '')).endswith('Distiller'):
+        # mmengine only uses it in distributed runs
+        wrapper = cfg.get('model_wrapper_cfg') or {}
+        wrapper.setdefault('type', 'mmtst.DistillerDistributedDataParallel')
+        cfg.model_wrapper_cfg = wrapper
 
 
 def init_cpu_distributed(cfg: Config) -> None:
@@ -101,21 +129,6 @@ def init_cpu_distributed(cfg: Config) -> None:
     cfg.model_wrapper_cfg = wrapper
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(backend='gloo')
-
-
-def accepted_arguments(cls: type) -> Optional[Set[str]]:
-    """Names ``cls(...)`` accepts, following ``**kwargs`` up the MRO; None
-    when some class takes arbitrary keywords."""
-    names: Set[str] = set()
-    for klass in cls.__mro__:
-        if '__init__' not in vars(klass):
-            continue
-        params = inspect.signature(klass.__init__).parameters.values()
-        names.update(p.name for p in params
-                     if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
-        if not any(p.kind == p.VAR_KEYWORD for p in params):
-            return names - {'self'}
-    return None
 
 
 def check_arguments(node, where: str) -> None:
@@ -150,6 +163,12 @@ def run_friendly(fn: Callable[[], T]) -> T:
     ``MMTST_DEBUG=1`` for the full traceback)."""
     try:
         return fn()
+    except FullProfileRequired as err:
+        # one line, no traceback hint: the fix is the command it names
+        if os.environ.get('MMTST_DEBUG') == '1':
+            raise
+        print(f'mmtst: error: {err}', file=sys.stderr)
+        sys.exit(2)
     except USER_ERRORS as err:
         if os.environ.get('MMTST_DEBUG') == '1':
             raise
@@ -164,6 +183,11 @@ def run_friendly(fn: Callable[[], T]) -> T:
         if isinstance(err, pickle.UnpicklingError) and UNSAFE_OPT_IN not in message:
             message = (f'a checkpoint could not be loaded as weights only '
                        f'({message}). {UNSAFE_OPT_IN}')
+        if isinstance(err, (RuntimeError, TypeError, KeyError)) and \
+                not type(err).__module__.startswith('mmtst'):
+            # an error of torch / a toolbox: say where; mmtst's own errors
+            # already name the file or key
+            message += error_location(err.__traceback__)
         print(f'mmtst: error: {type(err).__name__}: {message}\n'
               '(set MMTST_DEBUG=1 to see the traceback)', file=sys.stderr)
         sys.exit(2)

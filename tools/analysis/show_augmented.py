@@ -12,11 +12,10 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtst.apis import run_friendly  # noqa: E402
+from mmtst.apis import load_config, run_friendly  # noqa: E402
 from mmtst.utils import extract_state_dict, load_checkpoint_file  # noqa: E402
 from mmtst.visualization import sample_grid  # noqa: E402
 
@@ -33,7 +32,7 @@ def main():
                         'the deterministic eval mode')
     args = parser.parse_args()
 
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if cfg.model.get('augmenter') is None:
         raise ValueError(f'{args.config} has no model.augmenter (not TST)')
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))

@@ -16,7 +16,7 @@ import sys
 from mmengine.config import Config
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtst.apis import run_friendly  # noqa: E402
+from mmtst.apis import load_config, run_friendly  # noqa: E402
 from mmtst.utils import (extract_state_dict, load_checkpoint_file,  # noqa: E402
                          save_atomically)
 
@@ -34,7 +34,7 @@ def export(config: str, checkpoint: str, out: str, part: str = 'student',
     path."""
     if not out.endswith('.pth'):
         raise ValueError(f'the output must be a .pth path, got {out!r}')
-    cfg = Config.fromfile(config)
+    cfg = load_config(config)
     model_cfg = cfg.model.get(part)
     if not str(cfg.model.get('type', '')).endswith('Distiller') or model_cfg is None:
         raise ValueError(f'{config} is not a distiller config with a {part}')

@@ -3,6 +3,8 @@
 # alpha 1) from the ResNet-20 teacher trained on all 60k images
 # (run_benchmark.py passes model.teacher_ckpt).
 _base_ = './_base_fmnist_limited.py'
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 model = dict(
     _delete_=True,
     type='mmtst.ClassificationDistiller',

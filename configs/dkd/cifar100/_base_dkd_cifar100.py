@@ -12,6 +12,8 @@ _base_ = [
     '../../_base_/schedules/cifar100_240e.py',
     '../../_base_/default_runtime.py',
 ]
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 model = dict(
     type='mmtst.ClassificationDistiller',
     distill_loss=dict(type='DKDLoss', tau=4.0, alpha=1.0, beta=8.0,

@@ -7,6 +7,8 @@ _base_ = [
     '../../_base_/datasets/fashion_mnist.py',
     '../../_base_/default_runtime.py',
 ]
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 max_epochs = 4
 train_dataloader = dict(dataset=dict(pipeline=[dict(type='PackInputs')]))
 

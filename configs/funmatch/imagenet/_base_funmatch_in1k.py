@@ -6,6 +6,8 @@
 # fine-tuned at 384 px, used here in its place. Download its weights from
 # the mmpretrain model zoo into checkpoints/imagenet/ (teacher_ckpt below).
 _base_ = ['../../_base_/default_runtime.py']
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 
 data_root = 'data/imagenet'
 # The loader only decodes and resizes (no random augmentation): the views

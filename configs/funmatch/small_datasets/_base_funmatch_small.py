@@ -4,6 +4,8 @@
 # has no BiT, so a ResNet-152 (mmpretrain) fine-tuned on the dataset stands
 # in for it: give its checkpoint as teacher_ckpt.
 _base_ = ['../../_base_/default_runtime.py']
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 
 dataset_type = 'Flowers102'
 data_root = 'data/flowers102'

@@ -12,6 +12,8 @@ _base_ = [
     '../../_base_/schedules/cifar100_240e.py',
     '../../_base_/default_runtime.py',
 ]
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 model = dict(
     type='mmtst.ClassificationDistiller',
     distill_loss=dict(type='KDLoss', tau=4.0, alpha=0.9, ce_weight=0.1))

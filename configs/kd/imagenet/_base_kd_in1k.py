@@ -6,6 +6,8 @@ _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs64.py',
     '../../_base_/default_runtime.py',
 ]
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 # The distiller keeps raw pixels; teacher and student (mmpretrain's configs,
 # named by path) normalise their own inputs (see
 # configs/tst/imagenet/_base_tst_in1k.py).

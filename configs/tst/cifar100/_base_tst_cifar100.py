@@ -21,6 +21,8 @@ _base_ = [
     '../../_base_/schedules/cifar100_240e.py',
     '../../_base_/default_runtime.py',
 ]
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 train_dataloader = dict(batch_size=128)
 
 model = dict(

@@ -3,7 +3,11 @@
 # (weight 1.5) and the auxiliary head (0.5); augmenter phases at loader
 # passes 0, 6 and 12, one pass each. Data, schedule and student come from
 # mmseg's own config (the student keeps its ImageNet-pretrained backbone).
-_base_ = ['mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py']
+# the native config, then mmtst's runner and hooks
+_base_ = ['mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+          '../../_base_/mmtst_runtime.py']
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 # mmseg's top-level (normalising) preprocessor would be handed to the
 # distiller by the Runner; the distiller keeps raw pixels for the augmenter
 # and normalises per model (teacher and student keep mmseg's settings)
@@ -41,3 +45,6 @@ train_cfg = dict(
     val_interval=8000,
     augmenter_at_passes=[0, 6, 12],
     augmenter_passes=1)
+# mmengine's CheckpointHook, deleting old checkpoints only after the new
+# one is written
+default_hooks = dict(checkpoint=dict(type='mmtst.SafeCheckpointHook'))

@@ -10,7 +10,11 @@
 #
 # Teacher weights (mmdet model zoo, cascade-mask-rcnn_x101-64x4d_fpn_20e_coco):
 #   wget -P checkpoints https://download.openmmlab.com/mmdetection/v2.0/cascade_rcnn/cascade_mask_rcnn_x101_64x4d_fpn_20e_coco/cascade_mask_rcnn_x101_64x4d_fpn_20e_coco_20200512_161033-bdb5126a.pth
-_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py'
+# the native config, then mmtst's runner and hooks
+_base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py',
+          '../../_base_/mmtst_runtime.py']
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 
 model = dict(
     _delete_=True,
@@ -58,3 +62,6 @@ param_scheduler = dict(
              milestones=[16, 22], gamma=0.1)
     ],
     augmenter=[])
+# mmengine's CheckpointHook, deleting old checkpoints only after the new
+# one is written
+default_hooks = dict(checkpoint=dict(type='mmtst.SafeCheckpointHook'))

@@ -7,7 +7,11 @@
 #
 # Teacher weights (mmdet model zoo, fcos_r101-caffe_fpn_gn-head_ms-640-800-2x_coco):
 #   wget -P checkpoints https://download.openmmlab.com/mmdetection/v2.0/fcos/fcos_r101_caffe_fpn_gn-head_mstrain_640-800_2x_coco/fcos_r101_caffe_fpn_gn-head_mstrain_640-800_2x_coco-511424d6.pth
-_base_ = 'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py'
+# the native config, then mmtst's runner and hooks
+_base_ = ['mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py',
+          '../../_base_/mmtst_runtime.py']
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 
 model = dict(
     _delete_=True,
@@ -49,3 +53,6 @@ param_scheduler = dict(
              milestones=[16, 22], gamma=0.1)
     ],
     augmenter=[])
+# mmengine's CheckpointHook, deleting old checkpoints only after the new
+# one is written
+default_hooks = dict(checkpoint=dict(type='mmtst.SafeCheckpointHook'))

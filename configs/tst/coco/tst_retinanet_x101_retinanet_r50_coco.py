@@ -7,7 +7,11 @@
 #   mkdir -p checkpoints && wget -P checkpoints https://download.openmmlab.com/mmdetection/v2.0/retinanet/retinanet_x101_64x4d_fpn_1x_coco/retinanet_x101_64x4d_fpn_1x_coco_20200130-366f5af1.pth
 # The student's backbone starts from mmdet's ImageNet weights (its
 # init_cfg), as in the paper; that download happens when training starts.
-_base_ = 'mmdet::retinanet/retinanet_r50_fpn_2x_coco.py'
+# the native config, then mmtst's runner and hooks
+_base_ = ['mmdet::retinanet/retinanet_r50_fpn_2x_coco.py',
+          '../../_base_/mmtst_runtime.py']
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 
 model = dict(
     _delete_=True,
@@ -46,3 +50,6 @@ param_scheduler = dict(
              milestones=[16, 22], gamma=0.1)
     ],
     augmenter=[])
+# mmengine's CheckpointHook, deleting old checkpoints only after the new
+# one is written
+default_hooks = dict(checkpoint=dict(type='mmtst.SafeCheckpointHook'))

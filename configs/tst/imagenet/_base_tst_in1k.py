@@ -12,6 +12,8 @@ _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs32.py',
     '../../_base_/default_runtime.py',
 ]
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 # Teacher and student are mmpretrain's own model configs (named by
 # 'mmpretrain::' path in each pair file); each normalises its own input with
 # the top-level data_preprocessor of its config. The distiller itself keeps

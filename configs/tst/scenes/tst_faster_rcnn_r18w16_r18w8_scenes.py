@@ -7,6 +7,8 @@ _base_ = [
     '../../_base_/datasets/fmnist_scenes.py',
     '../../_base_/schedules/tst_scenes_12e.py', '../../_base_/det_runtime.py'
 ]
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 model = dict(
     type='mmtst.DetectionDistiller',
     teacher={{_base_.faster_rcnn_teacher}},

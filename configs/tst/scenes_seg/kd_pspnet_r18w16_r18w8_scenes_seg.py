@@ -2,6 +2,8 @@
 # pair's distiller (decode 1.5, auxiliary 0.5, tau 1) without the augmenter
 # and with the plain iteration-based schedule.
 _base_ = ['./pspnet_r18w16_scenes_seg.py']
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 model = dict(
     _delete_=True,
     type='mmtst.SegmentationDistiller',

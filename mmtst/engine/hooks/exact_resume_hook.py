@@ -57,7 +57,8 @@ class ExactResumeHook(Hook):
     loop's counters, but not the random number generators, and mmengine
     re-seeds on resume: a resumed TST run would draw other augmenter ops,
     gates, signs and crops than the uninterrupted run from then on. This
-    hook (added to every run by ``tools/train.py``):
+    hook (in every mmtst config, from ``configs/_base_/mmtst_runtime.py``;
+    ``tools/train.py`` adds it to configs without it):
 
     * writes into every checkpoint the Python / NumPy / torch (/ CUDA) RNG
       states and the TST loop's augmenter state (ALRS, the augmenter's

@@ -19,8 +19,9 @@ class FiniteLossHook(Hook):
 
     Continuing after a non-finite loss corrupts the weights, and the next
     checkpoint would overwrite a good one with them; stopping at once keeps
-    the last good checkpoint as the latest. ``tools/train.py`` adds this hook
-    to every run.
+    the last good checkpoint as the latest. Every mmtst config has this
+    hook (``configs/_base_/mmtst_runtime.py``); ``tools/train.py`` adds it
+    to configs without it.
     """
 
     priority = 'VERY_HIGH'

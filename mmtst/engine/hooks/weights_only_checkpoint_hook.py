@@ -16,7 +16,9 @@ class WeightsOnlyCheckpointHook(Hook):
     loading rejects, so ``--resume`` fails under torch >= 2.6 unless the
     safety check is turned off. This hook writes the buffers' arrays as
     plain dicts and rebuilds the buffers after loading, before the runner
-    restores its message hub. ``tools/train.py`` adds it to every run.
+    restores its message hub. Every mmtst config has this hook
+    (``configs/_base_/mmtst_runtime.py``); ``tools/train.py`` adds it to
+    configs without it.
     """
 
     priority = 'VERY_LOW'

@@ -15,9 +15,11 @@ class DistillerDistributedDataParallel(MMDistributedDataParallel):
     module's ``train_step``), so it cannot pick the student's optimiser out
     of TST's two. The augmenter's steps go through the distiller's
     ``augmenter_step``, which averages their gradients over the ranks.
-    ``tools/train.py`` uses this wrapper for distillers when a launcher is
-    set. The augmenter's parameters are kept out of DDP's reducer: they are
-    unused by the student step and trained outside DDP's forward.
+    mmtst's distiller configs name it in ``model_wrapper_cfg`` (mmengine
+    uses that only in distributed runs; ``tools/train.py`` adds it to
+    distiller configs without one). The augmenter's parameters are kept
+    out of DDP's reducer: they are unused by the student step and trained
+    outside DDP's forward.
     """
 
     def __init__(self, module, **kwargs) -> None:

@@ -1,10 +1,18 @@
+"""Distillers. The detection / segmentation ones are imported on first
+access (they need the full profile, see mmtst.utils.profiles)."""
+from mmtst.utils.profiles import lazy_getattr
+
 from .base_distiller import BaseDistiller
 from .classification_distiller import ClassificationDistiller
-from .detection_distiller import DetectionDistiller
-from .segmentation_distiller import SegmentationDistiller
-from .structured_distiller import StructuredDistiller
 
-__all__ = [
-    'BaseDistiller', 'ClassificationDistiller', 'DetectionDistiller',
-    'SegmentationDistiller', 'StructuredDistiller'
-]
+# attribute -> module defining it, imported on first access
+LAZY = {
+    'DetectionDistiller': '.detection_distiller',
+    'SegmentationDistiller': '.segmentation_distiller',
+    'StructuredDistiller': '.structured_distiller',
+}
+__getattr__ = lazy_getattr(
+    __name__, LAZY, full_profile=('DetectionDistiller', 'SegmentationDistiller'))
+
+# eager names only: `from .algorithms import *` must not import the lazy ones
+__all__ = ['BaseDistiller', 'ClassificationDistiller']

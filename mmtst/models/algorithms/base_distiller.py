@@ -9,6 +9,7 @@ from typing import Dict, Iterator, List, Optional, Union
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 from mmengine.model import BaseModel, ImgDataPreprocessor
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import nn
@@ -55,7 +56,10 @@ def did_you_mean(type_name: str, scope: str) -> str:
         (other, registry) for other, registry in ROOT_MODELS.children.items()
         if other != scope]
     for owner, registry in registries:
-        for key in getattr(registry, 'module_dict', {}):
+        # mmtst's lazily registered parts count before their first use
+        names = list(getattr(registry, 'module_dict', {})) + list(
+            getattr(registry, 'lazy_names', list)())
+        for key in names:
             spelled.setdefault(key, key if owner == scope else f'{owner}.{key}')
     close = difflib.get_close_matches(name, sorted(spelled), n=3, cutoff=0.8)
     return ' or '.join(repr(spelled[key]) for key in close)
@@ -196,6 +200,9 @@ class BaseDistiller(BaseModel):
                 + '\nIs it the checkpoint of this teacher architecture '
                 '(same backbone, same num_classes)?')
         self.teacher.load_state_dict(state)
+        count = sum(p.numel() for p in self.teacher.parameters())
+        print_log(f'Teacher loaded from {path} ({count / 1e6:.2f} M '
+                  'parameters).', logger='current')
         # mmengine's Runner calls init_weights() after building the model;
         # marking the teacher initialised keeps the loaded weights.
         self.teacher._is_init = True
