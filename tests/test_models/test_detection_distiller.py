@@ -111,6 +111,20 @@ def test_doubled_batch_carries_warped_ground_truth():
     assert samples[0].metainfo['img_shape'] == samples[2].metainfo['img_shape']
 
 
+
+def test_min_visible_area_ratio_reaches_the_warped_boxes():
+    with pytest.raises(ValueError, match='min_visible_area_ratio'):
+        build('retinanet', min_visible_area_ratio=1.5)
+    model = build('retinanet', min_visible_area_ratio=0.6)
+    # content 25 px left: the first box (x 10..40) keeps half of its
+    # width in view, the second (x 50..80) all of it
+    shift = torch.tensor([[1.0, 0.0, 25.0], [0.0, 1.0, 0.0]]).expand(2, 2, 3)
+    samples = model.warp_samples(batch()['data_samples'], shift)
+    assert [s.gt_instances.labels.tolist() for s in samples] == [[4], [4]]
+    model.min_visible_area_ratio = 0.5
+    samples = model.warp_samples(batch()['data_samples'], shift)
+    assert samples[0].gt_instances.labels.tolist() == [1, 4]
+
 @pytest.mark.parametrize('kind', ['retinanet', 'faster_rcnn'])
 def test_identical_teacher_gives_zero_kl_on_the_same_priors(kind):
     model = build(kind, same=True)

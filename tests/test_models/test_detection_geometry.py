@@ -1,16 +1,19 @@
 """TST augmenter geometry for structured tasks: one warp per sample and
 its pixel-space matrix, for both backends; boxes and masks follow it."""
+import functools
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import FASHION_MNIST, needs_fashion_mnist
 from mmtst.models.augmenters import LearnableAugmentPolicy
 from mmtst.models.augmenters.affine import (affine_matrix, invert_affine,
                                             pixel_to_theta, theta_to_pixel,
                                             transform_points, warp)
 from mmtst.models.task_adapters import (warp_bitmap_masks, warp_boxes,
-                                        warp_data_samples)
+                                        warp_data_samples, warp_instances)
 
 
 def test_theta_to_pixel_samples_the_same_grid():
@@ -161,3 +164,123 @@ def test_bitmap_masks_follow_a_rotation_of_half_a_turn():
     half_turn = torch.tensor([[-1.0, 0.0, 8.0], [0.0, -1.0, 8.0]])
     out = warp_bitmap_masks(masks, half_turn)
     assert out[0, 6:8, 5:8].all() and out.sum() == 6
+
+
+def test_boxes_mostly_outside_the_image_are_dropped_without_masks():
+    box = torch.tensor([[0.0, 0.0, 10.0, 10.0]])
+    left = torch.tensor([[1.0, 0.0, 9.0], [0.0, 1.0, 0.0]])  # 9 px left
+    warped, keep = warp_boxes(box, left, (32, 32))
+    assert not keep.any()  # 10% in view, below the default 0.2
+    warped, keep = warp_boxes(box, left, (32, 32), min_visible_area_ratio=0.0)
+    assert keep.all() and warped.tolist() == [[0.0, 0.0, 1.0, 10.0]]
+    warped, keep = warp_boxes(box, left, (32, 32), min_visible_area_ratio=0.1)
+    assert keep.all()  # exactly the threshold: kept
+
+
+def test_polygon_masks_give_the_tight_box_of_their_warped_polygon():
+    from mmengine.structures import InstanceData
+    from mmdet.structures.mask import PolygonMasks
+    # a triangle: the box of its rotated polygon is tighter than the box
+    # of its rotated box's corners
+    triangle = np.array([8., 40., 40., 40., 8., 8.])
+    corner = np.array([56., 2., 62., 2., 62., 8., 56., 8.])
+    instances = InstanceData(
+        bboxes=torch.tensor([[8., 8., 40., 40.], [56., 2., 62., 8.]]),
+        labels=torch.tensor([1, 2]),
+        masks=PolygonMasks([[triangle], [corner]], 64, 64))
+    # 30 degrees about the centre: the top-right square leaves the image
+    matrix = affine_matrix('Rotate', torch.tensor(1.0), None, 64, 64)[0]
+    out = warp_instances(instances, matrix, (64, 64))
+    assert out.labels.tolist() == [1] and len(out.masks) == 1
+    ys, xs = np.nonzero(out.masks.to_ndarray()[0])
+    tight = [xs.min(), ys.min(), xs.max() + 1.0, ys.max() + 1.0]
+    assert out.bboxes.tolist() == [tight]
+    loose, _ = warp_boxes(instances.bboxes[:1], matrix, (64, 64))
+    x1, y1, x2, y2 = loose[0].tolist()
+    assert (tight[2] - tight[0]) * (tight[3] - tight[1]) < 0.8 * (
+        (x2 - x1) * (y2 - y1))
+
+
+@functools.lru_cache(maxsize=1)
+def strongly_warped_scenes(num=120, seed=3):
+    """Scenes of real Fashion-MNIST objects (with exact masks) and, per
+    scene, the warp of all five geometric ops at magnitude 0.9 (rendered
+    once for the tests that share them)."""
+    from mmtst.datasets.scenes import load_fashion_mnist, render_scene
+    objects, labels = load_fashion_mnist(FASHION_MNIST, 't10k')
+    rng = np.random.default_rng(seed)
+    scenes = [render_scene(rng, objects, labels, 96, 3)[1] for _ in range(num)]
+    aug = policy('analytic', ['ShearX', 'ShearY', 'TranslateX', 'TranslateY',
+                              'Rotate'])
+    with torch.no_grad():
+        aug.magnitude_logits.fill_(float(np.log(0.9 / 0.1)))
+    torch.manual_seed(seed)
+    _, matrices = aug.eval().augment_with_geometry(torch.zeros(num, 3, 96, 96))
+    return scenes, matrices
+
+
+def scene_sample(instances, with_masks):
+    from mmengine.structures import InstanceData
+    from mmdet.structures import DetDataSample
+    from mmdet.structures.bbox import HorizontalBoxes
+    from mmdet.structures.mask import BitmapMasks
+    sample = DetDataSample(metainfo=dict(img_shape=(96, 96)))
+    fields = dict(
+        bboxes=HorizontalBoxes(torch.tensor([i['bbox'] for i in instances],
+                                            dtype=torch.float32)),
+        labels=torch.tensor([i['label'] for i in instances]),
+        ids=torch.arange(len(instances)))
+    if with_masks:
+        fields['masks'] = BitmapMasks(np.stack(
+            [i['mask'] for i in instances]).astype(np.uint8), 96, 96)
+    sample.gt_instances = InstanceData(**fields)
+    return sample
+
+
+def boxes_without_their_object(with_masks, **kwargs):
+    """Kept boxes with no pixel of their own (warped) object, kept boxes,
+    and per kept box its area over its object's tight visible box's."""
+    scenes, matrices = strongly_warped_scenes()
+    empty, kept, looseness = 0, 0, []
+    for instances, matrix in zip(scenes, matrices):
+        sample = scene_sample(instances, with_masks)
+        out = warp_data_samples([sample], matrix[None], **kwargs)[0].gt_instances
+        objects = warp_bitmap_masks(
+            np.stack([i['mask'] for i in instances]).astype(np.uint8), matrix)
+        ids = out.ids.tolist()
+        assert out.labels.tolist() == [instances[i]['label'] for i in ids]
+        for box, i in zip(out.bboxes.tensor.tolist(), ids):
+            kept += 1
+            x1, y1, x2, y2 = box
+            inside = objects[i][int(np.floor(y1)):int(np.ceil(y2)),
+                                int(np.floor(x1)):int(np.ceil(x2))]
+            if not inside.any():
+                empty += 1
+                continue
+            ys, xs = np.nonzero(objects[i])
+            tight = (xs.max() + 1 - xs.min()) * (ys.max() + 1 - ys.min())
+            looseness.append((x2 - x1) * (y2 - y1) / tight)
+    return empty, kept, np.array(looseness)
+
+
+@needs_fashion_mnist
+def test_boxes_from_warped_masks_hold_their_object_on_real_scenes():
+    # moving the corners alone (no filter) keeps boxes whose object left
+    # the image, and loose ones after rotations and shears
+    empty, kept, looseness = boxes_without_their_object(
+        False, min_visible_area_ratio=0.0)
+    assert empty > 0 and looseness.mean() > 1.5
+    # boxes from the warped masks: every one holds its object, tightly
+    empty, kept, looseness = boxes_without_their_object(True)
+    assert empty == 0 and kept > 0
+    assert np.allclose(looseness, 1.0)
+
+
+@needs_fashion_mnist
+def test_visible_area_filter_drops_boxes_that_lost_their_object():
+    unfiltered, kept_all, _ = boxes_without_their_object(
+        False, min_visible_area_ratio=0.0)
+    empty, kept, _ = boxes_without_their_object(False)
+    assert empty < unfiltered and empty <= 0.005 * kept
+    # most instances stay: the filter only takes boxes mostly out of view
+    assert kept >= 0.85 * kept_all

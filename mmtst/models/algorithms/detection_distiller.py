@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmtst.models.losses.detection_kl import dense_kl
-from mmtst.models.task_adapters.boxes import warp_data_samples
+from mmtst.models.task_adapters.boxes import (MIN_VISIBLE_AREA_RATIO,
+                                              warp_data_samples)
 from mmtst.registry import MODELS
 from .structured_distiller import StructuredDistiller
 
@@ -45,9 +46,12 @@ class DetectionDistiller(StructuredDistiller):
       per-sample warp come from
       :meth:`LearnableAugmentPolicy.augment_with_geometry` without gradient;
       the batch is doubled to ``[x_aug; x]`` with ``DetDataSample`` copies
-      whose ground truth follows the warp (degenerate boxes dropped,
-      ``img_shape`` unchanged). The loss is the student's task loss on the
-      doubled batch (``student.*``) plus distillation (``distill.*``):
+      whose ground truth follows the warp (``img_shape`` unchanged): with
+      instance masks each box is the tight box of its warped mask and an
+      instance whose mask left the image is dropped; without, boxes
+      mostly outside the image are dropped (``min_visible_area_ratio``).
+      The loss is the student's task loss on the doubled batch
+      (``student.*``) plus distillation (``distill.*``):
 
       - one-stage heads (RetinaNet, FCOS, ...): KL (``tau``) between the
         teacher's and the student's classification maps at every prior;
@@ -112,6 +116,12 @@ class DetectionDistiller(StructuredDistiller):
             ``**kwargs``.
         min_box_size: Warped boxes below this side (px) are dropped.
             Defaults to 1.0.
+        min_visible_area_ratio: Without instance masks, a warped box whose
+            clipped area is below this fraction of its unclipped area is
+            dropped with its labels: the clipped remainder at the border
+            may hold none of the object. Unused with masks (boxes are then
+            exact). 0 keeps every box. Defaults to 0.2 (mmdet 2.x
+            ``RandomAffine``'s ``min_area_ratio``).
         predict_model: ``'student'`` or ``'teacher'``. Defaults to
             ``'student'``.
         **kwargs: Passed to :class:`BaseDistiller`.
@@ -132,6 +142,7 @@ class DetectionDistiller(StructuredDistiller):
                  teacher_loss_weight: float = 1.0,
                  student_loss_weight: float = 1.0,
                  min_box_size: float = 1.0,
+                 min_visible_area_ratio: float = MIN_VISIBLE_AREA_RATIO,
                  predict_model: str = 'student',
                  model_scope: str = 'mmdet',
                  data_preprocessor: Optional[dict] = None,
@@ -152,6 +163,10 @@ class DetectionDistiller(StructuredDistiller):
         self.tau = tau
         self.sigmoid_kl = sigmoid_kl
         self.min_box_size = min_box_size
+        if not 0.0 <= min_visible_area_ratio <= 1.0:
+            raise ValueError('min_visible_area_ratio must be in [0, 1], got '
+                             f'{min_visible_area_ratio}')
+        self.min_visible_area_ratio = min_visible_area_ratio
         self.two_stage = hasattr(self.student, 'roi_head')
         if self.two_stage != hasattr(self.teacher, 'roi_head'):
             raise ValueError(
@@ -180,8 +195,10 @@ class DetectionDistiller(StructuredDistiller):
             nn.Conv2d(s_ch, t_ch, 1) for _ in self.mimic_levels)
 
     def warp_samples(self, data_samples: List, matrices: Tensor) -> List:
-        """Boxes (and masks) follow the warp; degenerate boxes are dropped."""
-        return warp_data_samples(data_samples, matrices, self.min_box_size)
+        """Boxes (and masks) follow the warp; instances that left the image
+        are dropped."""
+        return warp_data_samples(data_samples, matrices, self.min_box_size,
+                                 self.min_visible_area_ratio)
 
     def loss(self, inputs: Tensor, data_samples: List) -> Dict[str, Tensor]:
         """The student's loss: task loss + distillation; with an augmenter
