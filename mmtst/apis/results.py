@@ -383,9 +383,36 @@ class RunResult:
     pair: Optional[str] = None
     curve: List[Tuple[int, float]] = field(default_factory=list)
     wall_s: Optional[float] = None
+    settings: Dict[str, str] = field(default_factory=dict)
+    trained: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def experiment_settings(cfg, total: Optional[int], unit: str) -> Dict[str, str]:
+    """What makes two runs of one config different experiments: the
+    training length, the batch and the training subset (``indices``,
+    ``per_class``, ``subset_seed``); the seed is not one of them."""
+    settings = {}
+    if total is not None:
+        settings[f'{unit}s'] = str(total)
+    loader = (cfg.get('train_dataloader') or {}) if cfg is not None else {}
+    if loader.get('batch_size') is not None:
+        settings['batch'] = str(loader['batch_size'])
+    dataset = loader.get('dataset') or {}
+    for key in ('indices', 'per_class', 'subset_seed'):
+        value = dataset.get(key)
+        if value is not None:
+            settings[key] = (f'{len(value)} listed' if isinstance(
+                value, (list, tuple)) else str(value))
+    return settings
+
+
+def trained_at_all(records: Sequence[dict]) -> bool:
+    """Whether a work dir logged a training iteration: a tools/test.py
+    work dir, or a run that failed before its first iteration, did not."""
+    return any('loss' in r or 'lr' in r for r in records)
 
 
 def find_config_file(name: str, repo_root: str = REPO_ROOT) -> Optional[str]:
@@ -434,7 +461,9 @@ def parse_run(work_dir: str, metric: Optional[str] = None,
         best=max(v for _, v in curve) if curve else None,
         progress=progress, total=total, unit=unit,
         finished=total is not None and progress >= total, curve=curve,
-        wall_s=wall_seconds(work_dir))
+        wall_s=wall_seconds(work_dir),
+        settings=experiment_settings(cfg, total, unit),
+        trained=trained_at_all(records))
 
 
 # -------------------------------------------------------------- reference
@@ -566,12 +595,13 @@ def paired_difference(a: Dict[int, float], b: Dict[int, float]
 
 @dataclass
 class Group:
-    """The seeds of one (pair, method, config)."""
+    """The seeds of one experiment: (pair, method, config, settings)."""
     pair: Optional[str]
     method: str
     config_name: str
     runs: List[RunResult]
     include_unfinished: bool = False
+    settings: Dict[str, str] = field(default_factory=dict)
 
     @property
     def counted(self) -> List[RunResult]:
@@ -601,15 +631,24 @@ class Group:
 def group_runs(runs: Iterable[RunResult], reference: Optional[dict] = None,
                include_unfinished: bool = False) -> List[Group]:
     """Match runs to the reference and group their seeds by (pair, method,
-    config), ordered as the reference lists pairs, then by method."""
+    config, effective settings), ordered as the reference lists pairs, then
+    by method. Runs that never trained (tools/test.py work dirs, launches
+    that failed before their first iteration) are left out. Groups of one
+    config with different settings (a 1-epoch and a 3-epoch run) are kept
+    apart, their config names suffixed with the settings that differ."""
     groups: Dict[tuple, Group] = {}
     for run in runs:
+        if not run.trained:
+            continue
         matches = match_pairs(run, reference) if reference else []
         for pair, method in matches or [(None, run.method)]:
             copy = replace(run, pair=pair, method=method)
-            key = (pair, method, run.config_name)
-            groups.setdefault(key, Group(pair, method, run.config_name, [],
-                                         include_unfinished)).runs.append(copy)
+            key = (pair, method, run.config_name,
+                   tuple(sorted(run.settings.items())))
+            groups.setdefault(key, Group(
+                pair, method, run.config_name, [], include_unfinished,
+                dict(run.settings))).runs.append(copy)
+    _name_by_settings(list(groups.values()))
     pair_order = list((reference or {}).get('pairs') or {})
 
     def order(group: Group):
@@ -624,6 +663,30 @@ def group_runs(runs: Iterable[RunResult], reference: Optional[dict] = None,
     for group in groups.values():
         group.runs.sort(key=lambda r: (r.seed is None, r.seed or 0, r.work_dir))
     return sorted(groups.values(), key=order)
+
+
+def settings_difference(a: Dict[str, str], b: Dict[str, str]) -> str:
+    """``'epochs 1 vs 3, indices 256 vs -'``: the settings where ``a`` and
+    ``b`` differ; empty when they are the same experiment."""
+    keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    return ', '.join(f'{k} {a.get(k, "-")} vs {b.get(k, "-")}' for k in keys)
+
+
+def _name_by_settings(groups: List[Group]) -> None:
+    """Suffix the config names of groups that share one config but not
+    its settings with the settings that tell them apart."""
+    by_name: Dict[tuple, List[Group]] = {}
+    for group in groups:
+        by_name.setdefault((group.pair, group.method, group.config_name),
+                           []).append(group)
+    for same in by_name.values():
+        if len(same) < 2:
+            continue
+        keys = sorted({k for g in same for k in g.settings
+                       if len({h.settings.get(k) for h in same}) > 1})
+        for group in same:
+            group.config_name += ' [' + ', '.join(
+                f'{k}={group.settings.get(k, "-")}' for k in keys) + ']'
 
 
 # ------------------------------------------------------------ benchmark sets

@@ -40,7 +40,8 @@ def load_tool(name):
 # ------------------------------------------------------- TEST FIXTURES
 def write_fake_run(work_dir, config_name, model, seed, max_epochs, top1,
                    checkpoint=True, timestamp='20990101_000000',
-                   policy=None, iters_per_epoch=10):
+                   policy=None, iters_per_epoch=10, extra_config='',
+                   trained=True):
     """TEST FIXTURE: write a fabricated mmengine-like run into work_dir.
 
     Writes what mmengine 0.10.7's Runner would: ``<config_name>.py``
@@ -48,7 +49,9 @@ def write_fake_run(work_dir, config_name, model, seed, max_epochs, top1,
     ``<ts>/vis_data/scalars.json`` (a training record and a validation
     record ``accuracy/top1`` with ``step`` = epoch for each value of
     ``top1``), and ``last_checkpoint`` -> ``epoch_<N>.pth`` (empty file).
-    ``policy`` = {'p_Rotate': value, ...} adds one augmenter record.
+    ``policy`` = {'p_Rotate': value, ...} adds one augmenter record;
+    ``extra_config`` is appended to the config dump; ``trained=False``
+    writes validation records only (what tools/test.py leaves).
     Call again with a later ``timestamp`` to fake a resumed launch.
     """
     vis = osp.join(work_dir, timestamp, 'vis_data')
@@ -56,7 +59,7 @@ def write_fake_run(work_dir, config_name, model, seed, max_epochs, top1,
     text = (f'model = {model!r}\n'
             f'randomness = dict(seed={seed}, deterministic=False)\n'
             f'train_cfg = dict(by_epoch=True, max_epochs={max_epochs}, '
-            'val_interval=1)\n')
+            'val_interval=1)\n' + extra_config)
     for path in (osp.join(work_dir, f'{config_name}.py'),
                  osp.join(vis, 'config.py')):
         with open(path, 'w') as f:
@@ -65,8 +68,9 @@ def write_fake_run(work_dir, config_name, model, seed, max_epochs, top1,
     with open(osp.join(vis, 'scalars.json'), 'a') as f:
         for epoch, value in enumerate(top1, start=start):
             step = epoch * iters_per_epoch
-            f.write(json.dumps(dict(lr=0.1, loss=1.0, epoch=epoch,
-                                    iter=step, step=step)) + '\n')
+            if trained:
+                f.write(json.dumps(dict(lr=0.1, loss=1.0, epoch=epoch,
+                                        iter=step, step=step)) + '\n')
             f.write(json.dumps({'accuracy/top1': value, 'step': epoch}) + '\n')
         if policy:
             f.write(json.dumps(dict({f'augmenter.{k}': v
@@ -155,6 +159,47 @@ def test_collector_flags_unfinished_runs(bench):
     assert kept[(pair, 'kd', cname(KD_CFG))]['n'] == 4
     table = collect.markdown_table(collect.collect([str(bench)]), False)
     assert 'unfinished: seed 3' in table
+
+
+def test_collector_keeps_different_experiments_apart(tmp_path):
+    """A 1-epoch and a 3-epoch run of one config on different subsets are
+    two rows, not one mean; a tools/test.py work dir is no run; a delta to
+    KD across different subsets is flagged."""
+    collect = load_tool('collect_results')
+    root = tmp_path / 'runs'
+    subset = "train_dataloader = dict(batch_size=64, dataset=dict(indices={}))\n"
+    write_fake_run(str(root / 'a' / 'seed0'), cname(DKD_CFG), DKD_MODEL, 0,
+                   1, [1.0], extra_config=subset.format(100))
+    write_fake_run(str(root / 'b' / 'seed0'), cname(DKD_CFG), DKD_MODEL, 0,
+                   3, [10.0, 80.0, 91.0], extra_config=subset.format(5000))
+    write_fake_run(str(root / 'kd' / 'seed0'), cname(KD_CFG), KD_MODEL, 0,
+                   3, [10.0, 80.0, 90.0], extra_config=subset.format(5000))
+    write_fake_run(str(root / 'kd_test' / 'seed0'), cname(KD_CFG), KD_MODEL,
+                   0, 3, [90.0], trained=False, checkpoint=False)
+    rows = collect.collect([str(root)])
+    dkd = sorted((r for r in rows if r['method'] == 'dkd'),
+                 key=lambda r: r['final_mean'])
+    assert [(r['n'], r['final_mean']) for r in dkd] == [(1, 1.0), (1, 91.0)]
+    assert dkd[0]['config'].endswith('[epochs=1, indices=100]')
+    assert dkd[1]['config'].endswith('[epochs=3, indices=5000]')
+    assert any('Δ vs KD across different settings (epochs 1 vs 3, '
+               'indices 100 vs 5000)' in f for f in dkd[0]['flags'])
+    assert not any('Δ vs KD' in f for f in dkd[1]['flags'])
+    kd = [r for r in rows if r['method'] == 'kd']
+    assert len(kd) == 1 and kd[0]['n'] == 1 and not kd[0]['flags']
+
+
+def test_a_single_validation_point_is_drawn_as_a_point(tmp_path,
+                                                        monkeypatch):
+    plot = load_tool('plot_curves')
+    root = tmp_path / 'runs'
+    write_fake_run(str(root / 'kd' / 'seed0'), cname(KD_CFG), KD_MODEL, 0,
+                   1, [50.0])
+    figures = []
+    monkeypatch.setattr(plot.plt, 'close', figures.append)
+    plot.plot_all([str(root)], str(tmp_path / 'plots'))
+    [line] = figures[0].axes[0].get_lines()
+    assert line.get_marker() == 'o'
 
 
 def test_collector_matches_the_reference_table(bench):

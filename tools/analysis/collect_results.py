@@ -25,7 +25,7 @@ from mmtst.apis.results import (DEFAULT_REFERENCE, DEFAULT_SETS,  # noqa: E402
                                 Group, find_runs, group_runs, is_stand_in,
                                 load_reference, load_sets,
                                 paired_difference, paper_number, parse_run,
-                                set_root)
+                                set_root, settings_difference)
 
 # Anchors shown for every row, in this order, with their labels.
 ANCHORS = (('teacher', 'T'), ('student', 'S'), ('kd', 'KD'), ('dkd', 'DKD'),
@@ -104,9 +104,15 @@ def our_kd_means(groups: List[Group]) -> Dict[str, float]:
             for pair, entry in kd_groups(groups).items()}
 
 
-def flags_of(group: Group, entry: Optional[dict]) -> List[str]:
-    """Warnings for a row: unfinished seeds, stand-ins, missing metrics."""
+def flags_of(group: Group, entry: Optional[dict],
+             kd_group: Optional[Group] = None) -> List[str]:
+    """Warnings for a row: unfinished seeds, stand-ins, missing metrics,
+    a "vs KD" that compares different experiments."""
     flags = []
+    if kd_group is not None and kd_group is not group:
+        differ = settings_difference(group.settings, kd_group.settings)
+        if differ:
+            flags.append(f'Δ vs KD across different settings ({differ})')
     for run in group.unfinished:
         total = run.total if run.total is not None else '?'
         flags.append(f'unfinished: seed {run.seed} ({run.progress}/{total} '
@@ -155,7 +161,7 @@ def summarize(groups: List[Group], reference: dict) -> List[dict]:
             delta_kd_paired=paired.to_dict() if paired else None,
             anchors=anchors_text(entry), stand_in=stand_in,
             wall_min=None if wall_mean is None else wall_mean / 60,
-            flags=flags_of(group, entry),
+            flags=flags_of(group, entry, kd_group),
             runs=[r.to_dict() for r in group.runs]))
     return rows
 

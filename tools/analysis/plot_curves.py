@@ -61,7 +61,9 @@ def plot_pair(pair: str, groups: List[Group], out: str) -> Optional[str]:
         steps, means, stds = zip(*curve)
         label = group.method if labels[group.method] == 1 else \
             f'{group.method} ({group.config_name})'
-        line, = ax.plot(steps, means, label=f'{label} ({len(group.runs)} runs)')
+        # a single validation point is drawn as a point, not an empty line
+        line, = ax.plot(steps, means, marker='o' if len(steps) == 1 else None,
+                        label=f'{label} ({len(group.runs)} runs)')
         ax.fill_between(steps, [m - s for m, s in zip(means, stds)],
                         [m + s for m, s in zip(means, stds)],
                         color=line.get_color(), alpha=0.2)
