@@ -111,6 +111,33 @@ def _trainer_with_fake_runner(**trainer_kwargs):
     return AugmenterTrainer(runner, [dict(x=1), dict(x=2)], **trainer_kwargs)
 
 
+def test_a_phase_logs_its_progress_with_etas():
+    """A phase logs like student iterations: running loss terms, lr,
+    seconds per step, the phase's ETA and the run's (student iterations
+    left at their logged speed plus the later phases' steps)."""
+    from types import SimpleNamespace
+
+    from mmengine.logging import HistoryBuffer
+    trainer = _trainer_with_fake_runner(passes=2)
+    lines = []
+    trainer.runner.logger = SimpleNamespace(info=lines.append)
+    trainer.runner.hooks = [type('LoggerHook', (), {'interval': 1})()]
+    timed = HistoryBuffer()
+    timed.update(2.0)  # the student's logged seconds per iteration
+    trainer.runner.message_hub = SimpleNamespace(
+        get_scalar=lambda key: timed)
+    trainer.runner.train_loop = SimpleNamespace(max_iters=10)
+    trainer.later_phase_steps = lambda: 4
+    trainer.run_phase('phase at epoch 2')
+    progress = [line for line in lines if ' [' in line and 'eta' in line]
+    assert [line.split(' [')[1].split(']')[0] for line in progress] == [
+        '1/4', '2/4', '3/4', '4/4']
+    assert 'pass 2/2 [4/4] loss: 1.0000, lr: 0.01000' in progress[-1]
+    assert 'phase eta: 0:00:00' in progress[-1]
+    # 10 student iterations x 2 s left, the later phases' steps are fast
+    assert progress[-1].endswith('run eta: 0:00:20')
+
+
 def test_a_non_finite_augmenter_loss_stops_the_phase(tmp_path):
     """NaN in an augmenter step stops the run like a student step's NaN,
     naming the last good checkpoint, before the phase goes on."""

@@ -1,7 +1,7 @@
 """TST stage II: training the augmenter between student epochs."""
 from collections import defaultdict
 from itertools import islice
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
@@ -9,6 +9,7 @@ from mmengine.optim import OptimWrapperDict
 from mmtst.engine.hooks.finite_loss_hook import check_finite_loss
 from mmtst.engine.optimizers import ALRS
 from mmtst.utils import to_float
+from .phase_progress import PhaseProgress
 
 
 class AugmenterTrainer:
@@ -44,6 +45,8 @@ class AugmenterTrainer:
         self._base_lrs = None
         self._interleaved = defaultdict(float)
         self._interleaved_steps = 0
+        # set by the loop: augmenter steps in the phases still to come
+        self.later_phase_steps: Callable[[], int] = lambda: 0
 
     @property
     def model(self):
@@ -128,6 +131,9 @@ class AugmenterTrainer:
             self.log_initial_policy()
         if self.reset_optimizer:
             self._recreate_optimizer()
+        progress = PhaseProgress(self.runner,
+                                 self.passes * len(self.dataloader),
+                                 self.later_phase_steps())
         for index in range(self.passes):
             sampler = getattr(self.dataloader, 'sampler', None)
             if hasattr(sampler, 'set_epoch'):
@@ -140,6 +146,10 @@ class AugmenterTrainer:
                 for key, value in self.step(data_batch).items():
                     totals[key] += value
                 steps += 1
+                progress.step(
+                    f'{where}, pass {index + 1}/{self.passes}',
+                    {k: v / steps for k, v in totals.items()},
+                    self.alrs.optimizer.param_groups[0]['lr'])
             means = {k: v / max(steps, 1) for k, v in totals.items()}
             decayed = self.alrs.step(means.get('loss', 0.0))
             self.log(f'{where}, pass {index + 1}/{self.passes}', means,

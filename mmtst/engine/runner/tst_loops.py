@@ -81,6 +81,9 @@ class TSTEpochBasedTrainLoop(EpochBasedTrainLoop):
         self.augmenter_trainer = AugmenterTrainer(
             runner, self.dataloader, augmenter_passes, alrs,
             reset_augmenter_optimizer)
+        self.augmenter_trainer.later_phase_steps = lambda: len(
+            [e for e in self.augmenter_epochs if e > self._epoch]
+        ) * augmenter_passes * len(self.dataloader)
 
     def run_epoch(self) -> None:
         if self._epoch in self.augmenter_epochs:
@@ -136,6 +139,9 @@ class TSTIterBasedTrainLoop(IterBasedTrainLoop):
         self.augmenter_trainer = AugmenterTrainer(
             runner, self.dataloader, augmenter_passes, alrs,
             reset_augmenter_optimizer)
+        self.augmenter_trainer.later_phase_steps = lambda: len(
+            [i for i in self.augmenter_iters if i > self._iter]
+        ) * augmenter_passes * self.pass_length
 
     def run_iter(self, data_batch) -> None:
         if self._iter in self.augmenter_iters:
