@@ -38,6 +38,9 @@ LAZY_MODELS: Dict[str, Tuple[str, bool]] = {
     'SegmentationDistiller': (
         'mmtst.models.algorithms.segmentation_distiller', True),
     'PixelWiseKL': ('mmtst.models.losses.pixel_kl', False),
+    # imports mmpretrain's models: only when an (exported) config names it
+    'GreyClsDataPreprocessor': (
+        'mmtst.models.data_preprocessors.grey_cls', False),
     'ChannelWiseDivergence': (
         'mmtst.models.losses.channel_wise_divergence', False),
 }

@@ -1,5 +1,6 @@
 """Config preparation and error reporting shared by tools/train.py and
 tools/test.py."""
+import copy
 import difflib
 import os
 import os.path as osp
@@ -9,6 +10,7 @@ from typing import Callable, Optional, TypeVar
 
 import torch
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 
 from mmtst.utils import UNSAFE_OPT_IN, allow_mmengine_checkpoints
 from mmtst.utils.profiles import FullProfileRequired, check_config_profile
@@ -74,6 +76,7 @@ def prepare_config(cfg: Config, config_path: str,
         cfg.setdefault('auto_scale_lr', ConfigDict(base_batch_size=256))
         cfg.auto_scale_lr.enable = True
     add_mmtst_runtime(cfg)
+    sync_vis_backends(cfg)
     if launcher == 'pytorch' and not torch.cuda.is_available():
         init_cpu_distributed(cfg)
     allow_mmengine_checkpoints()
@@ -109,6 +112,49 @@ def add_mmtst_runtime(cfg: Config) -> None:
         wrapper = cfg.get('model_wrapper_cfg') or {}
         wrapper.setdefault('type', 'mmtst.DistillerDistributedDataParallel')
         cfg.model_wrapper_cfg = wrapper
+
+
+# What the _base_ runtime configs give both ``vis_backends`` and
+# ``visualizer.vis_backends`` (default_runtime.py, det_runtime.py,
+# seg_runtime.py).
+DEFAULT_VIS_BACKENDS = [dict(type='LocalVisBackend')]
+
+
+def _plain(value):
+    """``value`` with its ConfigDicts as plain dicts, for comparison."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def sync_vis_backends(cfg: Config) -> None:
+    """Let a top-level ``vis_backends`` override reach the visualizer.
+
+    The _base_ runtimes write ``visualizer = dict(...,
+    vis_backends=vis_backends)``, which copies the list when the base file
+    is read, so a child config (or ``--cfg-options``) that sets the
+    top-level ``vis_backends`` would be ignored silently. Where the
+    visualizer still has the base's list and the top-level one differs,
+    the top-level one is what the config meant: it is used, and the log
+    says so. A visualizer whose own ``vis_backends`` was changed is left
+    as it is (the documented form, ``visualizer =
+    dict(vis_backends=[...])``).
+    """
+    top = cfg.get('vis_backends')
+    visualizer = cfg.get('visualizer')
+    if top is None or not isinstance(visualizer, dict):
+        return
+    current = _plain(visualizer.get('vis_backends'))
+    if _plain(top) == current or current not in (None, DEFAULT_VIS_BACKENDS):
+        return
+    visualizer['vis_backends'] = copy.deepcopy(top)
+    print_log(
+        'The config sets the top-level vis_backends, which does not reach '
+        'the visualizer by itself; using it for visualizer.vis_backends: '
+        f'{[b.get("type", b) if isinstance(b, dict) else b for b in top]}',
+        logger='current')
 
 
 def init_cpu_distributed(cfg: Config) -> None:
