@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -148,6 +149,42 @@ def train_and_digest(config, options, work_dir) -> str:
     return state_digest(runner)
 
 
+# what importing cv2 / torch in this process adds to os.environ (cv2 puts
+# its own folders on LD_LIBRARY_PATH): a child must start as a fresh shell's
+INHERITED_BY_IMPORTS = ('LD_LIBRARY_PATH', 'QT_QPA_PLATFORM_PLUGIN_PATH',
+                        'QT_QPA_FONTDIR', 'TORCHINDUCTOR_CACHE_DIR')
+
+
+def clean_environment() -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if k not in INHERITED_BY_IMPORTS}
+    kept = [p for p in os.environ.get('LD_LIBRARY_PATH', '').split(':')
+            if p and '/cv2/' not in p]
+    if kept:
+        env['LD_LIBRARY_PATH'] = ':'.join(kept)
+    env['PYTHONPATH'] = REPO
+    return env
+
+
+def digest_in_own_process(config, options, work_dir) -> str:
+    """:func:`train_and_digest` in a fresh interpreter: in one pytest
+    session the RetinaNet case's numbers depended on what earlier tests had
+    imported (det parts are registered lazily), so each case starts from
+    the same state, as a tools/train.py run does."""
+    code = ('import json, sys; sys.path.insert(0, sys.argv[1]); '
+            'import test_golden_digests as golden; '
+            'print("DIGEST", golden.train_and_digest('
+            'sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]))')
+    proc = subprocess.run(
+        [sys.executable, '-c', code, osp.dirname(osp.abspath(__file__)),
+         config, json.dumps(options), str(work_dir)],
+        cwd=REPO, env=clean_environment(), capture_output=True, text=True,
+        timeout=1800)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    [line] = [l for l in proc.stdout.splitlines() if l.startswith('DIGEST ')]
+    return line.split()[1]
+
+
 @pytest.mark.parametrize('case', sorted(CASES))
 def test_training_numbers_are_unchanged(case, data_roots, tmp_path):
     recorded = json.load(open(DIGESTS)) if osp.isfile(DIGESTS) else {}
@@ -156,7 +193,13 @@ def test_training_numbers_are_unchanged(case, data_roots, tmp_path):
         pytest.skip(f'no golden digest for {case} on {platform_key()}; record '
                     'with MMTST_UPDATE_GOLDEN=1')
     config, make_options, data = CASES[case]
-    digest = train_and_digest(config, make_options(data_roots[data]), tmp_path)
+    # a copy per case: a run may write into its data root, and the
+    # RetinaNet case's numbers depended on which case had run before it
+    data_root = str(tmp_path / 'data')
+    if osp.isdir(data_roots[data]):  # Fashion-MNIST is converted on use
+        shutil.copytree(data_roots[data], data_root)
+    digest = digest_in_own_process(config, make_options(data_root),
+                                   tmp_path / 'work')
     if UPDATE:
         recorded.setdefault(platform_key(), {})[case] = digest
         os.makedirs(osp.dirname(DIGESTS), exist_ok=True)

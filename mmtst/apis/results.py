@@ -409,10 +409,22 @@ def experiment_settings(cfg, total: Optional[int], unit: str) -> Dict[str, str]:
     return settings
 
 
-def trained_at_all(records: Sequence[dict]) -> bool:
-    """Whether a work dir logged a training iteration: a tools/test.py
-    work dir, or a run that failed before its first iteration, did not."""
-    return any('loss' in r or 'lr' in r for r in records)
+def trained_at_all(work_dir: str, records: Sequence[dict]) -> bool:
+    """Whether a work dir is a training run: it logged a training record or
+    a ``(train)`` log line, or wrote a training checkpoint. A tools/test.py
+    work dir, or a launch that failed before its first iteration, has none.
+    (mmengine skips the train record of an epoch's last iterations short
+    of the log interval, so a short run may show its checkpoint only.)"""
+    if any('loss' in r or 'lr' in r for r in records):
+        return True
+    if checkpoint_progress(work_dir) > 0:
+        return True
+    for path in log_files(work_dir):
+        with open(path, errors='replace') as f:
+            if any('Epoch(train)' in line or 'Iter(train)' in line
+                   for line in f):
+                return True
+    return False
 
 
 def find_config_file(name: str, repo_root: str = REPO_ROOT) -> Optional[str]:
@@ -463,7 +475,7 @@ def parse_run(work_dir: str, metric: Optional[str] = None,
         finished=total is not None and progress >= total, curve=curve,
         wall_s=wall_seconds(work_dir),
         settings=experiment_settings(cfg, total, unit),
-        trained=trained_at_all(records))
+        trained=trained_at_all(work_dir, records))
 
 
 # -------------------------------------------------------------- reference

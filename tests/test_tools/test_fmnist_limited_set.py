@@ -226,6 +226,7 @@ def write_run(work_dir, config_name, model, seed, top1, pipeline=None):
         with open(path, 'w') as f:
             f.write(text)
     with open(osp.join(vis, 'scalars.json'), 'w') as f:
+        f.write(json.dumps({'loss': 1.0, 'lr': 0.1, 'step': 8}) + '\n')
         f.write(json.dumps({'accuracy/top1': top1, 'step': 1}) + '\n')
 
 
