@@ -1,4 +1,23 @@
 """Helpers shared by the tests."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def run_tool(*args) -> str:
+    """Run ``python *args`` from the repository root (one tool run, two
+    threads, no unsafe-load opt-in inherited); assert it exits 0 and
+    return its output."""
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='2')
+    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
+    proc = subprocess.run([sys.executable, *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    return output
 
 
 def tiny_classifier(arch: str = 'resnet8', num_classes: int = 10,

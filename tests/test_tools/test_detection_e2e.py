@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from conftest import REPO, needs_fashion_mnist
+from helpers import run_tool
 
 pytestmark = needs_fashion_mnist
 
@@ -27,16 +28,6 @@ def small(data_root):
                     f'{loader}_dataloader.persistent_workers=False',
                     f'{loader}_dataloader.dataset.data_root={data_root}/']
     return options
-
-
-def run_tool(*args):
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='2')
-    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
-    proc = subprocess.run([sys.executable, *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-4000:]
-    return output
 
 
 def train(config, work_dir, data_root, *extra):

@@ -4,29 +4,17 @@ mmseg's MMSegInferencer, on an image file, and predicts there what it
 predicts through mmtst's test path (the config's data set and test
 pipeline, the model's test_step) for that image. The students are random
 (seeded): nothing is trained."""
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
 
 from conftest import REPO, needs_fashion_mnist
+from helpers import run_tool
 
 pytestmark = needs_fashion_mnist
 
 EXPORT = osp.join(REPO, 'tools/model_converters/export_student.py')
-
-
-def run_tool(*args):
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='2')
-    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
-    proc = subprocess.run([sys.executable, *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-4000:]
-    return output
 
 
 def export_random_student(tmp_path, config, scope, **student_options):
