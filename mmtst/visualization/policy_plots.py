@@ -4,7 +4,7 @@ import json
 import os.path as osp
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import matplotlib
 
@@ -106,10 +106,19 @@ def plot_policy(records: List[PolicyRecord], out: str,
     return out
 
 
+def fired_ops(draws: List[Tuple[str, torch.Tensor]], index: int,
+              threshold: float = 0.5) -> str:
+    """The ops that fired on image ``index`` (gate >= ``threshold``) in an
+    augmenter's ``last_draws``, one per line, or ``'-'``."""
+    names = [name for name, gate in draws if float(gate[index]) >= threshold]
+    return '\n'.join(names) or '-'
+
+
 def sample_grid(original: torch.Tensor, augmented: torch.Tensor, out: str,
-                columns: int = 8) -> str:
+                columns: int = 8, labels: Optional[List[str]] = None) -> str:
     """Save originals (odd rows) above their augmented versions (even
-    rows); images are (N, C, H, W) in [0, 1]."""
+    rows); images are (N, C, H, W) in [0, 1]. ``labels`` (one per image,
+    e.g. the ops that fired) are written under each augmented image."""
     num = min(original.size(0), columns * 4)
     rows = (num + columns - 1) // columns
     fig, axes = plt.subplots(rows * 2, columns,
@@ -126,6 +135,9 @@ def sample_grid(original: torch.Tensor, augmented: torch.Tensor, out: str,
                 ax.imshow(img[..., 0].numpy(), cmap='gray', vmin=0, vmax=1)
             else:
                 ax.imshow(img.numpy())
+            if offset and labels is not None:
+                ax.text(0.5, -0.04, labels[i], transform=ax.transAxes,
+                        ha='center', va='top', fontsize=5)
     axes[0, 0].set_title('original / augmented', fontsize=7, loc='left')
     fig.tight_layout()
     fig.savefig(out, dpi=120)

@@ -127,10 +127,20 @@ def test_a_subset_of_ops():
 
 
 def test_sample_grid_is_written(tmp_path):
-    from mmtst.visualization import sample_grid
+    from mmtst.visualization import fired_ops, sample_grid
     policy = LearnableAugmentPolicy(backend='analytic').eval()
     x = images(n=6, c=1)
-    out = sample_grid(x, policy(x), str(tmp_path / 'grid.png'), columns=3)
+    augmented = policy(x)
+    # the picked ops and their hard eval-mode gates, per image
+    assert len(policy.last_draws) == policy.solve_number
+    assert all(name in policy.ops and gate.shape == (6, )
+               and set(gate.tolist()) <= {0.0, 1.0}
+               for name, gate in policy.last_draws)
+    fired = {name for name, gate in policy.last_draws if gate[0] == 1}
+    assert set(fired_ops(policy.last_draws, 0).split('\n')) == (fired or {'-'})
+    labels = [fired_ops(policy.last_draws, i) for i in range(6)]
+    out = sample_grid(x, augmented, str(tmp_path / 'grid.png'), columns=3,
+                      labels=labels)
     assert (tmp_path / 'grid.png').stat().st_size > 0 and out.endswith('grid.png')
 
 

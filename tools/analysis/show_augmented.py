@@ -1,4 +1,5 @@
-"""Render training images next to their TST-augmented versions.
+"""Render training images next to their TST-augmented versions, each
+labelled with the ops that fired on it.
 
 Uses the augmenter of a TST config at the policy stored in a checkpoint
 (or at its initial policy p = m = 0.5 without one). In eval mode (the
@@ -17,7 +18,7 @@ from mmengine.registry import init_default_scope
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmtst.apis import load_config, run_friendly  # noqa: E402
 from mmtst.utils import extract_state_dict, load_checkpoint_file  # noqa: E402
-from mmtst.visualization import sample_grid  # noqa: E402
+from mmtst.visualization import fired_ops, sample_grid  # noqa: E402
 
 
 def main():
@@ -53,7 +54,9 @@ def main():
     batch = torch.stack(images).float() / 255.0
     with torch.no_grad():
         augmented = augmenter(batch)
-    sample_grid(batch, augmented, args.out)
+    # under each augmented image: the picked ops whose gate fired on it
+    labels = [fired_ops(augmenter.last_draws, i) for i in range(len(batch))]
+    sample_grid(batch, augmented, args.out, labels=labels)
     print(f'wrote {args.out}; policy: ' + ', '.join(
         f'{k}={v:.2f}' for k, v in augmenter.policy_dict().items()))
 

@@ -1,5 +1,5 @@
 """TST's learnable augmentation module."""
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -193,6 +193,8 @@ class LearnableAugmentPolicy(BaseModule):
             self.mean = self.std = None
         # [0, 1] units; for fill='mean' on inputs that are not normalised
         self.register_buffer('dataset_mean', None, persistent=False)
+        # the last batch's picked ops and their per-sample gates (pictures)
+        self.last_draws: List[Tuple[str, Tensor]] = []
 
     def set_dataset_mean(self, mean: Union[Sequence[float], Tensor]) -> None:
         """Tell the augmenter the dataset's per-channel pixel mean (0..255,
@@ -313,6 +315,8 @@ class LearnableAugmentPolicy(BaseModule):
         num = x.size(0)
         chosen = torch.randperm(len(self.ops))[:self.solve_number].tolist()
         gates = self._gates(self.gate_logits()[chosen], num)
+        self.last_draws = [(self.ops[index], gate.detach().expand(num))
+                           for gate, index in zip(gates, chosen)]
         for gate, index in zip(gates, chosen):
             if self.magnitude_sign == 'random':
                 sign = torch.randint(0, 2, (num, ), device=x.device).to(x.dtype) * 2 - 1
