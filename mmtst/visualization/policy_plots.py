@@ -114,11 +114,32 @@ def fired_ops(draws: List[Tuple[str, torch.Tensor]], index: int,
     return '\n'.join(names) or '-'
 
 
+def _draw_annotation(ax, annotation, kind: str) -> None:
+    """Boxes (K, 4) xyxy as outlines, or a label map (H, W) as a
+    translucent overlay (ignore index 255 left clear)."""
+    if annotation is None:
+        return
+    if kind == 'boxes':
+        for x1, y1, x2, y2 in annotation.tolist():
+            ax.add_patch(plt.Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1,
+                                       fill=False, edgecolor='lime',
+                                       linewidth=0.8))
+    else:
+        labels = annotation.cpu().numpy().astype(float)
+        labels[labels == 255] = np.nan
+        ax.imshow(labels, cmap='tab20', vmin=0, vmax=20, alpha=0.45)
+
+
 def sample_grid(original: torch.Tensor, augmented: torch.Tensor, out: str,
-                columns: int = 8, labels: Optional[List[str]] = None) -> str:
+                columns: int = 8, labels: Optional[List[str]] = None,
+                annotations: Optional[list] = None,
+                annotation_kind: Optional[str] = None) -> str:
     """Save originals (odd rows) above their augmented versions (even
     rows); images are (N, C, H, W) in [0, 1]. ``labels`` (one per image,
-    e.g. the ops that fired) are written under each augmented image."""
+    e.g. the ops that fired) are written under each augmented image;
+    ``annotations`` (one ``(original, augmented)`` pair per image) are
+    drawn on both: boxes (``annotation_kind='boxes'``) or label maps
+    (``'label_maps'``)."""
     num = min(original.size(0), columns * 4)
     rows = (num + columns - 1) // columns
     fig, axes = plt.subplots(rows * 2, columns,
@@ -135,6 +156,8 @@ def sample_grid(original: torch.Tensor, augmented: torch.Tensor, out: str,
                 ax.imshow(img[..., 0].numpy(), cmap='gray', vmin=0, vmax=1)
             else:
                 ax.imshow(img.numpy())
+            if annotations is not None:
+                _draw_annotation(ax, annotations[i][offset], annotation_kind)
             if offset and labels is not None:
                 ax.text(0.5, -0.04, labels[i], transform=ax.transAxes,
                         ha='center', va='top', fontsize=5)
