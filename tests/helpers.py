@@ -1,10 +1,22 @@
 """Helpers shared by the tests."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def load_tool(relative_path: str):
+    """Import a tool (``tools/`` is not a package) from its path relative
+    to the repository, e.g. ``'tools/analysis/collect_results.py'``."""
+    path = osp.join(REPO, relative_path)
+    name = '_tool_' + osp.splitext(relative_path)[0].replace('/', '_')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_tool(*args) -> str:

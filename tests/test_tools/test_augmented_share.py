@@ -1,5 +1,4 @@
 """tools/analysis/augmented_share.py: what the augmenter does to the data."""
-import importlib.util
 import os.path as osp
 import re
 
@@ -7,16 +6,10 @@ import pytest
 import torch
 
 from conftest import REPO, needs_fashion_mnist
+from helpers import load_tool
 
 pytestmark = needs_fashion_mnist
-
-
-def load_tool():
-    path = osp.join(REPO, 'tools', 'analysis', 'augmented_share.py')
-    spec = importlib.util.spec_from_file_location('augmented_share', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL = 'tools/analysis/augmented_share.py'
 
 
 def test_share_of_changed_samples_and_teacher_top1(tmp_path, capsys):
@@ -27,7 +20,7 @@ def test_share_of_changed_samples_and_teacher_top1(tmp_path, capsys):
     teacher = MODELS.build(dict(tiny_classifier('resnet20'), _scope_='mmpretrain'))
     ckpt = tmp_path / 'teacher.pth'
     torch.save(dict(state_dict=teacher.state_dict()), ckpt)
-    tool = load_tool()
+    tool = load_tool(TOOL)
     config = osp.join(REPO, 'configs', 'quickstart', 'tst_resnet20_resnet8_fmnist.py')
     assert tool.main(['--limit', '256', '--passes', '2', '--config', config,
                       '--teacher-ckpt', str(ckpt), 'neural_apply_prob=1.0']) == 0
@@ -40,4 +33,4 @@ def test_share_of_changed_samples_and_teacher_top1(tmp_path, capsys):
 
 def test_config_and_teacher_go_together():
     with pytest.raises(SystemExit):
-        load_tool().main(['--config', 'x.py'])
+        load_tool(TOOL).main(['--config', 'x.py'])

@@ -10,6 +10,7 @@ from glob import glob
 
 import pytest
 
+from helpers import load_tool as load_tool_at
 from conftest import REPO
 from mmtst.apis import results
 
@@ -30,11 +31,7 @@ PLAIN_MODEL = dict(type='ImageClassifier')
 
 def load_tool(name):
     """Import tools/analysis/<name>.py (tools/ is not a package)."""
-    path = osp.join(REPO, 'tools', 'analysis', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'_bench_{name}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool_at(f'tools/analysis/{name}.py')
 
 
 # ------------------------------------------------------- TEST FIXTURES

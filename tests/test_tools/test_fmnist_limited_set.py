@@ -5,7 +5,6 @@ the paired difference to KD with its 95% t-interval; the parallel runner;
 and a 2-iteration smoke run of the whole set through run_benchmark.py."""
 import copy
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -17,6 +16,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from helpers import load_tool as load_tool_at
 from conftest import REPO, needs_fashion_mnist
 
 SET = 'fmnist-limited'
@@ -38,11 +38,7 @@ def name(path):
 
 
 def load_tool(tool):
-    path = osp.join(REPO, 'tools', 'analysis', f'{tool}.py')
-    spec = importlib.util.spec_from_file_location(f'_limited_{tool}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool_at(f'tools/analysis/{tool}.py')
 
 
 def arch_scheduler(cfg):

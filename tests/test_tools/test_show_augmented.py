@@ -1,7 +1,6 @@
 """tools/analysis/show_augmented.py: originals above their augmented
 versions, each labelled with the ops that fired; boxes (detection) and
 label maps (segmentation) drawn before and after the warp."""
-import importlib.util
 import os.path as osp
 import sys
 
@@ -9,17 +8,9 @@ import pytest
 from matplotlib.patches import Rectangle
 
 from conftest import REPO, needs_fashion_mnist
-from helpers import run_tool
+from helpers import load_tool, run_tool
 
 pytestmark = needs_fashion_mnist
-
-
-def load_tool():
-    path = osp.join(REPO, 'tools', 'analysis', 'show_augmented.py')
-    spec = importlib.util.spec_from_file_location('_show_augmented', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -32,7 +23,7 @@ def scenes(tmp_path_factory):
 
 def show(tmp_path, monkeypatch, config, *options):
     """Run the tool in this process; return the figure it drew."""
-    tool = load_tool()
+    tool = load_tool('tools/analysis/show_augmented.py')
     figures = []
     monkeypatch.setattr(tool.sample_grid.__globals__['plt'], 'close',
                         figures.append)
