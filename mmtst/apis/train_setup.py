@@ -1,7 +1,6 @@
 """Config preparation and error reporting shared by tools/train.py and
 tools/test.py."""
 import copy
-import difflib
 import os
 import os.path as osp
 import pickle
@@ -16,7 +15,7 @@ from mmtst.utils import UNSAFE_OPT_IN, allow_mmengine_checkpoints
 from mmtst.utils.profiles import FullProfileRequired, check_config_profile
 
 from .config_checks import (accepted_arguments, check_loop_arguments,
-                            check_overrides)
+                            check_overrides, closest)
 from .error_report import error_location, remember_config
 
 T = TypeVar('T')
@@ -195,10 +194,9 @@ def check_arguments(node, where: str) -> None:
             for key in node:
                 if key in ('type', '_scope_') or key in accepted:
                     continue
-                close = difflib.get_close_matches(key, sorted(accepted), n=1)
-                hint = f' Did you mean `{close[0]}`?' if close else ''
                 raise ValueError(
-                    f'{where}: {type_name} has no argument `{key}`.{hint} '
+                    f'{where}: {type_name} has no argument `{key}`.'
+                    f'{closest(key, accepted)} '
                     f'Its arguments are: {", ".join(sorted(accepted))}.')
     for key, value in node.items():
         check_arguments(value, f'{where}.{key}')
