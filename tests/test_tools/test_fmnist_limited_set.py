@@ -107,6 +107,39 @@ def test_limited_configs_share_one_recipe_and_build(path):
     build(model)
 
 
+@pytest.mark.parametrize('set_name', ['fmnist-limited-n500',
+                                      'fmnist-limited-patient'])
+def test_rescaled_sets_rescale_every_schedule_with_the_run(set_name):
+    """The sets that reuse the fmnist-limited configs with other epochs
+    (per-run --cfg-options) must move the cosine decay, the checkpoints and
+    TST's phases with the run, or a method would silently train on a
+    different schedule from its KD."""
+    from mmtst.apis.results import load_sets
+    spec = load_sets()['sets'][set_name]
+    base = Config.fromfile(osp.join(LIMITED_DIR, '_base_fmnist_limited.py'))
+    seen = set()
+    for run in spec['runs']:
+        cfg = Config.fromfile(osp.join(REPO, run['config']))
+        options = {}
+        for item in run.get('cfg_options', []):
+            key, value = item.split('=', 1)
+            options[key] = eval(value)  # ints and int lists only
+        cfg.merge_from_dict(options)
+        epochs = cfg.train_cfg.max_epochs
+        seen.add(epochs)
+        sched = arch_scheduler(cfg)
+        assert sched[-1]['end'] == epochs
+        assert sched[0]['end'] == sched[1]['begin'] < epochs
+        assert epochs % cfg.default_hooks.checkpoint.interval == 0
+        points = list(cfg.train_cfg.get('augmenter_epochs', []))
+        if points:
+            # the paper's phases: after 1/8 and 3/8 of the run, each of
+            # 1/8 pass per student epoch (30 passes in 240 epochs)
+            assert [p / epochs for p in points] == [1 / 8, 3 / 8]
+            assert cfg.train_cfg.augmenter_passes * 8 == epochs
+    assert seen and seen != {base.max_epochs}
+
+
 def test_limited_teacher_trains_on_all_images():
     cfg = Config.fromfile(TEACHER)
     assert cfg.model.type == 'ImageClassifier'
