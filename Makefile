@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SETUP := MMTST_VENV=$(VENV) bash tools/setup_env.sh
 
-.PHONY: setup setup-classification setup-full quickstart test
+.PHONY: setup setup-classification setup-full quickstart test lint format
 
 # torch, mmengine, mmpretrain, mmcv-lite: minutes
 setup-classification:
@@ -21,5 +21,21 @@ setup: setup-full
 quickstart: setup-classification
 	$(PY) tools/quickstart.py $(ARGS)
 
-test: setup-full
+# the tests check the lint too, so CI (.ci/run = make test) does
+test: setup-full lint
 	$(PY) -m pytest tests -q -p no:cacheprovider $(ARGS)
+
+# OpenMMLab's lint: flake8, isort and yapf with the settings in setup.cfg
+LINT_PATHS := mmtst tools tests configs setup.py
+lint: setup-full
+	$(PY) -m flake8 $(LINT_PATHS)
+	$(PY) -m isort --check-only --diff $(LINT_PATHS)
+	@diff=$$($(PY) -m yapf --diff --recursive --exclude 'mmtst/.mim/*' \
+	    $(LINT_PATHS)); if [ -n "$$diff" ]; then echo "$$diff"; \
+	    echo 'yapf would reformat the files above: run make format'; \
+	    exit 1; fi
+
+# apply isort and yapf in place
+format: setup-full
+	$(PY) -m isort $(LINT_PATHS)
+	$(PY) -m yapf --in-place --recursive --exclude 'mmtst/.mim/*' $(LINT_PATHS)

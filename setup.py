@@ -1,10 +1,10 @@
-"""Install mmtst. The OpenMMLab stack is pinned in requirements/constraints.txt;
-use tools/setup_env.sh (``make setup``) for the tested environment."""
+"""Install mmtst. The OpenMMLab stack is pinned in
+requirements/constraints.txt; use tools/setup_env.sh (``make setup``) for
+the tested environment."""
 import os
 import os.path as osp
 import shutil
 import sys
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -30,7 +30,8 @@ def add_mim_extension():
 
     Editable installs get symlinks; regular installs get copies.
     """
-    mode = 'symlink' if ('develop' in sys.argv or 'editable_wheel' in sys.argv) else 'copy'
+    mode = 'symlink' if ('develop' in sys.argv
+                         or 'editable_wheel' in sys.argv) else 'copy'
     mim_path = osp.join(HERE, 'mmtst', '.mim')
     os.makedirs(mim_path, exist_ok=True)
     for name in ('configs', 'tools', 'model-index.yml'):
@@ -62,9 +63,12 @@ if __name__ == '__main__':
         long_description_content_type='text/markdown',
         packages=find_packages(exclude=('configs', 'tools', 'tests')),
         include_package_data=True,
-        package_data={'mmtst': ['.mim/configs/**/*', '.mim/tools/**/*',
-                                 '.mim/model-index.yml',
-                                 'models/augmenters/weights/*.pth']},
+        package_data={
+            'mmtst': [
+                '.mim/configs/**/*', '.mim/tools/**/*', '.mim/model-index.yml',
+                'models/augmenters/weights/*.pth'
+            ]
+        },
         python_requires='>=3.9',
         license='Apache License 2.0',
         install_requires=read_requirements('runtime'),

@@ -1,4 +1,5 @@
-"""mmtst: data-based knowledge distillation for OpenMMLab (TST and FunMatch)."""
+"""mmtst: data-based knowledge distillation for OpenMMLab (TST and
+FunMatch)."""
 from mmengine.config.utils import MODULE2PACKAGE
 
 from .version import __version__

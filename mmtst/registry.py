@@ -34,20 +34,21 @@ from mmtst.utils.profiles import require_full_profile
 # The seg-distillation losses are plain torch: lazy only so that a
 # classification run does not load them.
 LAZY_MODELS: Dict[str, Tuple[str, bool]] = {
-    'DetectionDistiller': ('mmtst.models.algorithms.detection_distiller', True),
-    'SegmentationDistiller': (
-        'mmtst.models.algorithms.segmentation_distiller', True),
+    'DetectionDistiller':
+    ('mmtst.models.algorithms.detection_distiller', True),
+    'SegmentationDistiller':
+    ('mmtst.models.algorithms.segmentation_distiller', True),
     'PixelWiseKL': ('mmtst.models.losses.pixel_kl', False),
     # imports mmpretrain's models: only when an (exported) config names it
-    'GreyClsDataPreprocessor': (
-        'mmtst.models.data_preprocessors.grey_cls', False),
-    'ChannelWiseDivergence': (
-        'mmtst.models.losses.channel_wise_divergence', False),
+    'GreyClsDataPreprocessor':
+    ('mmtst.models.data_preprocessors.grey_cls', False),
+    'ChannelWiseDivergence':
+    ('mmtst.models.losses.channel_wise_divergence', False),
 }
 LAZY_DATASETS: Dict[str, Tuple[str, bool]] = {
     'FashionMNISTScenes': ('mmtst.datasets.scenes_dataset', True),
-    'FashionMNISTSceneSegmentation': (
-        'mmtst.datasets.scenes_seg_dataset', True),
+    'FashionMNISTSceneSegmentation':
+    ('mmtst.datasets.scenes_seg_dataset', True),
 }
 # the registered names a config may only use with the full profile
 FULL_PROFILE_TYPES = frozenset(
@@ -64,7 +65,9 @@ class LazyRegistry(Registry):
         Others as :class:`mmengine.registry.Registry`.
     """
 
-    def __init__(self, *args, lazy: Optional[Dict[str, Tuple[str, bool]]] = None,
+    def __init__(self,
+                 *args,
+                 lazy: Optional[Dict[str, Tuple[str, bool]]] = None,
                  **kwargs):
         super().__init__(*args, **kwargs)
         self._lazy = dict(lazy or {})
@@ -87,24 +90,29 @@ class LazyRegistry(Registry):
 
 
 MODELS = LazyRegistry(
-    'model', parent=MMENGINE_MODELS, scope='mmtst',
-    locations=['mmtst.models'], lazy=LAZY_MODELS)
+    'model',
+    parent=MMENGINE_MODELS,
+    scope='mmtst',
+    locations=['mmtst.models'],
+    lazy=LAZY_MODELS)
 RUNNERS = Registry(
     'runner', parent=MMENGINE_RUNNERS, locations=['mmtst.engine'])
 MODEL_WRAPPERS = Registry(
-    'model_wrapper', parent=MMENGINE_MODEL_WRAPPERS,
+    'model_wrapper',
+    parent=MMENGINE_MODEL_WRAPPERS,
     locations=['mmtst.engine'])
 DATASETS = LazyRegistry(
-    'dataset', parent=MMENGINE_DATASETS, scope='mmtst',
-    locations=['mmtst.datasets'], lazy=LAZY_DATASETS)
+    'dataset',
+    parent=MMENGINE_DATASETS,
+    scope='mmtst',
+    locations=['mmtst.datasets'],
+    lazy=LAZY_DATASETS)
 TRANSFORMS = Registry(
     'transform', parent=MMENGINE_TRANSFORMS, locations=['mmtst.datasets'])
 METRICS = Registry(
     'metric', parent=MMENGINE_METRICS, locations=['mmtst.evaluation'])
-HOOKS = Registry(
-    'hook', parent=MMENGINE_HOOKS, locations=['mmtst.engine'])
-LOOPS = Registry(
-    'loop', parent=MMENGINE_LOOPS, locations=['mmtst.engine'])
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['mmtst.engine'])
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=['mmtst.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor',
     parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,

@@ -4,7 +4,6 @@ import os.path as osp
 
 import pytest
 import torch
-
 from helpers import tiny_classifier
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -23,8 +22,8 @@ def _seed_and_threads():
 @pytest.fixture
 def teacher_ckpt(tmp_path):
     """A state_dict-only checkpoint of a tiny ResNet-8 teacher."""
-    from mmpretrain.registry import MODELS
     from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
     init_default_scope('mmpretrain')
     teacher = MODELS.build(tiny_classifier('resnet8'))
     path = tmp_path / 'teacher.pth'

@@ -25,23 +25,35 @@ def run_tool(*args) -> str:
     return its output."""
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='2')
     env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
-    proc = subprocess.run([sys.executable, *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, *args],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
     return output
 
 
-def tiny_classifier(arch: str = 'resnet8', num_classes: int = 10,
-                    in_channels: int = 1, mean=(72.94, ), std=(90.02, )) -> dict:
+def tiny_classifier(
+        arch: str = 'resnet8',
+        num_classes: int = 10,
+        in_channels: int = 1,
+        mean=(72.94, ),
+        std=(90.02, ),
+) -> dict:
     """An mmpretrain ImageClassifier config around mmtst's CifarResNet."""
     width = {'resnet8': 64, 'resnet14': 64, 'resnet20': 64}[arch]
     return dict(
         type='ImageClassifier',
-        data_preprocessor=dict(type='ClsDataPreprocessor', mean=list(mean),
-                               std=list(std), to_rgb=False),
-        backbone=dict(type='mmtst.CifarResNet', arch=arch,
-                      in_channels=in_channels),
+        data_preprocessor=dict(
+            type='ClsDataPreprocessor',
+            mean=list(mean),
+            std=list(std),
+            to_rgb=False),
+        backbone=dict(
+            type='mmtst.CifarResNet', arch=arch, in_channels=in_channels),
         neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=num_classes,
-                  in_channels=width))
+        head=dict(
+            type='LinearClsHead', num_classes=num_classes, in_channels=width))

@@ -11,11 +11,10 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from mmengine.config import Config
 from mmengine.dataset import BaseDataset
 from mmengine.registry import init_default_scope
-
-from conftest import REPO
 
 CONFIG_DIR = osp.join(REPO, 'configs')
 ALL_CONFIGS = sorted(
@@ -26,7 +25,8 @@ QUICKSTART = [c for c in ALL_CONFIGS if c.startswith('quickstart/')]
 
 def is_base(path):
     """Shared bases (configs/_base_/*, <method>/<dataset>/_base_*.py)."""
-    return path.startswith('_base_/') or osp.basename(path).startswith('_base_')
+    return path.startswith('_base_/') or osp.basename(path).startswith(
+        '_base_')
 
 
 @functools.lru_cache(maxsize=None)
@@ -56,30 +56,46 @@ def build_model(model_cfg, scope='mmpretrain'):
 P30_90 = [30, 90]
 EVERY_30_FROM_32 = [32, 62, 92, 122, 152, 182, 212]
 TST_CIFAR100 = {
-    'resnet32x4_resnet8x4': ('resnet32x4', 'resnet8x4', 0.1, 1e-4, 1.0, 128, P30_90, 30),
-    'wrn_40_2_wrn_16_2': ('wrn_40_2', 'wrn_16_2', 0.1, 1e-4, 1.0, 128, P30_90, 30),
-    'wrn_40_2_wrn_40_1': ('wrn_40_2', 'wrn_40_1', 0.05, 1e-4, 1.0, 128, P30_90, 10),
-    'resnet110_resnet32': ('resnet110', 'resnet32', 0.1, 1e-4, 0.5, 128, P30_90, 30),
-    'resnet110_resnet20': ('resnet110', 'resnet20', 0.1, 1e-4, 0.5, 128, [], None),
-    'resnet56_resnet20': ('resnet56', 'resnet20', 0.1, 1e-4, 1.0, 128, P30_90, 1),
+    'resnet32x4_resnet8x4':
+    ('resnet32x4', 'resnet8x4', 0.1, 1e-4, 1.0, 128, P30_90, 30),
+    'wrn_40_2_wrn_16_2':
+    ('wrn_40_2', 'wrn_16_2', 0.1, 1e-4, 1.0, 128, P30_90, 30),
+    'wrn_40_2_wrn_40_1':
+    ('wrn_40_2', 'wrn_40_1', 0.05, 1e-4, 1.0, 128, P30_90, 10),
+    'resnet110_resnet32':
+    ('resnet110', 'resnet32', 0.1, 1e-4, 0.5, 128, P30_90, 30),
+    'resnet110_resnet20': ('resnet110', 'resnet20', 0.1, 1e-4, 0.5, 128, [],
+                           None),
+    'resnet56_resnet20': ('resnet56', 'resnet20', 0.1, 1e-4, 1.0, 128, P30_90,
+                          1),
     'vgg13_vgg8': ('vgg13', 'vgg8', 0.1, 1e-4, 1.0, 128, EVERY_30_FROM_32, 5),
-    'vgg13_mobilenetv2': ('vgg13', 'mobile_half', 0.1, 1e-4, 1.0, 128, P30_90, 30),
-    'resnet32x4_shufflev1': ('resnet32x4', 'ShuffleV1', 0.02, 1e-4, 1.0, 64, P30_90, 30),
+    'vgg13_mobilenetv2': ('vgg13', 'mobile_half', 0.1, 1e-4, 1.0, 128, P30_90,
+                          30),
+    'resnet32x4_shufflev1': ('resnet32x4', 'ShuffleV1', 0.02, 1e-4, 1.0, 64,
+                             P30_90, 30),
     # "7 phases x 5": the 7 points are our (documented) choice
-    'wrn_40_2_shufflev1': ('wrn_40_2', 'ShuffleV1', 0.05, 5e-4, 1.0, 128, EVERY_30_FROM_32, 5),
+    'wrn_40_2_shufflev1': ('wrn_40_2', 'ShuffleV1', 0.05, 5e-4, 1.0, 128,
+                           EVERY_30_FROM_32, 5),
 }
 # KD (CRD's recipe) and DKD (mdistiller configs/cifar100/dkd/*.yaml): student
 # lr and DKD's beta per pair.
 SMALL_LR_STUDENTS = ('mobile_half', 'ShuffleV1')  # lr 0.01 in CRD / DKD
 DKD_BETA = {
-    'resnet32x4_resnet8x4': 8.0, 'wrn_40_2_wrn_16_2': 6.0,
-    'wrn_40_2_wrn_40_1': 6.0, 'resnet110_resnet32': 2.0,
+    'resnet32x4_resnet8x4': 8.0,
+    'wrn_40_2_wrn_16_2': 6.0,
+    'wrn_40_2_wrn_40_1': 6.0,
+    'resnet110_resnet32': 2.0,
     'resnet110_resnet20': 2.0,  # no mdistiller config: documented choice
-    'resnet56_resnet20': 2.0, 'vgg13_vgg8': 6.0, 'vgg13_mobilenetv2': 6.0,
-    'resnet32x4_shufflev1': 8.0, 'wrn_40_2_shufflev1': 8.0,
+    'resnet56_resnet20': 2.0,
+    'vgg13_vgg8': 6.0,
+    'vgg13_mobilenetv2': 6.0,
+    'resnet32x4_shufflev1': 8.0,
+    'wrn_40_2_shufflev1': 8.0,
 }
-CIFAR100_DISTILLERS = [f'{m}/cifar100/{m}_{pair}_cifar100.py'
-                       for pair in TST_CIFAR100 for m in ('tst', 'kd', 'dkd')]
+CIFAR100_DISTILLERS = [
+    f'{m}/cifar100/{m}_{pair}_cifar100.py' for pair in TST_CIFAR100
+    for m in ('tst', 'kd', 'dkd')
+]
 TEACHERS = ('resnet56', 'resnet110', 'resnet32x4', 'wrn_40_2', 'vgg13')
 
 
@@ -101,7 +117,8 @@ def test_every_config_carries_mmtst_s_runtime(path):
     assert cfg.get('runner_type') == 'mmtst.AtomicCheckpointRunner'
     assert [h['type'] for h in cfg.get('custom_hooks', [])] == [
         'mmtst.WeightsOnlyCheckpointHook', 'mmtst.FiniteLossHook',
-        'mmtst.ExactResumeHook', 'mmtst.TeacherValidationHook']
+        'mmtst.ExactResumeHook', 'mmtst.TeacherValidationHook'
+    ]
     assert cfg.default_hooks.checkpoint.type == 'mmtst.SafeCheckpointHook'
     wrapper = cfg.get('model_wrapper_cfg')
     if is_distiller(cfg):
@@ -213,8 +230,8 @@ def test_tst_cifar100_follows_the_paper(pair):
     aug_opt = cfg.optim_wrapper.augmenter.optimizer
     assert (aug_opt.type, aug_opt.lr, aug_opt.momentum) == ('SGD', 0.01, 0.9)
     [step] = cfg.param_scheduler.architecture
-    assert (step.type, step.milestones, step.gamma) == (
-        'MultiStepLR', [150, 180, 210], 0.1)
+    assert (step.type, step.milestones, step.gamma) == ('MultiStepLR',
+                                                        [150, 180, 210], 0.1)
     assert cfg.param_scheduler.augmenter == []
     loop = cfg.train_cfg
     assert loop.type == 'mmtst.TSTEpochBasedTrainLoop'
@@ -242,8 +259,12 @@ def test_kd_and_dkd_cifar100_baselines(pair):
     assert _pair_cfg('kd', pair).model.distill_loss == dict(
         type='KDLoss', tau=4.0, alpha=0.9, ce_weight=0.1)
     assert _pair_cfg('dkd', pair).model.distill_loss == dict(
-        type='DKDLoss', tau=4.0, alpha=1.0, beta=DKD_BETA[pair],
-        ce_weight=1.0, warmup=20)
+        type='DKDLoss',
+        tau=4.0,
+        alpha=1.0,
+        beta=DKD_BETA[pair],
+        ce_weight=1.0,
+        warmup=20)
 
 
 def test_imagenet_pairs():
@@ -259,8 +280,8 @@ def test_imagenet_pairs():
     mnv2 = load('tst/imagenet/tst_resnet50_mobilenetv2_in1k.py')
     assert mnv2.optim_wrapper.architecture.optimizer.lr == 0.2
     assert mnv2.train_cfg.max_epochs == 110
-    for pair, beta in (('resnet34_resnet18', 0.5),
-                       ('resnet50_mobilenetv2', 2.0)):
+    for pair, beta in (('resnet34_resnet18', 0.5), ('resnet50_mobilenetv2',
+                                                    2.0)):
         kd = load(f'kd/imagenet/kd_{pair}_in1k.py')
         dkd = load(f'dkd/imagenet/dkd_{pair}_in1k.py')
         for cfg in (kd, dkd):
@@ -270,7 +291,11 @@ def test_imagenet_pairs():
         assert kd.model.distill_loss == dict(
             type='KDLoss', tau=1.0, alpha=0.5, ce_weight=0.5)
         assert dkd.model.distill_loss == dict(
-            type='DKDLoss', tau=1.0, alpha=1.0, beta=beta, ce_weight=1.0,
+            type='DKDLoss',
+            tau=1.0,
+            alpha=1.0,
+            beta=beta,
+            ce_weight=1.0,
             warmup=1)
 
 
@@ -280,18 +305,18 @@ def test_imagenet_models_are_mmpretrain_s():
     from mmtst.models.algorithms.base_distiller import resolve_model_cfg
     for method in ('tst', 'kd', 'dkd'):
         for pair, teacher, student in (
-                ('resnet34_resnet18', 'resnet/resnet34_8xb32_in1k.py',
-                 'resnet/resnet18_8xb32_in1k.py'),
-                ('resnet50_mobilenetv2', 'resnet/resnet50_8xb32_in1k.py',
-                 'mobilenet_v2/mobilenet-v2_8xb32_in1k.py')):
+            ('resnet34_resnet18', 'resnet/resnet34_8xb32_in1k.py',
+             'resnet/resnet18_8xb32_in1k.py'),
+            ('resnet50_mobilenetv2', 'resnet/resnet50_8xb32_in1k.py',
+             'mobilenet_v2/mobilenet-v2_8xb32_in1k.py')):
             model = load(f'{method}/imagenet/{method}_{pair}_in1k.py').model
             assert model.teacher == 'mmpretrain::' + teacher
             assert model.student == 'mmpretrain::' + student
             assert model.teacher_ckpt == 'checkpoints/imagenet/' + \
                 osp.basename(teacher).replace('.py', '.pth')
             for name in (model.teacher, model.student):
-                preprocessor = resolve_model_cfg(name, 'model')[
-                    'data_preprocessor']
+                preprocessor = resolve_model_cfg(name,
+                                                 'model')['data_preprocessor']
                 assert preprocessor['mean'] == [123.675, 116.28, 103.53]
                 assert preprocessor['to_rgb'] is True
 
@@ -315,8 +340,9 @@ def test_quickstart_models_build(path):
         if is_distiller(cfg):
             logits = model(pixels, mode='tensor')
         else:
-            logits = model(model.data_preprocessor(
-                dict(inputs=pixels), False)['inputs'], mode='tensor')
+            logits = model(
+                model.data_preprocessor(dict(inputs=pixels), False)['inputs'],
+                mode='tensor')
     assert logits.shape == (2, 10)
 
 
@@ -362,8 +388,9 @@ def test_cifar100_distillers_build(pair):
         target = torch.tensor([0, 1])
         with torch.no_grad():
             logits = model.logits(pixels, 'student')
-            assert all(torch.isfinite(v) for v in
-                       loss(logits, logits + 1, target).values())
+            assert all(
+                torch.isfinite(v)
+                for v in loss(logits, logits + 1, target).values())
 
 
 def test_one_kd_and_one_dkd_cifar100_distiller_build():
@@ -375,7 +402,8 @@ def test_one_kd_and_one_dkd_cifar100_distiller_build():
         model = build_model(cfg.model, cfg.default_scope).eval()
         assert model.augmenter is None
         with torch.no_grad():
-            assert model(_random_pixels(3, 32), mode='tensor').shape == (2, 100)
+            assert model(
+                _random_pixels(3, 32), mode='tensor').shape == (2, 100)
 
 
 def test_imagenet_tst_distiller_builds():
@@ -401,30 +429,37 @@ class TinyRandomImages(BaseDataset):
 
     def load_data_list(self):
         rng = np.random.default_rng(0)
-        return [dict(img=rng.integers(0, 256, (32, 32, 3), dtype=np.uint8),
-                     gt_label=i % 100) for i in range(self.num)]
+        return [
+            dict(
+                img=rng.integers(0, 256, (32, 32, 3), dtype=np.uint8),
+                gt_label=i % 100) for i in range(self.num)
+        ]
 
 
-@pytest.mark.parametrize('schedule', [
-    dict(augmenter_epochs=[0]),                         # the paper's phases
-    dict(augmenter_epochs=[], interleave_interval=1),   # interleaved steps
-])
+@pytest.mark.parametrize(
+    'schedule',
+    [
+        dict(augmenter_epochs=[0]),  # the paper's phases
+        dict(augmenter_epochs=[], interleave_interval=1),  # interleaved steps
+    ])
 def test_tst_cifar100_config_trains(tmp_path, schedule):
     """tst_resnet56_resnet20 through mmengine's Runner on random images: an
     augmenter phase (one pass) or interleaved augmenter steps, one student
     epoch of 2 iterations, validation, a checkpoint and the policy plot."""
     from mmengine.runner import Runner
     from mmpretrain.registry import DATASETS
+
     from mmtst.apis import prepare_config
-    DATASETS.register_module(name='TinyRandomImages', module=TinyRandomImages,
-                             force=True)
-    path = osp.join(CONFIG_DIR, 'tst/cifar100/tst_resnet56_resnet20_cifar100.py')
+    DATASETS.register_module(
+        name='TinyRandomImages', module=TinyRandomImages, force=True)
+    path = osp.join(CONFIG_DIR,
+                    'tst/cifar100/tst_resnet56_resnet20_cifar100.py')
     cfg = Config.fromfile(path)
     for split, num, pipeline in (('train', 8, cfg.train_pipeline),
                                  ('val', 4, cfg.test_pipeline)):
         loader = cfg[f'{split}_dataloader']
-        loader.dataset = dict(type='TinyRandomImages', num=num,
-                              pipeline=pipeline)
+        loader.dataset = dict(
+            type='TinyRandomImages', num=num, pipeline=pipeline)
         loader.batch_size = 4
         loader.num_workers = 0
         loader.persistent_workers = False
@@ -436,8 +471,10 @@ def test_tst_cifar100_config_trains(tmp_path, schedule):
     cfg.default_hooks.logger.interval = 1
     cfg = prepare_config(cfg, path, work_dir=str(tmp_path))
     runner = Runner.from_cfg(cfg)
-    policy = [p.detach().clone() for p in
-              runner.model.augmenter.parameters() if p.requires_grad]
+    policy = [
+        p.detach().clone() for p in runner.model.augmenter.parameters()
+        if p.requires_grad
+    ]
     runner.train()
     assert runner.epoch == 1 and runner.iter == 2
     after = [p for p in runner.model.augmenter.parameters() if p.requires_grad]

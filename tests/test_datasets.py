@@ -1,13 +1,15 @@
 """Offline Fashion-MNIST."""
 import pytest
-
 from conftest import needs_fashion_mnist
+
 from mmtst.datasets import OfflineFashionMNIST, prepare_fashion_mnist
 
 
 def test_missing_data_root_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match='apt-get install dataset-fashion-mnist'):
-        prepare_fashion_mnist(str(tmp_path / 'empty'), source=str(tmp_path / 'none'))
+    with pytest.raises(
+            FileNotFoundError, match='apt-get install dataset-fashion-mnist'):
+        prepare_fashion_mnist(
+            str(tmp_path / 'empty'), source=str(tmp_path / 'none'))
 
 
 @needs_fashion_mnist

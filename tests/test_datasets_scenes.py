@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import needs_fashion_mnist
+
 from mmtst.datasets.scenes import (load_fashion_mnist, make_scenes,
                                    procedural_background, render_scene)
 
@@ -28,14 +28,16 @@ def fake_objects():
 def test_render_scene_boxes_are_tight_around_masks():
     rng = np.random.default_rng(0)
     objects, labels = fake_objects()
-    image, instances = render_scene(rng, objects, labels, size=96, max_objects=3)
+    image, instances = render_scene(
+        rng, objects, labels, size=96, max_objects=3)
     assert image.shape == (96, 96, 3) and image.dtype == np.uint8
     assert instances
     occupied = np.zeros((96, 96), int)
     for inst in instances:
         x1, y1, x2, y2 = inst['bbox']
         ys, xs = np.nonzero(inst['mask'])
-        assert (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1) == (x1, y1, x2, y2)
+        assert (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1) == (x1, y1, x2,
+                                                                    y2)
         occupied += inst['mask']
     assert occupied.max() == 1  # objects never overlap
 
@@ -54,13 +56,15 @@ def test_make_scenes_is_deterministic_coco(tmp_path):
     one, two = json.load(open(first)), json.load(open(second))
     assert one == two and len(one['categories']) == 10
     import cv2
-    assert np.array_equal(cv2.imread(str(tmp_path / 'a' / 'val' / '000001.png')),
-                          cv2.imread(str(tmp_path / 'b' / 'val' / '000001.png')))
+    assert np.array_equal(
+        cv2.imread(str(tmp_path / 'a' / 'val' / '000001.png')),
+        cv2.imread(str(tmp_path / 'b' / 'val' / '000001.png')))
     for ann in one['annotations']:
         mask = mask_utils.decode(ann['segmentation'])
         ys, xs = np.nonzero(mask)
         x, y, w, h = ann['bbox']
-        assert (xs.min(), ys.min(), xs.max() + 1 - x, ys.max() + 1 - y) == (x, y, w, h)
+        assert (xs.min(), ys.min(), xs.max() + 1 - x,
+                ys.max() + 1 - y) == (x, y, w, h)
         assert ann['area'] == mask.sum() and 1 <= ann['category_id'] <= 10
     other = make_scenes(str(tmp_path / 'c'), 'val', num_images=4, seed=8)
     assert json.load(open(other)) != one
@@ -69,13 +73,19 @@ def test_make_scenes_is_deterministic_coco(tmp_path):
 @needs_fashion_mnist
 def test_fashion_mnist_scenes_dataset_generates_and_loads(tmp_path):
     from mmtst.registry import DATASETS
-    dataset = DATASETS.build(dict(
-        type='mmtst.FashionMNISTScenes', data_root=str(tmp_path) + '/',
-        ann_file='annotations/val.json', data_prefix=dict(img=''),
-        test_mode=True, generate=dict(num_images=3, seed=0),
-        pipeline=[dict(type='LoadImageFromFile'),
-                  dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-                  dict(type='PackDetInputs')]))
+    dataset = DATASETS.build(
+        dict(
+            type='mmtst.FashionMNISTScenes',
+            data_root=str(tmp_path) + '/',
+            ann_file='annotations/val.json',
+            data_prefix=dict(img=''),
+            test_mode=True,
+            generate=dict(num_images=3, seed=0),
+            pipeline=[
+                dict(type='LoadImageFromFile'),
+                dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+                dict(type='PackDetInputs')
+            ]))
     assert len(dataset) == 3 and dataset.metainfo['classes'][9] == 'Ankle boot'
     sample = dataset[0]['data_samples']
     assert len(sample.gt_instances) >= 1
@@ -83,7 +93,8 @@ def test_fashion_mnist_scenes_dataset_generates_and_loads(tmp_path):
     boxes = sample.gt_instances.bboxes.tensor.numpy()
     for mask, (x1, y1, x2, y2) in zip(masks, boxes):
         ys, xs = np.nonzero(mask)
-        assert (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1) == (x1, y1, x2, y2)
+        assert (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1) == (x1, y1, x2,
+                                                                    y2)
 
 
 def test_missing_source_says_how_to_get_it(tmp_path):
@@ -93,13 +104,18 @@ def test_missing_source_says_how_to_get_it(tmp_path):
 
 def _scenes_with_a_corrupt_image(tmp_path, pipeline_load):
     from mmtst.registry import DATASETS
-    dataset = DATASETS.build(dict(
-        type='mmtst.FashionMNISTScenes', data_root=str(tmp_path) + '/',
-        ann_file='annotations/train.json', data_prefix=dict(img=''),
-        generate=dict(num_images=4, seed=0),
-        pipeline=[pipeline_load,
-                  dict(type='LoadAnnotations', with_bbox=True),
-                  dict(type='PackDetInputs')]))
+    dataset = DATASETS.build(
+        dict(
+            type='mmtst.FashionMNISTScenes',
+            data_root=str(tmp_path) + '/',
+            ann_file='annotations/train.json',
+            data_prefix=dict(img=''),
+            generate=dict(num_images=4, seed=0),
+            pipeline=[
+                pipeline_load,
+                dict(type='LoadAnnotations', with_bbox=True),
+                dict(type='PackDetInputs')
+            ]))
     bad = dataset.get_data_info(0)['img_path']
     with open(bad, 'wb') as f:  # a truncated, undecodable file
         f.write(b'\x89PNG\r\n\x1a\n not really an image')
@@ -141,6 +157,7 @@ def test_corrupt_image_is_skipped_with_a_warning_when_asked(tmp_path):
     import logging
 
     class Keep(logging.Handler):
+
         def emit(self, record):
             records.append(record.getMessage())
 

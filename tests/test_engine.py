@@ -19,19 +19,23 @@ def _writer(crash):
             if crash:
                 raise KeyboardInterrupt('killed during save')
             f.write(b' and the rest')
+
     return save_checkpoint
 
 
-def test_a_crash_during_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+def test_a_crash_during_save_keeps_the_previous_checkpoint(
+        tmp_path, monkeypatch):
     final = tmp_path / 'epoch_1.pth'
     final.write_bytes(b'previous complete checkpoint')
     runner = AtomicCheckpointRunner.__new__(AtomicCheckpointRunner)
-    monkeypatch.setattr('mmengine.runner.Runner.save_checkpoint', _writer(crash=True))
+    monkeypatch.setattr('mmengine.runner.Runner.save_checkpoint',
+                        _writer(crash=True))
     with pytest.raises(KeyboardInterrupt):
         runner.save_checkpoint(str(tmp_path), 'epoch_1.pth')
     assert final.read_bytes() == b'previous complete checkpoint'
     assert os.listdir(tmp_path) == ['epoch_1.pth'], 'partial file left behind'
-    monkeypatch.setattr('mmengine.runner.Runner.save_checkpoint', _writer(crash=False))
+    monkeypatch.setattr('mmengine.runner.Runner.save_checkpoint',
+                        _writer(crash=False))
     runner.save_checkpoint(str(tmp_path), 'epoch_1.pth')
     assert final.read_bytes() == b'partial bytes and the rest'
 
@@ -57,26 +61,32 @@ def test_alrs_decays_only_on_a_plateau():
     param = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([param], lr=0.01)
     alrs = ALRS(optimizer)
-    assert not alrs.step(1.0)              # first epoch: nothing to compare
-    assert not alrs.step(0.9)              # fell by 0.1: keep the lr
+    assert not alrs.step(1.0)  # first epoch: nothing to compare
+    assert not alrs.step(0.9)  # fell by 0.1: keep the lr
     assert optimizer.param_groups[0]['lr'] == pytest.approx(0.01)
-    assert alrs.step(0.895)                # fell by 0.005 (< 0.02 and < 2%)
+    assert alrs.step(0.895)  # fell by 0.005 (< 0.02 and < 2%)
     assert optimizer.param_groups[0]['lr'] == pytest.approx(0.009)
-    assert alrs.step(0.9)                  # rose by 0.005: settled, decay
+    assert alrs.step(0.9)  # rose by 0.005: settled, decay
     assert optimizer.param_groups[0]['lr'] == pytest.approx(0.0081)
 
 
 def test_non_finite_loss_stops_with_the_last_good_checkpoint(tmp_path):
     from types import SimpleNamespace
+
     from mmtst.engine import FiniteLossHook, NonFiniteLossError
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
     runner = SimpleNamespace(work_dir=str(tmp_path), iter=41, epoch=3)
     hook = FiniteLossHook()
     hook.after_train_iter(runner, 0, outputs=dict(loss=torch.tensor(1.5)))
     with pytest.raises(NonFiniteLossError, match='epoch_3.pth') as info:
-        hook.after_train_iter(runner, 0, outputs=dict(
-            loss=torch.tensor(float('nan')), **{'distill.loss_kd': torch.tensor(float('inf'))}))
-    assert 'iteration 42' in str(info.value) and 'distill.loss_kd=inf' in str(info.value)
+        hook.after_train_iter(
+            runner,
+            0,
+            outputs=dict(
+                loss=torch.tensor(float('nan')),
+                **{'distill.loss_kd': torch.tensor(float('inf'))}))
+    assert 'iteration 42' in str(info.value) and 'distill.loss_kd=inf' in str(
+        info.value)
 
 
 def _trainer_with_fake_runner(**trainer_kwargs):
@@ -90,6 +100,7 @@ def _trainer_with_fake_runner(**trainer_kwargs):
     from mmtst.engine.runner.augmenter_trainer import AugmenterTrainer
 
     class Model(torch.nn.Module):
+
         def __init__(self):
             super().__init__()
             self.augmenter = torch.nn.Linear(1, 1)
@@ -101,13 +112,17 @@ def _trainer_with_fake_runner(**trainer_kwargs):
 
     model = Model()
     model.augmenter.policy_dict = lambda: {}
-    wrapper = OptimWrapperDict(augmenter=OptimWrapper(
-        torch.optim.SGD(model.augmenter.parameters(), lr=0.01)))
-    runner = SimpleNamespace(model=model, optim_wrapper=wrapper,
-                             param_schedulers=None, epoch=2, iter=0,
-                             logger=logging.getLogger('phase-test'),
-                             visualizer=SimpleNamespace(
-                                 add_scalars=lambda *args, **kwargs: None))
+    wrapper = OptimWrapperDict(
+        augmenter=OptimWrapper(
+            torch.optim.SGD(model.augmenter.parameters(), lr=0.01)))
+    runner = SimpleNamespace(
+        model=model,
+        optim_wrapper=wrapper,
+        param_schedulers=None,
+        epoch=2,
+        iter=0,
+        logger=logging.getLogger('phase-test'),
+        visualizer=SimpleNamespace(add_scalars=lambda *args, **kwargs: None))
     return AugmenterTrainer(runner, [dict(x=1), dict(x=2)], **trainer_kwargs)
 
 
@@ -124,14 +139,13 @@ def test_a_phase_logs_its_progress_with_etas():
     trainer.runner.hooks = [type('LoggerHook', (), {'interval': 1})()]
     timed = HistoryBuffer()
     timed.update(2.0)  # the student's logged seconds per iteration
-    trainer.runner.message_hub = SimpleNamespace(
-        get_scalar=lambda key: timed)
+    trainer.runner.message_hub = SimpleNamespace(get_scalar=lambda key: timed)
     trainer.runner.train_loop = SimpleNamespace(max_iters=10)
     trainer.later_phase_steps = lambda: 4
     trainer.run_phase('phase at epoch 2')
     progress = [line for line in lines if ' [' in line and 'eta' in line]
-    assert [line.split(' [')[1].split(']')[0] for line in progress] == [
-        '1/4', '2/4', '3/4', '4/4']
+    assert [line.split(' [')[1].split(']')[0]
+            for line in progress] == ['1/4', '2/4', '3/4', '4/4']
     assert 'pass 2/2 [4/4] loss: 1.0000, lr: 0.01000' in progress[-1]
     assert 'phase eta: 0:00:00' in progress[-1]
     # 10 student iterations x 2 s left, the later phases' steps are fast
@@ -165,7 +179,8 @@ def test_phase_scalars_have_the_augmenters_own_tags():
     trainer.run_phase('phase at epoch 2')
     # first the policy before its first update, then the pass's record
     initial, after_pass = logged
-    assert initial['augmenter.initial'] == 1 and 'augmenter.loss' not in initial
+    assert initial['augmenter.initial'] == 1
+    assert 'augmenter.loss' not in initial
     assert all(k.startswith('augmenter.') for k in after_pass)
     assert after_pass['augmenter.loss'] == 1.0
 
@@ -184,7 +199,7 @@ def test_trainer_state_keeps_the_interleaved_accumulators():
     """A resume in the middle of an interleaved epoch must go on with the
     epoch's running loss sums, the ALRS memory and the phase's base lr."""
     trainer = _trainer_with_fake_runner(passes=1)
-    trainer.run_phase('phase at epoch 0')           # ALRS remembers 1.0
+    trainer.run_phase('phase at epoch 0')  # ALRS remembers 1.0
     trainer.interleaved_step(dict(x=1))
     trainer.interleaved_step(dict(x=2))
     state = trainer.state_dict()
@@ -203,20 +218,21 @@ def test_alrs_decays_on_a_settled_loss_not_on_a_rise():
     optimizer = torch.optim.SGD([param], lr=0.01)
     alrs = ALRS(optimizer)
     alrs.step(1.0)
-    assert not alrs.step(1.5)              # rose by 50%: not a plateau
+    assert not alrs.step(1.5)  # rose by 50%: not a plateau
     assert optimizer.param_groups[0]['lr'] == pytest.approx(0.01)
-    assert alrs.step(1.505)                # rose by 0.3%: settled, decay
+    assert alrs.step(1.505)  # rose by 0.3%: settled, decay
     assert optimizer.param_groups[0]['lr'] == pytest.approx(0.009)
 
     signed = ALRS(torch.optim.SGD([param], lr=0.01), relative_change='signed')
     signed.step(1.0)
-    assert signed.step(1.5)                # mmtst's earlier rule: any rise
+    assert signed.step(1.5)  # mmtst's earlier rule: any rise
 
 
 def test_alrs_rejects_an_unknown_rule():
     with pytest.raises(ValueError, match="relative_change must be one of"):
-        ALRS(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1),
-             relative_change='abs')
+        ALRS(
+            torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1),
+            relative_change='abs')
 
 
 def test_finite_loss_check_does_not_warn_on_a_graph_tensor(tmp_path):
@@ -224,6 +240,7 @@ def test_finite_loss_check_does_not_warn_on_a_graph_tensor(tmp_path):
     'requires_grad=True to a scalar' warning."""
     import warnings
     from types import SimpleNamespace
+
     from mmtst.engine import FiniteLossHook
     runner = SimpleNamespace(work_dir=str(tmp_path), iter=0, epoch=0)
     loss = (torch.ones(2, requires_grad=True) * 2).sum()
@@ -236,7 +253,7 @@ class _Payload:
     """Unpickling this runs code (here a harmless print)."""
 
     def __reduce__(self):
-        return (print, ('payload ran',))
+        return (print, ('payload ran', ))
 
 
 @pytest.mark.parametrize('beside_history_buffers', [False, True])

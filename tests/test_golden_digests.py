@@ -24,9 +24,8 @@ import sys
 
 import pytest
 import torch
-from mmengine.config import Config
-
 from conftest import REPO, needs_fashion_mnist
+from mmengine.config import Config
 
 pytestmark = needs_fashion_mnist
 
@@ -35,7 +34,8 @@ UPDATE = os.environ.get('MMTST_UPDATE_GOLDEN') == '1'
 
 
 def platform_key() -> str:
-    return f'torch-{torch.__version__}/{torch.backends.cpu.get_cpu_capability()}'
+    capability = torch.backends.cpu.get_cpu_capability()
+    return f'torch-{torch.__version__}/{capability}'
 
 
 def loader_options(data_root=None):
@@ -51,49 +51,65 @@ def loader_options(data_root=None):
 def classification_case(data_root):
     # 24 images, batch 8: 3 student iterations an epoch, 7 epochs = 21;
     # a phase before epoch 3 = 3 augmenter steps
-    options = dict(loader_options(data_root), **{
-        'train_dataloader.dataset.indices': 24,
-        'train_dataloader.batch_size': 8,
-        'train_cfg.max_epochs': 7, 'train_cfg.val_interval': 100,
-        'train_cfg.augmenter_epochs': [3], 'train_cfg.augmenter_passes': 1,
-        'model.teacher_ckpt': None, 'model.allow_random_teacher': True})
+    options = dict(
+        loader_options(data_root), **{
+            'train_dataloader.dataset.indices': 24,
+            'train_dataloader.batch_size': 8,
+            'train_cfg.max_epochs': 7,
+            'train_cfg.val_interval': 100,
+            'train_cfg.augmenter_epochs': [3],
+            'train_cfg.augmenter_passes': 1,
+            'model.teacher_ckpt': None,
+            'model.allow_random_teacher': True
+        })
     return options
 
 
 def detection_case(data_root):
     ann = osp.join(data_root, 'annotations', 'val.json')
     # 12 scenes, batch 4: 3 iterations an epoch, 7 epochs = 21
-    return dict(loader_options(data_root), **{
-        'train_dataloader.dataset.indices': 12,
-        'train_dataloader.batch_size': 4,
-        'val_evaluator.ann_file': ann, 'test_evaluator.ann_file': ann,
-        'train_cfg.max_epochs': 7, 'train_cfg.val_interval': 100,
-        'train_cfg.augmenter_epochs': [3], 'train_cfg.augmenter_passes': 1,
-        'model.teacher_ckpt': None, 'model.allow_random_teacher': True})
+    return dict(
+        loader_options(data_root), **{
+            'train_dataloader.dataset.indices': 12,
+            'train_dataloader.batch_size': 4,
+            'val_evaluator.ann_file': ann,
+            'test_evaluator.ann_file': ann,
+            'train_cfg.max_epochs': 7,
+            'train_cfg.val_interval': 100,
+            'train_cfg.augmenter_epochs': [3],
+            'train_cfg.augmenter_passes': 1,
+            'model.teacher_ckpt': None,
+            'model.allow_random_teacher': True
+        })
 
 
 def segmentation_case(data_root):
     # an iteration-based loop: the phase at pass 0 = 3 steps, then 20
-    return dict(loader_options(data_root), **{
-        'train_dataloader.dataset.indices': 12,
-        'train_dataloader.batch_size': 4,
-        'train_cfg.max_iters': 20, 'train_cfg.val_interval': 1000,
-        'train_cfg.augmenter_at_passes': [0], 'train_cfg.augmenter_passes': 1,
-        'model.teacher_ckpt': None, 'model.allow_random_teacher': True})
+    return dict(
+        loader_options(data_root), **{
+            'train_dataloader.dataset.indices': 12,
+            'train_dataloader.batch_size': 4,
+            'train_cfg.max_iters': 20,
+            'train_cfg.val_interval': 1000,
+            'train_cfg.augmenter_at_passes': [0],
+            'train_cfg.augmenter_passes': 1,
+            'model.teacher_ckpt': None,
+            'model.allow_random_teacher': True
+        })
 
 
 CASES = {
     'tst_neural_fmnist': ('configs/quickstart/tst_resnet20_resnet8_fmnist.py',
                           classification_case, 'fmnist'),
-    'tst_analytic_fmnist': (
-        'configs/quickstart/tst_analytic_resnet20_resnet8_fmnist.py',
-        classification_case, 'fmnist'),
-    'tst_retinanet_scenes': (
-        'configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py',
-        detection_case, 'scenes'),
-    'tst_pspnet_scenes_seg': (
-        'configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py',
-        segmentation_case, 'scenes'),
+    'tst_analytic_fmnist':
+    ('configs/quickstart/tst_analytic_resnet20_resnet8_fmnist.py',
+     classification_case, 'fmnist'),
+    'tst_retinanet_scenes':
+    ('configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py', detection_case,
+     'scenes'),
+    'tst_pspnet_scenes_seg':
+    ('configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py',
+     segmentation_case, 'scenes'),
 }
 
 
@@ -101,11 +117,15 @@ CASES = {
 def data_roots(tmp_path_factory):
     root = tmp_path_factory.mktemp('golden')
     scenes = str(root / 'scenes')
-    subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools/dataset_converters/make_scenes.py'),
-         scenes, '--train', '12', '--val', '4', '--seed', '7'],
-        cwd=REPO, check=True, capture_output=True,
-        env=dict(os.environ, PYTHONPATH=REPO))
+    subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools/dataset_converters/make_scenes.py'), scenes,
+        '--train', '12', '--val', '4', '--seed', '7'
+    ],
+                   cwd=REPO,
+                   check=True,
+                   capture_output=True,
+                   env=dict(os.environ, PYTHONPATH=REPO))
     return dict(fmnist=str(root / 'fashion-mnist'), scenes=scenes)
 
 
@@ -136,8 +156,8 @@ def train_and_digest(config, options, work_dir) -> str:
     from mmtst.apis import prepare_config
     from mmtst.engine import AtomicCheckpointRunner
     cfg = Config.fromfile(osp.join(REPO, config))
-    cfg = prepare_config(cfg, config, work_dir=str(work_dir),
-                         cfg_options=options)
+    cfg = prepare_config(
+        cfg, config, work_dir=str(work_dir), cfg_options=options)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1000)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -156,10 +176,14 @@ INHERITED_BY_IMPORTS = ('LD_LIBRARY_PATH', 'QT_QPA_PLATFORM_PLUGIN_PATH',
 
 
 def clean_environment() -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in INHERITED_BY_IMPORTS}
-    kept = [p for p in os.environ.get('LD_LIBRARY_PATH', '').split(':')
-            if p and '/cv2/' not in p]
+    env = {
+        k: v
+        for k, v in os.environ.items() if k not in INHERITED_BY_IMPORTS
+    }
+    kept = [
+        p for p in os.environ.get('LD_LIBRARY_PATH', '').split(':')
+        if p and '/cv2/' not in p
+    ]
     if kept:
         env['LD_LIBRARY_PATH'] = ':'.join(kept)
     env['PYTHONPATH'] = REPO
@@ -175,13 +199,21 @@ def digest_in_own_process(config, options, work_dir) -> str:
             'import test_golden_digests as golden; '
             'print("DIGEST", golden.train_and_digest('
             'sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]))')
-    proc = subprocess.run(
-        [sys.executable, '-c', code, osp.dirname(osp.abspath(__file__)),
-         config, json.dumps(options), str(work_dir)],
-        cwd=REPO, env=clean_environment(), capture_output=True, text=True,
-        timeout=1800)
+    proc = subprocess.run([
+        sys.executable, '-c', code,
+        osp.dirname(osp.abspath(__file__)), config,
+        json.dumps(options),
+        str(work_dir)
+    ],
+                          cwd=REPO,
+                          env=clean_environment(),
+                          capture_output=True,
+                          text=True,
+                          timeout=1800)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    [line] = [l for l in proc.stdout.splitlines() if l.startswith('DIGEST ')]
+    [line] = [
+        out for out in proc.stdout.splitlines() if out.startswith('DIGEST ')
+    ]
     return line.split()[1]
 
 

@@ -51,17 +51,18 @@ try:
 except ImportError:  # run from a checkout that is not installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmtst.models.augmenters.neural_ops import NeuralOpBank  # noqa: E402
-from mmtst.utils import save_atomically  # noqa: E402
-from mmtst.models.augmenters.op_net_fitting import (  # noqa: E402
-    count_parameters, fit_op_net, imitation_error)
-from mmtst.models.augmenters.op_specs import (  # noqa: E402
-    MAGNITUDE_OPS, OP_SPECS, check_op_names)
+from mmtst.models.augmenters.neural_ops import NeuralOpBank
+from mmtst.models.augmenters.op_net_fitting import (count_parameters,
+                                                    fit_op_net,
+                                                    imitation_error)
+from mmtst.models.augmenters.op_specs import (MAGNITUDE_OPS, OP_SPECS,
+                                              check_op_names)
+from mmtst.utils import save_atomically
 
 FASHION_MNIST_ROOT = '/usr/share/datasets/fashion-mnist'
 EVAL_MAGNITUDES = (0.25, 0.5, 1.0)
-IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif',
-                    '.tiff', '.ppm', '.pgm')
+IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff',
+                    '.ppm', '.pgm')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -70,41 +71,55 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'checkpoint.',
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument(
-        '--data', default='fashion-mnist',
+        '--data',
+        default='fashion-mnist',
         help="'fashion-mnist' or 'folder:PATH' (any folder of images)")
     parser.add_argument(
-        '--out', required=True,
+        '--out',
+        required=True,
         help='checkpoint to write (a plain NeuralOpBank state dict)')
     parser.add_argument(
-        '--report', default=None,
+        '--report',
+        default=None,
         help='optional Markdown file to write the command, wall time and '
         'error table to')
     parser.add_argument(
-        '--ops', nargs='+', default=list(MAGNITUDE_OPS),
+        '--ops',
+        nargs='+',
+        default=list(MAGNITUDE_OPS),
         help='ops to fit (the checkpoint then holds only these)')
     parser.add_argument('--epochs', type=int, default=10)
     parser.add_argument(
-        '--num-images', type=int, default=10000,
+        '--num-images',
+        type=int,
+        default=10000,
         help='training images (crops for folder data)')
     parser.add_argument(
         '--num-eval', type=int, default=1000, help='held-out images')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--lr', type=float, default=1e-3)
     parser.add_argument(
-        '--gamma', type=float, default=0.999,
+        '--gamma',
+        type=float,
+        default=0.999,
         help='ExponentialLR decay per iteration')
     parser.add_argument(
-        '--noise-std', type=float, default=0.01,
+        '--noise-std',
+        type=float,
+        default=0.01,
         help='feature noise of the nets during fitting')
     parser.add_argument(
         '--size', type=int, default=32, help='crop size for folder data')
     parser.add_argument(
-        '--fashion-mnist-root', default=FASHION_MNIST_ROOT,
+        '--fashion-mnist-root',
+        default=FASHION_MNIST_ROOT,
         help='folder with the Fashion-MNIST idx .gz files')
     # 1 by default: the tensors are tiny, and with 2 threads on 2 busy cores
     # an iteration took 0.5-1.6 s instead of 40 ms (threads spin-waiting)
     parser.add_argument(
-        '--threads', type=int, default=1,
+        '--threads',
+        type=int,
+        default=1,
         help='torch threads; more than the idle cores slows fitting badly')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args(argv)
@@ -149,8 +164,8 @@ def load_fashion_mnist(root: str, num_train: int, num_eval: int,
                 f'{path} not found; pass --fashion-mnist-root or use '
                 '--data folder:PATH')
     data = {}
-    for split, key, num in (('train', 'train', num_train),
-                            ('t10k', 'eval', num_eval)):
+    for split, key, num in (('train', 'train', num_train), ('t10k', 'eval',
+                                                            num_eval)):
         images = torch.from_numpy(read_idx_images(paths[split]).copy())
         if num > len(images):
             raise ValueError(f'asked for {num} {split} images, '
@@ -184,15 +199,17 @@ def random_crops(files: Sequence[str], num: int, size: int,
             img = img.convert('RGB')
             if min(img.size) < size:
                 scale = size / min(img.size)
-                img = img.resize((max(size, round(img.width * scale)),
-                                  max(size, round(img.height * scale))),
+                img = img.resize((max(size, round(
+                    img.width * scale)), max(size, round(img.height * scale))),
                                  Image.BILINEAR)
             array = torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1)
         for _ in range(per_file):
-            top = int(torch.randint(0, array.shape[1] - size + 1, (1, ),
-                                    generator=generator))
-            left = int(torch.randint(0, array.shape[2] - size + 1, (1, ),
-                                     generator=generator))
+            top = int(
+                torch.randint(
+                    0, array.shape[1] - size + 1, (1, ), generator=generator))
+            left = int(
+                torch.randint(
+                    0, array.shape[2] - size + 1, (1, ), generator=generator))
             crops.append(array[:, top:top + size, left:left + size])
         if len(crops) >= num:
             break
@@ -258,8 +275,13 @@ def fit_all(args: argparse.Namespace, data: Dict[str, torch.Tensor],
         net = bank.net(name)
         start = time.time()
         losses = fit_op_net(
-            net, name, images_for(name, data, 'train'), epochs=args.epochs,
-            batch_size=args.batch_size, lr=args.lr, gamma=args.gamma,
+            net,
+            name,
+            images_for(name, data, 'train'),
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            gamma=args.gamma,
             generator=generator)
         seconds = time.time() - start
         # same held-out signs for every op
@@ -270,12 +292,18 @@ def fit_all(args: argparse.Namespace, data: Dict[str, torch.Tensor],
         ]
         tail = losses[-min(50, len(losses)):]
         records.append(
-            dict(op=name, params=count_parameters(net), seconds=seconds,
-                 iters=len(losses), first_loss=losses[0],
-                 final_loss=float(np.mean(tail)), errors=errors))
-        print(f'{name}: {len(losses)} iterations in {seconds:.1f} s, '
-              f'loss {losses[0]:.5f} -> {records[-1]["final_loss"]:.6f}',
-              flush=True)
+            dict(
+                op=name,
+                params=count_parameters(net),
+                seconds=seconds,
+                iters=len(losses),
+                first_loss=losses[0],
+                final_loss=float(np.mean(tail)),
+                errors=errors))
+        print(
+            f'{name}: {len(losses)} iterations in {seconds:.1f} s, '
+            f'loss {losses[0]:.5f} -> {records[-1]["final_loss"]:.6f}',
+            flush=True)
     return bank, records
 
 
@@ -286,8 +314,11 @@ def format_table(records: List[dict]) -> str:
         head += [f'MAE m={m}', f'rel m={m}']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for r in records:
-        row = [r['op'], str(r['params']), str(r['iters']),
-               f'{r["seconds"]:.1f}', f'{r["final_loss"]:.2e}']
+        row = [
+            r['op'],
+            str(r['params']),
+            str(r['iters']), f'{r["seconds"]:.1f}', f'{r["final_loss"]:.2e}'
+        ]
         for err_net, err_id in r['errors']:
             rel = err_net / err_id if err_id > 0 else float('nan')
             row += [f'{err_net:.4f}', f'{rel:.2f}']

@@ -12,7 +12,7 @@ from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmtst.apis import load_config, prepare_config, run_friendly  # noqa: E402
+from mmtst.apis import load_config, prepare_config, run_friendly
 
 
 def parse_args():
@@ -21,20 +21,29 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs')
     parser.add_argument(
-        '--teacher', action='store_true',
+        '--teacher',
+        action='store_true',
         help="evaluate a distiller's teacher instead of its student")
     parser.add_argument('--out', help='write the metrics to this JSON file')
-    parser.add_argument('--amp', action='store_true',
-                        help='enable automatic mixed precision inference')
     parser.add_argument(
-        '--allow-unsafe-checkpoint', action='store_true',
+        '--amp',
+        action='store_true',
+        help='enable automatic mixed precision inference')
+    parser.add_argument(
+        '--allow-unsafe-checkpoint',
+        action='store_true',
         help='allow loading checkpoints that need arbitrary unpickling '
         '(only for files you trust)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, key=value')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        help='job launcher')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value')
+    parser.add_argument(
+        '--launcher',
+        default='none',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -46,9 +55,12 @@ def main():
     args = parse_args()
     cfg = load_config(args.config)
     cfg = prepare_config(
-        cfg, args.config, work_dir=args.work_dir,
+        cfg,
+        args.config,
+        work_dir=args.work_dir,
         allow_unsafe_checkpoint=args.allow_unsafe_checkpoint,
-        launcher=args.launcher, cfg_options=args.cfg_options)
+        launcher=args.launcher,
+        cfg_options=args.cfg_options)
     is_distiller = str(cfg.model.get('type', '')).endswith('Distiller')
     if args.teacher and not is_distiller:
         sys.exit('mmtst: error: --teacher needs a distiller config')

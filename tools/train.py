@@ -12,7 +12,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmtst.apis import load_config, prepare_config, run_friendly  # noqa: E402
+from mmtst.apis import load_config, prepare_config, run_friendly
 
 
 def parse_args(argv=None):
@@ -20,26 +20,40 @@ def parse_args(argv=None):
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
         help='resume from the given checkpoint, or (no value / "auto") from '
         'the latest checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true',
-                        help='enable automatic mixed precision training')
-    parser.add_argument('--no-validate', action='store_true',
-                        help='skip validation during training')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale the lr by the actual batch size')
     parser.add_argument(
-        '--allow-unsafe-checkpoint', action='store_true',
+        '--amp',
+        action='store_true',
+        help='enable automatic mixed precision training')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='skip validation during training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the lr by the actual batch size')
+    parser.add_argument(
+        '--allow-unsafe-checkpoint',
+        action='store_true',
         help='allow loading checkpoints that need arbitrary unpickling '
         '(only for files you trust)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the config, key=value (e.g. '
         'model.teacher_ckpt=teacher.pth train_cfg.max_epochs=2)')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        help='job launcher')
+    parser.add_argument(
+        '--launcher',
+        default='none',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -58,11 +72,16 @@ def build_runner(args) -> Runner:
     """
     cfg = load_config(args.config)
     cfg = prepare_config(
-        cfg, args.config, work_dir=args.work_dir, resume=args.resume,
-        amp=args.amp, no_validate=args.no_validate,
+        cfg,
+        args.config,
+        work_dir=args.work_dir,
+        resume=args.resume,
+        amp=args.amp,
+        no_validate=args.no_validate,
         auto_scale_lr=args.auto_scale_lr,
         allow_unsafe_checkpoint=args.allow_unsafe_checkpoint,
-        launcher=args.launcher, cfg_options=args.cfg_options)
+        launcher=args.launcher,
+        cfg_options=args.cfg_options)
     return RUNNERS.build(cfg)
 
 

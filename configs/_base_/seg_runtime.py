@@ -21,8 +21,11 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     # mmengine's CheckpointHook, deleting old checkpoints only after the
     # new one is written (mmtst/engine/hooks/safe_checkpoint_hook.py)
-    checkpoint=dict(type='mmtst.SafeCheckpointHook',
-                    by_epoch=False, interval=1000,
-                    max_keep_ckpts=2, save_last=True),
+    checkpoint=dict(
+        type='mmtst.SafeCheckpointHook',
+        by_epoch=False,
+        interval=1000,
+        max_keep_ckpts=2,
+        save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))

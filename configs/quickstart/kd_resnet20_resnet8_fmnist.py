@@ -19,5 +19,7 @@ model = dict(
 optim_wrapper = dict(
     _delete_=True,
     constructor='mmtst.DistillerOptimWrapperConstructor',
-    architecture=dict(optimizer=dict(
-        type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True)))
+    architecture=dict(
+        optimizer=dict(
+            type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4,
+            nesterov=True)))

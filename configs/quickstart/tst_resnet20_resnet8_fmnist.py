@@ -10,8 +10,8 @@ model = dict(
         solve_number=4,
         temperature=0.05,
         cutout_size=8),
-    augmenter_loss=dict(type='TSTAugmentLoss', teacher_weight=1.0,
-                        student_weight=1.0))
+    augmenter_loss=dict(
+        type='TSTAugmentLoss', teacher_weight=1.0, student_weight=1.0))
 optim_wrapper = dict(
     augmenter=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)))
 # Schedules apply to the student's optimiser only: the augmenter's lr is

@@ -33,8 +33,9 @@ def accepted_arguments(cls: type) -> Optional[Set[str]]:
         if '__init__' not in vars(klass):
             continue
         params = inspect.signature(klass.__init__).parameters.values()
-        names.update(p.name for p in params
-                     if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
+        names.update(
+            p.name for p in params
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
         if not any(p.kind == p.VAR_KEYWORD for p in params):
             return names - {'self'}
     return None
@@ -53,8 +54,9 @@ def resolve_type(type_name: str, default_scope: Optional[str]):
     it is not a class)."""
     import mmengine.registry as root
     from mmengine.registry import DefaultScope, Registry
-    registries = [obj for obj in vars(root).values()
-                  if isinstance(obj, Registry)]
+    registries = [
+        obj for obj in vars(root).values() if isinstance(obj, Registry)
+    ]
     with DefaultScope.overwrite_default_scope(default_scope):
         for registry in registries:
             try:
@@ -73,8 +75,8 @@ def loop_class(section: str, loop_cfg: dict, default_scope: Optional[str]):
     if type_name is None and section == 'train_cfg':
         if 'by_epoch' not in loop_cfg:
             return None  # the Runner reports that itself
-        type_name = ('EpochBasedTrainLoop' if loop_cfg['by_epoch']
-                     else 'IterBasedTrainLoop')
+        type_name = ('EpochBasedTrainLoop'
+                     if loop_cfg['by_epoch'] else 'IterBasedTrainLoop')
     type_name = type_name or _DEFAULT_LOOPS.get(section)
     if not isinstance(type_name, str):
         return None  # a class object given directly
@@ -94,8 +96,8 @@ def check_loop_arguments(cfg: Config) -> None:
         accepted = accepted_arguments(cls) if cls is not None else None
         if accepted is None:
             continue
-        accepted = (accepted - _RUNNER_PASSED) | {'type', 'by_epoch',
-                                                  '_scope_'}
+        accepted = (accepted -
+                    _RUNNER_PASSED) | {'type', 'by_epoch', '_scope_'}
         for key in loop_cfg:
             if key not in accepted:
                 raise ValueError(
@@ -172,8 +174,8 @@ def override_problem(cfg: Config, key: str) -> Optional[str]:
             return None
         return (f'{shown} has no key `{part}` and its type does not take '
                 f'it.{closest(part, allowed)}')
-    hint = difflib.get_close_matches(part, [str(k) for k in node], n=1,
-                                     cutoff=0.85)
+    hint = difflib.get_close_matches(
+        part, [str(k) for k in node], n=1, cutoff=0.85)
     if hint:
         return f'{shown} has no key `{part}`. Did you mean `{hint[0]}`?'
     return None

@@ -38,12 +38,18 @@ CHECKPOINT_NAME = re.compile(r'(epoch|iter)_(\d+)\.pth$')
 # 0..100 scale the papers print (mmdet logs COCO mAP as a fraction).
 KNOWN_METRICS = {'accuracy/top1': 1.0, 'coco/bbox_mAP': 100.0, 'mIoU': 1.0}
 # The order methods appear in tables.
-METHOD_ORDER = ('teacher', 'student', 'alone', 'kd', 'dkd', 'kl', 'crd',
-                'cwd', 'tst-neural', 'tst-analytic')
+METHOD_ORDER = ('teacher', 'student', 'alone', 'kd', 'dkd', 'kl', 'crd', 'cwd',
+                'tst-neural', 'tst-analytic')
 # Which published number a method is compared with ("paper" column).
-PAPER_KEY = {'teacher': 'teacher', 'student': 'student', 'kd': 'kd',
-             'dkd': 'dkd', 'crd': 'crd', 'cwd': 'cwd',
-             'funmatch-function-matching': 'funmatch'}
+PAPER_KEY = {
+    'teacher': 'teacher',
+    'student': 'student',
+    'kd': 'kd',
+    'dkd': 'dkd',
+    'crd': 'crd',
+    'cwd': 'cwd',
+    'funmatch-function-matching': 'funmatch'
+}
 TST_METHODS = ('tst-neural', 'tst-analytic')
 
 
@@ -51,8 +57,8 @@ TST_METHODS = ('tst-neural', 'tst-analytic')
 def scalar_files(work_dir: str) -> List[str]:
     """``<work_dir>/<ts>/vis_data/scalars.json`` files, oldest launch first
     (timestamps sort chronologically as strings)."""
-    return sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                     'scalars.json')))
+    return sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
 
 
 def read_scalars(work_dir: str) -> List[dict]:
@@ -106,8 +112,9 @@ LOG_LINE = re.compile(r'^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} - ')
 
 def log_files(work_dir: str) -> List[str]:
     """The text logs ``<work_dir>/<ts>/<ts>.log``, oldest first."""
-    return sorted(p for p in glob.glob(osp.join(work_dir, '*', '*.log'))
-                  if TIMESTAMP.match(osp.basename(osp.dirname(p))))
+    return sorted(
+        p for p in glob.glob(osp.join(work_dir, '*', '*.log'))
+        if TIMESTAMP.match(osp.basename(osp.dirname(p))))
 
 
 def records_from_logs(work_dir: str) -> List[dict]:
@@ -240,8 +247,9 @@ def load_run_config(work_dir: str):
     None: the newest ``<ts>/vis_data/config.py``, else the work dir's
     ``<config_name>.py``, else the dump in the newest text log."""
     from mmengine.config import Config
-    candidates = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                           'config.py')), reverse=True)
+    candidates = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'config.py')),
+        reverse=True)
     candidates += sorted(glob.glob(osp.join(work_dir, '*.py')))
     for path in candidates:
         try:
@@ -282,23 +290,28 @@ def classify_method(model: dict) -> str:
         method += '+mixup' if mixup else ''
     elif views:
         mode = str(views.get('mode', 'consistent'))
-        method = ('funmatch-function-matching'
-                  if mode == 'consistent' and mixup
-                  else 'funmatch-' + mode.replace('_', '-'))
+        method = ('funmatch-function-matching' if mode == 'consistent'
+                  and mixup else 'funmatch-' + mode.replace('_', '-'))
     elif 'Classification' not in model_type:
         method = 'kd'
     else:
         loss = str((model.get('distill_loss') or {}).get('type', 'KDLoss'))
-        method = {'KDLoss': 'kd', 'DKDLoss': 'dkd', 'KLDivergence': 'kl'}.get(
-            loss.split('.')[-1], loss.split('.')[-1].lower())
+        method = {
+            'KDLoss': 'kd',
+            'DKDLoss': 'dkd',
+            'KLDivergence': 'kl'
+        }.get(loss.split('.')[-1],
+              loss.split('.')[-1].lower())
     return method + '+mimic' if model.get('mimic') else method
 
 
 # Loader transforms that add an augmentation policy on top of crop + flip,
 # and the method suffix they give (``kd+randaugment``).
-POLICY_TRANSFORMS = {'RandAugment': 'randaugment',
-                     'AutoAugment': 'autoaugment',
-                     'TrivialAugmentWide': 'trivialaugment'}
+POLICY_TRANSFORMS = {
+    'RandAugment': 'randaugment',
+    'AutoAugment': 'autoaugment',
+    'TrivialAugmentWide': 'trivialaugment'
+}
 
 
 def pipeline_suffix(cfg) -> str:
@@ -350,8 +363,8 @@ def wall_seconds(work_dir: str) -> Optional[float]:
             for line in f:
                 match = LOG_TIME.match(line)
                 if match:
-                    stamp = datetime.datetime.strptime(match.group(1),
-                                                       '%Y/%m/%d %H:%M:%S')
+                    stamp = datetime.datetime.strptime(
+                        match.group(1), '%Y/%m/%d %H:%M:%S')
                     first = first or stamp
                     last = stamp
         if first is not None:
@@ -390,7 +403,8 @@ class RunResult:
         return asdict(self)
 
 
-def experiment_settings(cfg, total: Optional[int], unit: str) -> Dict[str, str]:
+def experiment_settings(cfg, total: Optional[int],
+                        unit: str) -> Dict[str, str]:
     """What makes two runs of one config different experiments: the
     training length, the batch and the training subset (``indices``,
     ``per_class``, ``subset_seed``); the seed is not one of them."""
@@ -429,8 +443,8 @@ def trained_at_all(work_dir: str, records: Sequence[dict]) -> bool:
 
 def find_config_file(name: str, repo_root: str = REPO_ROOT) -> Optional[str]:
     """``configs/**/<name>.py`` relative to the repo, if exactly one."""
-    hits = glob.glob(osp.join(repo_root, 'configs', '**', f'{name}.py'),
-                     recursive=True)
+    hits = glob.glob(
+        osp.join(repo_root, 'configs', '**', f'{name}.py'), recursive=True)
     return osp.relpath(hits[0], repo_root) if len(hits) == 1 else None
 
 
@@ -443,7 +457,8 @@ def _seed_of(cfg, work_dir: str) -> Optional[int]:
     return None if seed is None else int(seed)
 
 
-def parse_run(work_dir: str, metric: Optional[str] = None,
+def parse_run(work_dir: str,
+              metric: Optional[str] = None,
               repo_root: str = REPO_ROOT) -> RunResult:
     """Read one run: config, method, seed, validation curve, progress.
 
@@ -458,21 +473,26 @@ def parse_run(work_dir: str, metric: Optional[str] = None,
     records = read_scalars(work_dir) or records_from_logs(work_dir)
     metric = metric or detect_metric(records)
     scale = KNOWN_METRICS.get(metric, 1.0)
-    curve = ([(s, v * scale) for s, v in metric_curve(records, metric)]
-             if metric else [])
+    curve = ([(s, v * scale)
+              for s, v in metric_curve(records, metric)] if metric else [])
     total, unit = _train_length(cfg)
     progress = max([s for s, _ in curve] + [checkpoint_progress(work_dir)])
     model = (cfg.get('model') or {}) if cfg is not None else {}
     return RunResult(
-        work_dir=work_dir, config_name=name,
+        work_dir=work_dir,
+        config_name=name,
         config_path=find_config_file(name, repo_root),
-        method=(classify_method(model) + pipeline_suffix(cfg)
-                if model else 'unknown'),
-        seed=_seed_of(cfg, work_dir), metric=metric,
+        method=(classify_method(model) +
+                pipeline_suffix(cfg) if model else 'unknown'),
+        seed=_seed_of(cfg, work_dir),
+        metric=metric,
         final=curve[-1][1] if curve else None,
         best=max(v for _, v in curve) if curve else None,
-        progress=progress, total=total, unit=unit,
-        finished=total is not None and progress >= total, curve=curve,
+        progress=progress,
+        total=total,
+        unit=unit,
+        finished=total is not None and progress >= total,
+        curve=curve,
         wall_s=wall_seconds(work_dir),
         settings=experiment_settings(cfg, total, unit),
         trained=trained_at_all(work_dir, records))
@@ -506,8 +526,9 @@ def match_pairs(run: RunResult, reference: dict) -> List[Tuple[str, str]]:
     matches = []
     for pair_id, entry in (reference.get('pairs') or {}).items():
         for role, patterns in (entry.get('configs') or {}).items():
-            if any(_matches(run.config_path, run.config_name, p)
-                   for p in patterns or []):
+            if any(
+                    _matches(run.config_path, run.config_name, p)
+                    for p in patterns or []):
                 method = run.method
                 if method == 'alone' and role in ('teacher', 'student'):
                     method = role
@@ -519,8 +540,9 @@ def match_pairs(run: RunResult, reference: dict) -> List[Tuple[str, str]]:
 def is_stand_in(run: RunResult, entry: Optional[dict]) -> bool:
     """Whether the run's config is listed as a stand-in that cannot be
     compared with the pair's published numbers (``not_comparable``)."""
-    return any(_matches(run.config_path, run.config_name, p)
-               for p in (entry or {}).get('not_comparable') or [])
+    return any(
+        _matches(run.config_path, run.config_name, p)
+        for p in (entry or {}).get('not_comparable') or [])
 
 
 def paper_number(entry: Optional[dict], method: str) -> Optional[float]:
@@ -542,15 +564,14 @@ def mean_std(values: Sequence[float]) -> Tuple[Optional[float], float]:
     mean = sum(values) / len(values)
     if len(values) < 2:
         return mean, 0.0
-    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    var = sum((v - mean)**2 for v in values) / (len(values) - 1)
     return mean, math.sqrt(var)
 
 
 # Two-sided 95% quantiles of Student's t, t_{0.975, df}, df = 1..30.
-T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
-        2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101,
-        2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052,
-        2.048, 2.045, 2.042)
+T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
 
 
 def t_quantile_975(df: int) -> float:
@@ -561,8 +582,8 @@ def t_quantile_975(df: int) -> float:
     if df <= len(T975):
         return T975[df - 1]
     z = 1.959964
-    return (z + (z ** 3 + z) / (4 * df)
-            + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2))
+    return (z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) /
+            (96 * df**2))
 
 
 @dataclass
@@ -586,12 +607,17 @@ class PairedDifference:
         return None if self.half_width is None else self.mean + self.half_width
 
     def to_dict(self) -> dict:
-        return dict(mean=self.mean, half_width=self.half_width,
-                    low=self.low, high=self.high, n=self.n, seeds=self.seeds)
+        return dict(
+            mean=self.mean,
+            half_width=self.half_width,
+            low=self.low,
+            high=self.high,
+            n=self.n,
+            seeds=self.seeds)
 
 
-def paired_difference(a: Dict[int, float], b: Dict[int, float]
-                      ) -> Optional[PairedDifference]:
+def paired_difference(a: Dict[int, float],
+                      b: Dict[int, float]) -> Optional[PairedDifference]:
     """The paired difference ``a[seed] - b[seed]`` over matching seeds, with
     a two-sided 95% t-interval (mean ± t_{0.975, n-1} * sd / sqrt(n)).
     None when no seed matches."""
@@ -600,8 +626,9 @@ def paired_difference(a: Dict[int, float], b: Dict[int, float]
         return None
     diffs = [a[s] - b[s] for s in seeds]
     mean, sd = mean_std(diffs)
-    half = (t_quantile_975(len(diffs) - 1) * sd / math.sqrt(len(diffs))
-            if len(diffs) > 1 else None)
+    half = (
+        t_quantile_975(len(diffs) - 1) * sd /
+        math.sqrt(len(diffs)) if len(diffs) > 1 else None)
     return PairedDifference(mean, half, seeds)
 
 
@@ -619,8 +646,10 @@ class Group:
     def counted(self) -> List[RunResult]:
         """The runs the statistics use: finished ones (all, if asked),
         with a logged metric."""
-        return [r for r in self.runs if r.final is not None
-                and (r.finished or self.include_unfinished)]
+        return [
+            r for r in self.runs
+            if r.final is not None and (r.finished or self.include_unfinished)
+        ]
 
     @property
     def unfinished(self) -> List[RunResult]:
@@ -628,19 +657,26 @@ class Group:
 
     def by_seed(self, which: str = 'final') -> Dict[int, float]:
         """``{seed: value}`` of the counted runs that have a seed."""
-        return {r.seed: getattr(r, which) for r in self.counted
-                if r.seed is not None and getattr(r, which) is not None}
+        return {
+            r.seed: getattr(r, which)
+            for r in self.counted
+            if r.seed is not None and getattr(r, which) is not None
+        }
 
-    def stats(self, which: str = 'final') -> Tuple[Optional[float], float, int]:
+    def stats(self,
+              which: str = 'final') -> Tuple[Optional[float], float, int]:
         """(mean, std, n) of ``'final'``, ``'best'`` or ``'wall_s'`` over
         counted runs (that have it)."""
-        values = [getattr(r, which) for r in self.counted
-                  if getattr(r, which) is not None]
+        values = [
+            getattr(r, which) for r in self.counted
+            if getattr(r, which) is not None
+        ]
         mean, std = mean_std(values)
         return mean, std, len(values)
 
 
-def group_runs(runs: Iterable[RunResult], reference: Optional[dict] = None,
+def group_runs(runs: Iterable[RunResult],
+               reference: Optional[dict] = None,
                include_unfinished: bool = False) -> List[Group]:
     """Match runs to the reference and group their seeds by (pair, method,
     config, effective settings), ordered as the reference lists pairs, then
@@ -657,23 +693,27 @@ def group_runs(runs: Iterable[RunResult], reference: Optional[dict] = None,
             copy = replace(run, pair=pair, method=method)
             key = (pair, method, run.config_name,
                    tuple(sorted(run.settings.items())))
-            groups.setdefault(key, Group(
-                pair, method, run.config_name, [], include_unfinished,
-                dict(run.settings))).runs.append(copy)
+            groups.setdefault(
+                key,
+                Group(pair, method, run.config_name, [], include_unfinished,
+                      dict(run.settings))).runs.append(copy)
     _name_by_settings(list(groups.values()))
     pair_order = list((reference or {}).get('pairs') or {})
 
     def order(group: Group):
-        pair_rank = (pair_order.index(group.pair) if group.pair in pair_order
-                     else len(pair_order))
+        pair_rank = (
+            pair_order.index(group.pair)
+            if group.pair in pair_order else len(pair_order))
         base = group.method.split('+')[0]
-        method_rank = (METHOD_ORDER.index(base) if base in METHOD_ORDER
-                       else len(METHOD_ORDER))
-        return (pair_rank, group.pair or '', method_rank, group.method,
-                group.config_name)
+        method_rank = (
+            METHOD_ORDER.index(base)
+            if base in METHOD_ORDER else len(METHOD_ORDER))
+        return (pair_rank, group.pair
+                or '', method_rank, group.method, group.config_name)
 
     for group in groups.values():
-        group.runs.sort(key=lambda r: (r.seed is None, r.seed or 0, r.work_dir))
+        group.runs.sort(
+            key=lambda r: (r.seed is None, r.seed or 0, r.work_dir))
     return sorted(groups.values(), key=order)
 
 
@@ -694,8 +734,12 @@ def _name_by_settings(groups: List[Group]) -> None:
     for same in by_name.values():
         if len(same) < 2:
             continue
-        keys = sorted({k for g in same for k in g.settings
-                       if len({h.settings.get(k) for h in same}) > 1})
+        keys = sorted({
+            k
+            for g in same
+            for k in g.settings if len({h.settings.get(k)
+                                        for h in same}) > 1
+        })
         for group in same:
             group.config_name += ' [' + ', '.join(
                 f'{k}={group.settings.get(k, "-")}' for k in keys) + ']'
@@ -712,7 +756,9 @@ def load_sets(path: str = DEFAULT_SETS) -> dict:
         return yaml.safe_load(f)
 
 
-def set_root(set_name: str, sets: dict, work_root: Optional[str] = None,
+def set_root(set_name: str,
+             sets: dict,
+             work_root: Optional[str] = None,
              repo_root: str = REPO_ROOT) -> str:
     """``<work_root>/<set>``, absolute (a relative work root is the repo's).
 
@@ -723,5 +769,5 @@ def set_root(set_name: str, sets: dict, work_root: Optional[str] = None,
         raise KeyError(f'no set {set_name!r} in the sets file; known: '
                        f"{sorted(sets.get('sets') or {})}")
     root = work_root or sets.get('work_root') or 'work_dirs/benchmark'
-    return osp.join(root if osp.isabs(root) else osp.join(repo_root, root),
-                    set_name)
+    return osp.join(
+        root if osp.isabs(root) else osp.join(repo_root, root), set_name)

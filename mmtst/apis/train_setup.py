@@ -13,7 +13,6 @@ from mmengine.logging import print_log
 
 from mmtst.utils import UNSAFE_OPT_IN, allow_mmengine_checkpoints
 from mmtst.utils.profiles import FullProfileRequired, check_config_profile
-
 from .config_checks import (accepted_arguments, check_loop_arguments,
                             check_overrides, closest)
 from .error_report import error_location, remember_config
@@ -28,18 +27,23 @@ USER_ERRORS = (FileNotFoundError, ValueError, KeyError, TypeError,
 
 
 def _set_amp(optim_wrapper: ConfigDict) -> None:
-    parts = [optim_wrapper[k] for k in ('architecture', 'augmenter')
-             if k in optim_wrapper]
+    parts = [
+        optim_wrapper[k] for k in ('architecture', 'augmenter')
+        if k in optim_wrapper
+    ]
     for part in parts or [optim_wrapper]:
         if part.get('type', 'OptimWrapper') == 'OptimWrapper':
             part['type'] = 'AmpOptimWrapper'
             part.setdefault('loss_scale', 'dynamic')
 
 
-def prepare_config(cfg: Config, config_path: str,
+def prepare_config(cfg: Config,
+                   config_path: str,
                    work_dir: Optional[str] = None,
-                   resume: Optional[str] = None, amp: bool = False,
-                   no_validate: bool = False, auto_scale_lr: bool = False,
+                   resume: Optional[str] = None,
+                   amp: bool = False,
+                   no_validate: bool = False,
+                   auto_scale_lr: bool = False,
                    allow_unsafe_checkpoint: bool = False,
                    launcher: str = 'none',
                    cfg_options: Optional[dict] = None) -> Config:
@@ -57,8 +61,8 @@ def prepare_config(cfg: Config, config_path: str,
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join(
-            './work_dirs', osp.splitext(osp.basename(config_path))[0])
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config_path))[0])
     if amp:
         _set_amp(cfg.optim_wrapper)
     if resume == 'auto':
@@ -224,7 +228,8 @@ def run_friendly(fn: Callable[[], T]) -> T:
             # worker's traceback; its last line is the error itself
             last = message.strip().splitlines()[-1]
             message = last.split(': ', 1)[-1]
-        if isinstance(err, pickle.UnpicklingError) and UNSAFE_OPT_IN not in message:
+        if isinstance(err,
+                      pickle.UnpicklingError) and UNSAFE_OPT_IN not in message:
             message = (f'a checkpoint could not be loaded as weights only '
                        f'({message}). {UNSAFE_OPT_IN}')
         if isinstance(err, (RuntimeError, TypeError, KeyError)) and \
@@ -232,6 +237,8 @@ def run_friendly(fn: Callable[[], T]) -> T:
             # an error of torch / a toolbox: say where; mmtst's own errors
             # already name the file or key
             message += error_location(err.__traceback__)
-        print(f'mmtst: error: {type(err).__name__}: {message}\n'
-              '(set MMTST_DEBUG=1 to see the traceback)', file=sys.stderr)
+        print(
+            f'mmtst: error: {type(err).__name__}: {message}\n'
+            '(set MMTST_DEBUG=1 to see the traceback)',
+            file=sys.stderr)
         sys.exit(2)

@@ -2,7 +2,6 @@
 segmentation) on first access: their datasets subclass mmdet's and mmseg's,
 which a classification set-up lacks."""
 from mmtst.utils.profiles import lazy_getattr
-
 from .fashion_mnist import (DEBIAN_FASHION_MNIST, GreyAsRGB,
                             OfflineFashionMNIST, balanced_subset,
                             prepare_fashion_mnist)
@@ -16,9 +15,12 @@ LAZY = {
     'FashionMNISTSceneSegmentation': '.scenes_seg_dataset',
 }
 __getattr__ = lazy_getattr(
-    __name__, LAZY,
+    __name__,
+    LAZY,
     full_profile=('FashionMNISTScenes', 'FashionMNISTSceneSegmentation'))
 
-__all__ = ['CorruptImageError', 'DEBIAN_FASHION_MNIST', 'GreyAsRGB',
-           'LoadImageOrReport', 'OfflineFashionMNIST', 'balanced_subset',
-           'prepare_fashion_mnist']
+__all__ = [
+    'CorruptImageError', 'DEBIAN_FASHION_MNIST', 'GreyAsRGB',
+    'LoadImageOrReport', 'OfflineFashionMNIST', 'balanced_subset',
+    'prepare_fashion_mnist'
+]

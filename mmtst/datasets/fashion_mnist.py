@@ -30,7 +30,8 @@ def prepare_fashion_mnist(data_root: str,
     missing = [f for f in FILES if not osp.isfile(osp.join(data_root, f))]
     if not missing:
         return data_root
-    if source and all(osp.isfile(osp.join(source, f + '.gz')) for f in missing):
+    if source and all(
+            osp.isfile(osp.join(source, f + '.gz')) for f in missing):
         os.makedirs(data_root, exist_ok=True)
         for name in missing:
             # a unique temporary name per process: ranks of a distributed
@@ -49,7 +50,8 @@ def prepare_fashion_mnist(data_root: str,
         "dataset's public mirror.")
 
 
-def balanced_subset(data_list: List[dict], per_class: int,
+def balanced_subset(data_list: List[dict],
+                    per_class: int,
                     subset_seed: int = 0) -> List[dict]:
     """``per_class`` samples of every class, drawn without replacement with
     a generator seeded by ``subset_seed`` alone (not by the run's seed, so
@@ -62,8 +64,8 @@ def balanced_subset(data_list: List[dict], per_class: int,
     """
     if per_class < 1:
         raise ValueError(f'per_class must be >= 1, got {per_class}')
-    labels = np.array([int(np.asarray(d['gt_label']).reshape(-1)[0])
-                       for d in data_list])
+    labels = np.array(
+        [int(np.asarray(d['gt_label']).reshape(-1)[0]) for d in data_list])
     rng = np.random.default_rng(subset_seed)
     keep = []
     for cls in np.unique(labels):
@@ -101,8 +103,8 @@ class GreyAsRGB:
         results = self.transform(results)
         if grey and results is not None:
             out = results['img']
-            results['img'] = np.ascontiguousarray(
-                out[:, :, 0] if img.ndim == 2 else out[:, :, :1])
+            results['img'] = np.ascontiguousarray(out[:, :, 0] if img.ndim ==
+                                                  2 else out[:, :, :1])
         return results
 
     def __repr__(self) -> str:
@@ -138,11 +140,14 @@ class OfflineFashionMNIST(FashionMNIST):
         **kwargs: Passed to mmpretrain's ``FashionMNIST``.
     """
 
-    def __init__(self, data_root: str = 'data/fashion-mnist',
+    def __init__(self,
+                 data_root: str = 'data/fashion-mnist',
                  split: str = 'train',
                  source: Optional[str] = DEBIAN_FASHION_MNIST,
-                 download: bool = False, per_class: Optional[int] = None,
-                 subset_seed: int = 0, **kwargs) -> None:
+                 download: bool = False,
+                 per_class: Optional[int] = None,
+                 subset_seed: int = 0,
+                 **kwargs) -> None:
         # set before the parent's __init__, which loads the data list
         self.per_class = per_class
         self.subset_seed = subset_seed
@@ -151,8 +156,8 @@ class OfflineFashionMNIST(FashionMNIST):
         if not download:
             prepare_fashion_mnist(data_root, source)
         kwargs['test_mode'] = split == 'test'
-        super().__init__(data_root=data_root, split=split, download=download,
-                         **kwargs)
+        super().__init__(
+            data_root=data_root, split=split, download=download, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         data_list = super().load_data_list()

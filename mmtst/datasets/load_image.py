@@ -64,8 +64,10 @@ class LoadImageOrReport(LoadImageFromFile):
         except Exception as err:  # the backend's or the decoder's error
             reason = str(err) or type(err).__name__
         if self.skip_corrupt:
-            print_log(f'skipping unreadable image {path} ({reason})',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                f'skipping unreadable image {path} ({reason})',
+                logger='current',
+                level=logging.WARNING)
             return None
         raise CorruptImageError(
             f'cannot read image {path} ({reason}). Replace or remove the '
@@ -74,5 +76,5 @@ class LoadImageOrReport(LoadImageFromFile):
             'training with a warning.')
 
     def __repr__(self) -> str:
-        return (super().__repr__()[:-1]
-                + f', skip_corrupt={self.skip_corrupt})')
+        return (super().__repr__()[:-1] +
+                f', skip_corrupt={self.skip_corrupt})')

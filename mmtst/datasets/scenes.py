@@ -31,8 +31,8 @@ from .fashion_mnist import DEBIAN_FASHION_MNIST
 FASHION_MNIST_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
                          'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
 PALETTE = [(220, 20, 60), (119, 11, 32), (0, 0, 142), (0, 0, 230),
-           (106, 0, 228), (0, 60, 100), (0, 80, 100), (0, 0, 70),
-           (0, 0, 192), (250, 170, 30)]
+           (106, 0, 228), (0, 60, 100), (0, 80, 100), (0, 0, 70), (0, 0, 192),
+           (250, 170, 30)]
 # which idx files the objects of each split come from: val/test objects
 # are Fashion-MNIST test images, never seen in training scenes
 # folder (under out_dir) of the semantic label maps, mirroring the images
@@ -46,18 +46,21 @@ def read_idx(path: str) -> np.ndarray:
     with opener(path, 'rb') as f:
         data = f.read()
     dims = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], 'big')
-                  for i in range(dims))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+    shape = tuple(
+        int.from_bytes(data[4 + 4 * i:8 + 4 * i], 'big') for i in range(dims))
+    return np.frombuffer(
+        data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def load_fashion_mnist(source: str, split: str) -> Tuple[np.ndarray, np.ndarray]:
+def load_fashion_mnist(source: str,
+                       split: str) -> Tuple[np.ndarray, np.ndarray]:
     """Images ``(N, 28, 28)`` and labels ``(N,)`` of ``'train'`` or
     ``'t10k'`` from a folder of the idx files (gzipped or not)."""
     found = []
     for kind in ('images-idx3-ubyte', 'labels-idx1-ubyte'):
-        candidates = [osp.join(source, f'{split}-{kind}{ext}')
-                      for ext in ('.gz', '')]
+        candidates = [
+            osp.join(source, f'{split}-{kind}{ext}') for ext in ('.gz', '')
+        ]
         path = next((p for p in candidates if osp.isfile(p)), None)
         if path is None:
             raise FileNotFoundError(
@@ -79,8 +82,8 @@ def procedural_background(rng: np.random.Generator, size: int) -> np.ndarray:
         for _ in range(4):
             fx, fy = rng.uniform(-4, 4, size=2)
             phase = rng.uniform(0, 2 * np.pi)
-            field += rng.uniform(5, 25) * np.sin(2 * np.pi * (fx * xs + fy * ys)
-                                                 + phase)
+            field += rng.uniform(5, 25) * np.sin(2 * np.pi *
+                                                 (fx * xs + fy * ys) + phase)
         image[..., c] = base[c] + field
     image += rng.normal(0, 4, size=image.shape)
     return np.clip(image, 0, 255).astype(np.uint8)
@@ -88,14 +91,17 @@ def procedural_background(rng: np.random.Generator, size: int) -> np.ndarray:
 
 def _resize(obj: np.ndarray, side: int) -> np.ndarray:
     from PIL import Image
-    return np.asarray(Image.fromarray(obj).resize((side, side),
-                                                  Image.BILINEAR))
+    return np.asarray(
+        Image.fromarray(obj).resize((side, side), Image.BILINEAR))
 
 
-def render_scene(rng: np.random.Generator, objects: np.ndarray,
-                 labels: np.ndarray, size: int = 96, max_objects: int = 3,
-                 min_side: int = 24, max_side: int = 44
-                 ) -> Tuple[np.ndarray, List[dict]]:
+def render_scene(rng: np.random.Generator,
+                 objects: np.ndarray,
+                 labels: np.ndarray,
+                 size: int = 96,
+                 max_objects: int = 3,
+                 min_side: int = 24,
+                 max_side: int = 44) -> Tuple[np.ndarray, List[dict]]:
     """One scene: a background with 1..``max_objects`` non-overlapping
     objects.
 
@@ -127,10 +133,12 @@ def render_scene(rng: np.random.Generator, objects: np.ndarray,
         region[:] = region * (1 - alpha[..., None]) + colour * alpha[..., None]
         occupied |= mask
         ys, xs = np.nonzero(mask)
-        instances.append(dict(
-            label=int(labels[index]), mask=mask,
-            bbox=(int(xs.min()), int(ys.min()), int(xs.max()) + 1,
-                  int(ys.max()) + 1)))
+        instances.append(
+            dict(
+                label=int(labels[index]),
+                mask=mask,
+                bbox=(int(xs.min()), int(ys.min()), int(xs.max()) + 1,
+                      int(ys.max()) + 1)))
     return image.round().astype(np.uint8), instances
 
 
@@ -144,8 +152,12 @@ def semantic_label_map(instances: List[dict], size: int) -> np.ndarray:
     return labels
 
 
-def make_scenes(out_dir: str, split: str = 'train', num_images: int = 200,
-                image_size: int = 96, max_objects: int = 3, seed: int = 0,
+def make_scenes(out_dir: str,
+                split: str = 'train',
+                num_images: int = 200,
+                image_size: int = 96,
+                max_objects: int = 3,
+                seed: int = 0,
                 source: str = DEBIAN_FASHION_MNIST,
                 semantic: bool = False) -> str:
     """Write ``num_images`` scenes of ``split`` as COCO under ``out_dir``:
@@ -159,10 +171,11 @@ def make_scenes(out_dir: str, split: str = 'train', num_images: int = 200,
     Returns:
         The annotation file's path.
     """
-    from pycocotools import mask as mask_utils
     import cv2
+    from pycocotools import mask as mask_utils
     if split not in SOURCE_SPLIT:
-        raise ValueError(f'split must be one of {list(SOURCE_SPLIT)}, got {split!r}')
+        raise ValueError(
+            f'split must be one of {list(SOURCE_SPLIT)}, got {split!r}')
     objects, labels = load_fashion_mnist(source, SOURCE_SPLIT[split])
     rng = np.random.default_rng([seed, list(SOURCE_SPLIT).index(split)])
     os.makedirs(osp.join(out_dir, split), exist_ok=True)
@@ -176,22 +189,36 @@ def make_scenes(out_dir: str, split: str = 'train', num_images: int = 200,
         name = f'{split}/{image_id:06d}.png'
         cv2.imwrite(osp.join(out_dir, name), image)
         if semantic:
-            cv2.imwrite(osp.join(out_dir, SEMANTIC_DIR, name),
-                        semantic_label_map(instances, image_size))
-        images.append(dict(id=image_id, file_name=name, width=image_size,
-                           height=image_size))
+            cv2.imwrite(
+                osp.join(out_dir, SEMANTIC_DIR, name),
+                semantic_label_map(instances, image_size))
+        images.append(
+            dict(
+                id=image_id,
+                file_name=name,
+                width=image_size,
+                height=image_size))
         for inst in instances:
             x1, y1, x2, y2 = inst['bbox']
-            rle = mask_utils.encode(np.asfortranarray(inst['mask'].astype(np.uint8)))
+            rle = mask_utils.encode(
+                np.asfortranarray(inst['mask'].astype(np.uint8)))
             rle['counts'] = rle['counts'].decode('ascii')
-            annotations.append(dict(
-                id=len(annotations) + 1, image_id=image_id,
-                category_id=inst['label'] + 1,
-                bbox=[x1, y1, x2 - x1, y2 - y1],
-                area=int(inst['mask'].sum()), iscrowd=0, segmentation=rle))
-    coco = dict(images=images, annotations=annotations,
-                categories=[dict(id=i + 1, name=name) for i, name in
-                            enumerate(FASHION_MNIST_CLASSES)])
+            annotations.append(
+                dict(
+                    id=len(annotations) + 1,
+                    image_id=image_id,
+                    category_id=inst['label'] + 1,
+                    bbox=[x1, y1, x2 - x1, y2 - y1],
+                    area=int(inst['mask'].sum()),
+                    iscrowd=0,
+                    segmentation=rle))
+    coco = dict(
+        images=images,
+        annotations=annotations,
+        categories=[
+            dict(id=i + 1, name=name)
+            for i, name in enumerate(FASHION_MNIST_CLASSES)
+        ])
     ann_file = osp.join(out_dir, 'annotations', f'{split}.json')
     tmp = ann_file + '.tmp'
     with open(tmp, 'w') as f:

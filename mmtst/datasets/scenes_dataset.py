@@ -25,10 +25,14 @@ class FashionMNISTScenes(CocoDataset):
 
     METAINFO: Dict = dict(classes=FASHION_MNIST_CLASSES, palette=PALETTE)
 
-    def __init__(self, *args, generate: Optional[dict] = None, **kwargs) -> None:
+    def __init__(self,
+                 *args,
+                 generate: Optional[dict] = None,
+                 **kwargs) -> None:
         ann_file = kwargs.get('ann_file', '')
         data_root = kwargs.get('data_root') or ''
-        path = ann_file if osp.isabs(ann_file) else osp.join(data_root, ann_file)
+        path = ann_file if osp.isabs(ann_file) else osp.join(
+            data_root, ann_file)
         if generate is not None and ann_file and not osp.isfile(path):
             split = osp.splitext(osp.basename(ann_file))[0]
             out_dir = osp.dirname(osp.dirname(path))

@@ -33,7 +33,9 @@ class FashionMNISTSceneSegmentation(BaseSegDataset):
 
     METAINFO = dict(classes=SEG_CLASSES, palette=SEG_PALETTE)
 
-    def __init__(self, *args, generate: Optional[dict] = None,
+    def __init__(self,
+                 *args,
+                 generate: Optional[dict] = None,
                  **kwargs) -> None:
         kwargs.setdefault('img_suffix', '.png')
         kwargs.setdefault('seg_map_suffix', '.png')
@@ -43,8 +45,7 @@ class FashionMNISTSceneSegmentation(BaseSegDataset):
             root = kwargs.get('data_root') or ''
             prefix = kwargs.get('data_prefix') or {}
             labels = osp.join(root, prefix.get('seg_map_path', ''))
-            if not osp.isdir(labels) or not any(True for _ in
-                                                 _pngs(labels)):
+            if not osp.isdir(labels) or not any(True for _ in _pngs(labels)):
                 split = osp.basename(osp.normpath(prefix.get('img_path', '')))
                 make_scenes(root, split=split, semantic=True, **generate)
         super().__init__(*args, **kwargs)

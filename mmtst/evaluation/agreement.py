@@ -25,7 +25,8 @@ class TeacherStudentAgreement(BaseMetric):
                     'TeacherStudentAgreement needs the teacher\'s predictions:'
                     ' set model.record_teacher_predictions=True')
             self.results.append(
-                int(sample['pred_label'].item() == sample['teacher_pred_label'].item()))
+                int(sample['pred_label'].item() ==
+                    sample['teacher_pred_label'].item()))
 
     def compute_metrics(self, results: List[int]) -> dict:
         return dict(top1=100.0 * sum(results) / max(len(results), 1))

@@ -29,11 +29,15 @@ class UnsafeCheckpointError(RuntimeError):
 
 def _numpy_globals():
     core = getattr(np, '_core', None) or np.core
-    found = [np.ndarray, np.dtype, core.multiarray._reconstruct,
-             core.multiarray.scalar]
+    found = [
+        np.ndarray, np.dtype, core.multiarray._reconstruct,
+        core.multiarray.scalar
+    ]
     # numpy >= 1.25 pickles dtypes as instances of these classes
-    found += [getattr(np.dtypes, name) for name in dir(np.dtypes)
-              if name.endswith('DType')]
+    found += [
+        getattr(np.dtypes, name) for name in dir(np.dtypes)
+        if name.endswith('DType')
+    ]
     return found
 
 
@@ -104,7 +108,8 @@ def getattr_only_for_history_buffers(path: str) -> bool:
     return True
 
 
-def load_checkpoint_file(path: str, map_location: Any = 'cpu',
+def load_checkpoint_file(path: str,
+                         map_location: Any = 'cpu',
                          allow_unsafe: bool = False,
                          what: str = 'checkpoint') -> Dict[str, Any]:
     """Load a checkpoint with ``weights_only`` loading.
@@ -126,8 +131,8 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu',
     allow_mmengine_checkpoints()
     try:
         try:
-            return torch.load(path, map_location=map_location,
-                              weights_only=True)
+            return torch.load(
+                path, map_location=map_location, weights_only=True)
         except pickle.UnpicklingError as err:
             if not ('getattr' in str(err)
                     and getattr_only_for_history_buffers(path)):
@@ -136,8 +141,8 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu',
             # mmpretrain): its only getattr calls were verified above, and
             # anything else in it is refused by this second load too
             with torch.serialization.safe_globals([getattr]):
-                return torch.load(path, map_location=map_location,
-                                  weights_only=True)
+                return torch.load(
+                    path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         if not allow_unsafe:
             raise UnsafeCheckpointError(
@@ -171,8 +176,10 @@ def extract_state_dict(checkpoint: Dict[str, Any],
             state = state[key]
             break
     if prefix:
-        state = {k[len(prefix):]: v for k, v in state.items()
-                 if k.startswith(prefix)}
+        state = {
+            k[len(prefix):]: v
+            for k, v in state.items() if k.startswith(prefix)
+        }
     if state and all(k.startswith('module.') for k in state):
         state = {k[len('module.'):]: v for k, v in state.items()}
     return state
@@ -183,8 +190,8 @@ def save_atomically(obj: Any, path: str) -> None:
     crash mid-write never leaves a truncated file under ``path``."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-',
-                               suffix=os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(
+        dir=directory, prefix='.tmp-', suffix=os.path.basename(path))
     try:
         with os.fdopen(fd, 'wb') as f:
             torch.save(obj, f)

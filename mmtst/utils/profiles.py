@@ -27,7 +27,8 @@ SETUP_FULL = 'make setup-full'
 FULL_PROFILE_SCOPES = ('mmdet', 'mmseg')
 # mmengine's message for a `pkg::` config path whose package is missing
 # ("mmsegmentation is not installed, please install ... manually")
-_MISSING_PACKAGE = re.compile(r'\b(mmdet|mmseg|mmsegmentation) is not installed')
+_MISSING_PACKAGE = re.compile(
+    r'\b(mmdet|mmseg|mmsegmentation) is not installed')
 
 
 class FullProfileRequired(ImportError):
@@ -46,8 +47,10 @@ def module_available(name: str) -> bool:
 
 def missing_full_profile() -> List[str]:
     """Labels of the full profile's packages this environment lacks."""
-    return [label for label, module in FULL_PROFILE_MODULES
-            if not module_available(module)]
+    return [
+        label for label, module in FULL_PROFILE_MODULES
+        if not module_available(module)
+    ]
 
 
 def full_profile_message(what: str, missing: List[str]) -> str:
@@ -95,8 +98,8 @@ def translate_missing_package(err: ImportError, config_path: str) -> None:
     ``mmseg::`` base config) as :class:`FullProfileRequired`."""
     if _MISSING_PACKAGE.search(str(err)):
         missing = missing_full_profile() or ['mmdet', 'mmseg']
-        raise FullProfileRequired(
-            full_profile_message(config_path, missing)) from err
+        raise FullProfileRequired(full_profile_message(config_path,
+                                                       missing)) from err
 
 
 def load_config(path: str):
@@ -114,8 +117,9 @@ def load_config(path: str):
     return cfg
 
 
-def lazy_getattr(package: str, names: Dict[str, str],
-                 full_profile: Iterable[str] = ()) -> Callable[[str], object]:
+def lazy_getattr(
+    package: str, names: Dict[str, str], full_profile: Iterable[str] = ()
+) -> Callable[[str], object]:
     """A module ``__getattr__`` (PEP 562) that imports ``names[attr]`` (a
     module relative to ``package``) on first access, so that
     ``from mmtst.datasets import FashionMNISTScenes`` keeps working while

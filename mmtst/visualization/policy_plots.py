@@ -10,9 +10,9 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 Trajectory = Dict[str, List[Tuple[int, float]]]
 
@@ -31,23 +31,29 @@ def read_policy_records(work_dir: str) -> List[PolicyRecord]:
     files mmengine's LocalVisBackend wrote in ``work_dir`` (the augmenter
     logs ``augmenter.p_<op>`` / ``augmenter.m_<op>`` before its first
     update and after every phase pass)."""
-    files = sorted(glob.glob(osp.join(work_dir, '**', 'vis_data', 'scalars.json'),
-                             recursive=True))
+    files = sorted(
+        glob.glob(
+            osp.join(work_dir, '**', 'vis_data', 'scalars.json'),
+            recursive=True))
     if not files:
-        raise FileNotFoundError(f'no vis_data/scalars.json under {work_dir!r}: '
-                                'is it the work dir of a TST run?')
+        raise FileNotFoundError(
+            f'no vis_data/scalars.json under {work_dir!r}: '
+            'is it the work dir of a TST run?')
     records = []
     for path in files:
         with open(path) as f:
             for line in f:
                 record = json.loads(line)
-                values = {key[len('augmenter.'):]: float(value)
-                          for key, value in record.items()
-                          if key.startswith(('augmenter.p_', 'augmenter.m_'))}
+                values = {
+                    key[len('augmenter.'):]: float(value)
+                    for key, value in record.items()
+                    if key.startswith(('augmenter.p_', 'augmenter.m_'))
+                }
                 if values:
-                    records.append(PolicyRecord(
-                        int(record.get('step', 0)),
-                        bool(record.get('augmenter.initial')), values))
+                    records.append(
+                        PolicyRecord(
+                            int(record.get('step', 0)),
+                            bool(record.get('augmenter.initial')), values))
     if not records:
         raise ValueError(f'{work_dir!r} has no augmenter policy scalars: the '
                          'run had no augmenter phase yet')
@@ -63,7 +69,8 @@ def read_policy_trajectories(work_dir: str) -> Trajectory:
     return dict(trajectories)
 
 
-def plot_policy(records: List[PolicyRecord], out: str,
+def plot_policy(records: List[PolicyRecord],
+                out: str,
                 columns: int = 7) -> str:
     """Small multiples: one panel per op with its probability p (solid)
     and magnitude m (dashed) after each augmenter pass; the hollow marker
@@ -71,21 +78,31 @@ def plot_policy(records: List[PolicyRecord], out: str,
     labelled with the student iteration it ran at)."""
     ops = sorted({key[2:] for record in records for key in record.values})
     rows = (len(ops) + columns - 1) // columns
-    fig, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.2 * rows),
-                             sharex=True, sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(2.3 * columns, 2.2 * rows),
+        sharex=True,
+        sharey=True,
+        squeeze=False)
     x = np.arange(len(records))
-    starts = [i for i in range(1, len(records))
-              if records[i].step != records[i - 1].step]
+    starts = [
+        i for i in range(1, len(records))
+        if records[i].step != records[i - 1].step
+    ]
     for ax, op in zip(axes.flat, ops):
         for prefix, style, label in (('p_', '-', 'p'), ('m_', '--', 'm')):
             values = [r.values.get(prefix + op, np.nan) for r in records]
             if np.all(np.isnan(values)):
                 continue  # probability-only ops (e.g. Invert) have no m
-            line, = ax.plot(x, values, style, marker='.', markersize=4,
-                            label=label)
+            line, = ax.plot(
+                x, values, style, marker='.', markersize=4, label=label)
             initial = [i for i, r in enumerate(records) if r.initial]
-            ax.plot(initial, [values[i] for i in initial], 'o',
-                    markerfacecolor='white', color=line.get_color())
+            ax.plot(
+                initial, [values[i] for i in initial],
+                'o',
+                markerfacecolor='white',
+                color=line.get_color())
         for start in starts:
             ax.axvline(start - 0.5, color='grey', linestyle=':', linewidth=1)
         ax.set_title(op, fontsize=9)
@@ -98,15 +115,18 @@ def plot_policy(records: List[PolicyRecord], out: str,
         ax.set_xlabel('augmenter pass', fontsize=8)
     axes[0, 0].legend(fontsize=7, loc='best')
     phases = sorted({r.step for r in records})
-    fig.suptitle('TST policy per op (o: initial; dotted: phases at student '
-                 f'iterations {", ".join(map(str, phases))})', fontsize=10)
+    fig.suptitle(
+        'TST policy per op (o: initial; dotted: phases at student '
+        f'iterations {", ".join(map(str, phases))})',
+        fontsize=10)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
 
 
-def fired_ops(draws: List[Tuple[str, torch.Tensor]], index: int,
+def fired_ops(draws: List[Tuple[str, torch.Tensor]],
+              index: int,
               threshold: float = 0.5) -> str:
     """The ops that fired on image ``index`` (gate >= ``threshold``) in an
     augmenter's ``last_draws``, one per line, or ``'-'``."""
@@ -121,17 +141,24 @@ def _draw_annotation(ax, annotation, kind: str) -> None:
         return
     if kind == 'boxes':
         for x1, y1, x2, y2 in annotation.tolist():
-            ax.add_patch(plt.Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1,
-                                       fill=False, edgecolor='lime',
-                                       linewidth=0.8))
+            ax.add_patch(
+                plt.Rectangle((x1 - 0.5, y1 - 0.5),
+                              x2 - x1,
+                              y2 - y1,
+                              fill=False,
+                              edgecolor='lime',
+                              linewidth=0.8))
     else:
         labels = annotation.cpu().numpy().astype(float)
         labels[labels == 255] = np.nan
         ax.imshow(labels, cmap='tab20', vmin=0, vmax=20, alpha=0.45)
 
 
-def sample_grid(original: torch.Tensor, augmented: torch.Tensor, out: str,
-                columns: int = 8, labels: Optional[List[str]] = None,
+def sample_grid(original: torch.Tensor,
+                augmented: torch.Tensor,
+                out: str,
+                columns: int = 8,
+                labels: Optional[List[str]] = None,
                 annotations: Optional[list] = None,
                 annotation_kind: Optional[str] = None) -> str:
     """Save originals (odd rows) above their augmented versions (even
@@ -142,8 +169,8 @@ def sample_grid(original: torch.Tensor, augmented: torch.Tensor, out: str,
     (``'label_maps'``)."""
     num = min(original.size(0), columns * 4)
     rows = (num + columns - 1) // columns
-    fig, axes = plt.subplots(rows * 2, columns,
-                             figsize=(columns * 1.3, rows * 2.6))
+    fig, axes = plt.subplots(
+        rows * 2, columns, figsize=(columns * 1.3, rows * 2.6))
     axes = np.atleast_2d(axes)
     for ax in axes.flat:
         ax.axis('off')
@@ -159,8 +186,14 @@ def sample_grid(original: torch.Tensor, augmented: torch.Tensor, out: str,
             if annotations is not None:
                 _draw_annotation(ax, annotations[i][offset], annotation_kind)
             if offset and labels is not None:
-                ax.text(0.5, -0.04, labels[i], transform=ax.transAxes,
-                        ha='center', va='top', fontsize=5)
+                ax.text(
+                    0.5,
+                    -0.04,
+                    labels[i],
+                    transform=ax.transAxes,
+                    ha='center',
+                    va='top',
+                    fontsize=5)
     axes[0, 0].set_title('original / augmented', fontsize=7, loc='left')
     fig.tight_layout()
     fig.savefig(out, dpi=120)

@@ -34,8 +34,8 @@ def smooth_image(n: int, c: int, h: int, w: int, seed: int = 0):
         fy, fx = torch.rand(2, n, c, 1, 1, generator=g) * 2.5 + 0.5
         phase = torch.rand(n, c, 1, 1, generator=g) * 2 * math.pi
         img = img + torch.sin(2 * math.pi * (fy * ys + fx * xs) + phase)
-    img = (img - img.amin((2, 3), keepdim=True)) / (img.amax(
-        (2, 3), keepdim=True) - img.amin((2, 3), keepdim=True))
+    img = (img - img.amin((2, 3), keepdim=True)) / (
+        img.amax((2, 3), keepdim=True) - img.amin((2, 3), keepdim=True))
     img = 0.03 + 0.94 * img
     return (img * 255).round() / 255
 
@@ -65,35 +65,39 @@ def ref_op(name, img, value):
     # called as torchvision.transforms.autoaugment._apply_op does, except
     # bilinear and a continuous (not int-truncated) translation
     if name == 'ShearX':
-        return TF.affine(img,
-                         angle=0.0,
-                         translate=[0, 0],
-                         scale=1.0,
-                         shear=[math.degrees(math.atan(value)), 0.0],
-                         interpolation=bil,
-                         center=[0, 0])
+        return TF.affine(
+            img,
+            angle=0.0,
+            translate=[0, 0],
+            scale=1.0,
+            shear=[math.degrees(math.atan(value)), 0.0],
+            interpolation=bil,
+            center=[0, 0])
     if name == 'ShearY':
-        return TF.affine(img,
-                         angle=0.0,
-                         translate=[0, 0],
-                         scale=1.0,
-                         shear=[0.0, math.degrees(math.atan(value))],
-                         interpolation=bil,
-                         center=[0, 0])
+        return TF.affine(
+            img,
+            angle=0.0,
+            translate=[0, 0],
+            scale=1.0,
+            shear=[0.0, math.degrees(math.atan(value))],
+            interpolation=bil,
+            center=[0, 0])
     if name == 'TranslateX':
-        return TF.affine(img,
-                         angle=0.0,
-                         translate=[value * w, 0],
-                         scale=1.0,
-                         shear=[0.0, 0.0],
-                         interpolation=bil)
+        return TF.affine(
+            img,
+            angle=0.0,
+            translate=[value * w, 0],
+            scale=1.0,
+            shear=[0.0, 0.0],
+            interpolation=bil)
     if name == 'TranslateY':
-        return TF.affine(img,
-                         angle=0.0,
-                         translate=[0, value * h],
-                         scale=1.0,
-                         shear=[0.0, 0.0],
-                         interpolation=bil)
+        return TF.affine(
+            img,
+            angle=0.0,
+            translate=[0, value * h],
+            scale=1.0,
+            shear=[0.0, 0.0],
+            interpolation=bil)
     if name == 'Rotate':
         return TF.rotate(img, value, interpolation=bil)
     raise KeyError(name)
@@ -155,12 +159,13 @@ def test_translate_integer_shift_matches_autoaugment():
     frac = OP_SPECS['TranslateX'].high
     m = torch.tensor(7.0 / (32 * frac), dtype=torch.float64)
     out = apply_op('TranslateX', img.double(), m, torch.tensor([1.0]))
-    ref = TF.affine(img[0].double(),
-                    angle=0.0,
-                    translate=[7, 0],
-                    scale=1.0,
-                    shear=[0.0, 0.0],
-                    interpolation=InterpolationMode.BILINEAR)
+    ref = TF.affine(
+        img[0].double(),
+        angle=0.0,
+        translate=[7, 0],
+        scale=1.0,
+        shear=[0.0, 0.0],
+        interpolation=InterpolationMode.BILINEAR)
     assert (out[0] - ref).abs().max() < 1e-9
 
 
@@ -210,12 +215,10 @@ def test_compose_and_invert_affine():
     assert (twice - once).abs()[valid.expand_as(twice)].mean() < 1e-2
     eye = torch.eye(2, 3).expand(n, 2, 3)
     for m in (a, b, compose_affine(a, b)):
-        assert torch.allclose(compose_affine(m, invert_affine(m)),
-                              eye,
-                              atol=1e-5)
-        assert torch.allclose(compose_affine(invert_affine(m), m),
-                              eye,
-                              atol=1e-5)
+        assert torch.allclose(
+            compose_affine(m, invert_affine(m)), eye, atol=1e-5)
+        assert torch.allclose(
+            compose_affine(invert_affine(m), m), eye, atol=1e-5)
 
 
 def test_points_follow_the_warp():
@@ -227,9 +230,8 @@ def test_points_follow_the_warp():
     out = warp(img, mat)
     centre = torch.tensor([[[20.5, 10.5]]])
     moved = transform_points(centre, invert_affine(mat))[0, 0]
-    ys, xs = torch.meshgrid(torch.arange(32) + 0.5,
-                            torch.arange(32) + 0.5,
-                            indexing='ij')
+    ys, xs = torch.meshgrid(
+        torch.arange(32) + 0.5, torch.arange(32) + 0.5, indexing='ij')
     wsum = out[0, 0].sum()
     com = torch.stack([(out[0, 0] * xs).sum(), (out[0, 0] * ys).sum()]) / wsum
     assert (com - moved).abs().max() < 0.3
@@ -256,11 +258,12 @@ def test_cutout_deterministic_and_clipped():
 def test_all_ops_run_and_keep_shape_and_range():
     img = IMAGES['rgb32']
     for name in ALL_OPS:
-        out = apply_op(name,
-                       img,
-                       torch.tensor(0.6),
-                       torch.tensor([1.0, -1.0]),
-                       generator=torch.Generator().manual_seed(0))
+        out = apply_op(
+            name,
+            img,
+            torch.tensor(0.6),
+            torch.tensor([1.0, -1.0]),
+            generator=torch.Generator().manual_seed(0))
         assert out.shape == img.shape
         assert out.min() >= 0 and out.max() <= 1, name
 

@@ -55,8 +55,8 @@ def authors_state(name: str, logit: float) -> 'OrderedDict[str, torch.Tensor]':
             ('logits', torch.tensor([logit])),
             ('i_matrix', torch.tensor([[[1., 0., 0.], [0., 1., 0.]]])),
             ('fc.weight', 0.1 * torch.randn(6, 7)),
-            ('fc.bias', torch.tensor([1., 0., 0., 0., 1., 0.]) +
-             0.05 * torch.randn(6)),
+            ('fc.bias',
+             torch.tensor([1., 0., 0., 0., 1., 0.]) + 0.05 * torch.randn(6)),
         ])
     return OrderedDict([
         ('scale', 1 + 0.2 * torch.randn(1)),
@@ -93,8 +93,9 @@ def converted(authors_dir, tmp_path):
 
 def smooth_images(num: int, channels: int = 3, size: int = 16) -> torch.Tensor:
     noise = torch.rand(num, channels, size // 4, size // 4)
-    return F.interpolate(noise, size=(size, size), mode='bilinear',
-                         align_corners=False).clamp(0, 1)
+    return F.interpolate(
+        noise, size=(size, size), mode='bilinear',
+        align_corners=False).clamp(0, 1)
 
 
 # ----------------------------------------------------------------- reference
@@ -103,8 +104,8 @@ def smooth_images(num: int, channels: int = 3, size: int = 16) -> torch.Tensor:
 
 
 def normalise(img, dataset_type='CIFAR'):
-    mean, std = (torch.tensor(v).view(1, 3, 1, 1)
-                 for v in DATASET_STATS[dataset_type])
+    mean, std = (
+        torch.tensor(v).view(1, 3, 1, 1) for v in DATASET_STATS[dataset_type])
     return (img - mean) / std, mean, std
 
 
@@ -114,13 +115,12 @@ def reference_geometric(state, img, m):
     theta = (h @ state['fc.weight'].t() + state['fc.bias']).view(1, 2, 3)
     theta = theta.expand(x.shape[0], 2, 3)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    out = F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros',
-                        align_corners=False)
+    out = F.grid_sample(
+        x, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
     return out * std + mean, theta
 
 
-def reference_colour(state, img, m, gate=1.0, dataset_type='CIFAR',
-                     mask=True):
+def reference_colour(state, img, m, gate=1.0, dataset_type='CIFAR', mask=True):
     x, mean, std = normalise(img, dataset_type)
     z = torch.cat([state['feature'], torch.tensor([m])]).view(1, 11)
     g = z @ state['n_regress.weight'].t()
@@ -157,8 +157,8 @@ def test_round_trip(converted):
     assert bank.checkpoint == str(out)
     for name in MAGNITUDE_OPS:
         net = bank.net(name)
-        cls = (AuthorsGeometricNet
-               if name in GEOMETRIC_OPS else AuthorsColourNet)
+        cls = (
+            AuthorsGeometricNet if name in GEOMETRIC_OPS else AuthorsColourNet)
         assert type(net) is cls
         own = net.state_dict()
         assert list(own) == list(states[name])  # the authors' exact keys
@@ -171,10 +171,16 @@ def test_round_trip(converted):
 def test_converter_subprocess(authors_dir, tmp_path):
     folder, states = authors_dir
     out = tmp_path / 'sub' / 'imagenet.pth'
-    result = subprocess.run(
-        [sys.executable, str(TOOL), str(folder), str(out),
-         '--dataset-type', 'ImageNet'],
-        capture_output=True, text=True, cwd=ROOT, timeout=300)
+    result = subprocess.run([
+        sys.executable,
+        str(TOOL),
+        str(folder),
+        str(out), '--dataset-type', 'ImageNet'
+    ],
+                            capture_output=True,
+                            text=True,
+                            cwd=ROOT,
+                            timeout=300)
     assert result.returncode == 0, result.stderr
     for name in MAGNITUDE_OPS:
         assert name in result.stdout
@@ -188,8 +194,8 @@ def test_converter_subprocess(authors_dir, tmp_path):
     bank.eval()
     img = smooth_images(2)
     got = bank.apply_op('Brightness', img, torch.tensor(0.3), torch.ones(2))
-    expected = reference_colour(states['Brightness'], img, 0.3,
-                                dataset_type='ImageNet')
+    expected = reference_colour(
+        states['Brightness'], img, 0.3, dataset_type='ImageNet')
     assert torch.allclose(got, expected, atol=1e-5)
     cifar = reference_colour(states['Brightness'], img, 0.3)
     assert not torch.allclose(got, cifar, atol=1e-3)
@@ -203,8 +209,8 @@ def test_geometric_matches_reference(converted, name):
     m = 0.7
     expected, theta = reference_geometric(states[name], img, m)
     ones = torch.ones(3)
-    assert torch.allclose(bank.theta(name, torch.tensor(m), ones), theta,
-                          atol=1e-6)
+    assert torch.allclose(
+        bank.theta(name, torch.tensor(m), ones), theta, atol=1e-6)
     got = bank.apply_op(name, img, torch.tensor(m), ones)
     assert torch.allclose(got, expected, atol=1e-5)
     # signed op: sign -1 feeds -m, as the authors' fitting did
@@ -229,8 +235,8 @@ def test_colour_matches_reference(converted, name):
     # the mask is active: without it the result differs at the border
     unmasked = reference_colour(states[name], img, m, mask=False)
     assert not torch.allclose(got, unmasked, atol=1e-3)
-    assert torch.allclose(got[..., 4:-5, :-7], unmasked[..., 4:-5, :-7],
-                          atol=1e-5)
+    assert torch.allclose(
+        got[..., 4:-5, :-7], unmasked[..., 4:-5, :-7], atol=1e-5)
 
 
 def test_gate_closed_and_grey(tmp_path):
@@ -246,8 +252,8 @@ def test_gate_closed_and_grey(tmp_path):
     got = bank.apply_op('Rotate', img, torch.tensor(0.5), ones)
     assert torch.allclose(got, img, atol=1e-5)
     got = bank.apply_op('Color', img, torch.tensor(0.5), ones)
-    assert torch.allclose(got, reference_colour(states['Color'], img, 0.5,
-                                                gate=0.0), atol=1e-5)
+    assert torch.allclose(
+        got, reference_colour(states['Color'], img, 0.5, gate=0.0), atol=1e-5)
     # 1-channel images: repeated to RGB, output averaged back
     grey = img[:, :1]
     for name in ('Contrast', 'ShearX'):
@@ -329,17 +335,17 @@ def test_policy_builds_with_converted(converted):
 def test_shipped_checkpoint_still_mmtst(converted):
     bank = NeuralOpBank(checkpoint=SHIPPED_OP_NETS)
     assert bank.arch == 'mmtst'
-    state = torch.load(SHIPPED_OP_NETS, map_location='cpu',
-                       weights_only=True)
+    state = torch.load(SHIPPED_OP_NETS, map_location='cpu', weights_only=True)
     img = smooth_images(3)
     sign = torch.tensor([1.0, -1.0, 1.0])
     for name in ('Rotate', 'Contrast'):
         net = bank.net(name)
         assert isinstance(net, (GeometricOpNet, ColourOpNet))
         ref = build_op_net(name, apply_prob=0.5)
-        ref.load_state_dict({k[len(f'nets.{name}.'):]: v
-                             for k, v in state.items()
-                             if k.startswith(f'nets.{name}.')})
+        ref.load_state_dict({
+            k[len(f'nets.{name}.'):]: v
+            for k, v in state.items() if k.startswith(f'nets.{name}.')
+        })
         torch.manual_seed(3)
         got = bank.apply_op(name, img, torch.tensor(0.6), sign)
         torch.manual_seed(3)
@@ -349,8 +355,8 @@ def test_shipped_checkpoint_still_mmtst(converted):
     bank.load_fitted(str(out))
     assert bank.arch == 'authors'
     bank.load_fitted(SHIPPED_OP_NETS)
-    assert bank.arch == 'mmtst' and isinstance(bank.net('Rotate'),
-                                               GeometricOpNet)
+    assert bank.arch == 'mmtst' and isinstance(
+        bank.net('Rotate'), GeometricOpNet)
     assert bank.dataset_type is None
     assert not any(p.requires_grad for p in bank.parameters())
 
@@ -365,8 +371,14 @@ def test_converter_missing_file(authors_dir, tmp_path):
         load_tool().main([str(folder), str(tmp_path / 'x.pth')])
     assert not (tmp_path / 'x.pth').exists()
     result = subprocess.run(
-        [sys.executable, str(TOOL), str(folder), str(tmp_path / 'x.pth')],
-        capture_output=True, text=True, cwd=ROOT, timeout=300)
+        [sys.executable,
+         str(TOOL),
+         str(folder),
+         str(tmp_path / 'x.pth')],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300)
     assert result.returncode == 2
     assert 'Solarize.pth not found' in result.stderr
     assert 'Traceback' not in result.stderr
@@ -377,8 +389,10 @@ def test_converter_bad_files(authors_dir, tmp_path):
     tool = load_tool()
     out = str(tmp_path / 'x.pth')
     torch.save(states['Color'], folder / 'ShearX.pth')  # wrong net
-    with pytest.raises(ValueError, match=r'ShearX\.pth is not the authors\' '
-                       r'FreezeSTN.*missing keys'):
+    with pytest.raises(
+            ValueError,
+            match=r'ShearX\.pth is not the authors\' '
+            r'FreezeSTN.*missing keys'):
         tool.main([str(folder), out])
     state = authors_state('ShearX', 1.0)
     state['fc.weight'] = torch.zeros(6, 8)
@@ -411,14 +425,14 @@ def test_load_fitted_bad_meta(converted, tmp_path):
     with pytest.raises(ValueError, match="unknown meta\\[\"arch\"\\] 'foo'"):
         bank.load_fitted(write(dict(raw, meta=dict(raw['meta'], arch='foo'))))
     with pytest.raises(ValueError, match='dataset_type'):
-        bank.load_fitted(write(dict(
-            raw, meta=dict(raw['meta'], dataset_type='COCO'))))
+        bank.load_fitted(
+            write(dict(raw, meta=dict(raw['meta'], dataset_type='COCO'))))
     with pytest.raises(ValueError, match='should be'):
         bank.load_fitted(write(dict(meta=raw['meta'], state_dict=[1])))
     state = dict(raw['state_dict'])
     del state['nets.Rotate.H']
-    with pytest.raises(ValueError,
-                       match=r"missing keys \['nets\.Rotate\.H'\]"):
+    with pytest.raises(
+            ValueError, match=r"missing keys \['nets\.Rotate\.H'\]"):
         bank.load_fitted(write(dict(raw, state_dict=state)))
     # an authors' state dict without meta is taken as mmtst's: clear error
     with pytest.raises(ValueError, match='does not match NeuralOpBank'):

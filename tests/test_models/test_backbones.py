@@ -179,8 +179,7 @@ def test_registry_build():
 
 
 @pytest.mark.parametrize(
-    'case, key',
-    [
+    'case, key', [
         ((CifarResNet, 'resnet8x4'), 'layer1.0.downsample.0.weight'),
         ((CifarWideResNet, 'wrn_40_2'), 'block2.layer.0.convShortcut.weight'),
         ((CifarVGG, 'vgg13'), 'block4.4.running_var'),

@@ -45,8 +45,8 @@ def test_coco_configs_follow_the_paper(path):
     assert cfg.model.teacher_ckpt.startswith('checkpoints/')
 
 
-@pytest.mark.parametrize('path', [p for p in SCENES if 'tst_' in p],
-                         ids=osp.basename)
+@pytest.mark.parametrize(
+    'path', [p for p in SCENES if 'tst_' in p], ids=osp.basename)
 def test_scenes_distillers_build(path):
     from mmtst.registry import MODELS
     cfg = Config.fromfile(path)

@@ -29,11 +29,13 @@ def mmdet_scope():
 
 
 def build(kind, same=False, **overrides):
-    cfg = dict(type='mmtst.DetectionDistiller',
-               teacher=DETECTORS[f'{kind}_student' if same else f'{kind}_teacher'],
-               student=DETECTORS[f'{kind}_student'], allow_random_teacher=True,
-               augmenter=dict(type='LearnableAugmentPolicy', backend='analytic',
-                              cutout_size=16))
+    cfg = dict(
+        type='mmtst.DetectionDistiller',
+        teacher=DETECTORS[f'{kind}_student' if same else f'{kind}_teacher'],
+        student=DETECTORS[f'{kind}_student'],
+        allow_random_teacher=True,
+        augmenter=dict(
+            type='LearnableAugmentPolicy', backend='analytic', cutout_size=16))
     cfg.update(overrides)
     model = MODELS.build(cfg)
     model.init_weights()
@@ -48,37 +50,51 @@ def batch(n=2, size=96):
     torch.manual_seed(1)
     samples = []
     for i in range(n):
-        sample = DetDataSample(metainfo=dict(
-            img_shape=(size, size), ori_shape=(size, size),
-            scale_factor=(1.0, 1.0), img_id=i))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                scale_factor=(1.0, 1.0),
+                img_id=i))
         sample.gt_instances = InstanceData(
-            bboxes=HorizontalBoxes(torch.tensor([[10., 12., 40., 50.],
-                                                 [50., 50., 80., 90.]])),
+            bboxes=HorizontalBoxes(
+                torch.tensor([[10., 12., 40., 50.], [50., 50., 80., 90.]])),
             labels=torch.tensor([1, 4]))
         samples.append(sample)
-    inputs = [torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
-              for _ in range(n)]
+    inputs = [
+        torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
+        for _ in range(n)
+    ]
     return dict(inputs=inputs, data_samples=samples)
 
 
 def optim(model):
-    return DistillerOptimWrapperConstructor(dict(
-        architecture=dict(optimizer=dict(type='SGD', lr=0.01)),
-        augmenter=dict(optimizer=dict(type='SGD', lr=0.5, momentum=0.9),
-                       clip_grad=dict(max_norm=20))))(model)
+    return DistillerOptimWrapperConstructor(
+        dict(
+            architecture=dict(optimizer=dict(type='SGD', lr=0.01)),
+            augmenter=dict(
+                optimizer=dict(type='SGD', lr=0.5, momentum=0.9),
+                clip_grad=dict(max_norm=20))))(
+                    model)
 
 
 @pytest.mark.parametrize('kind,keys', [
-    ('retinanet', {'student.loss_cls', 'distill.loss_cls_kl', 'distill.loss_mimic'}),
-    ('fcos', {'student.loss_centerness', 'distill.loss_cls_kl',
-              'distill.loss_centerness_kl'}),
-    ('faster_rcnn', {'student.loss_rpn_cls', 'student.loss_cls',
-                     'distill.loss_roi_cls_kl', 'distill.loss_mimic'}),
+    ('retinanet',
+     {'student.loss_cls', 'distill.loss_cls_kl', 'distill.loss_mimic'}),
+    ('fcos', {
+        'student.loss_centerness', 'distill.loss_cls_kl',
+        'distill.loss_centerness_kl'
+    }),
+    ('faster_rcnn', {
+        'student.loss_rpn_cls', 'student.loss_cls', 'distill.loss_roi_cls_kl',
+        'distill.loss_mimic'
+    }),
 ])
 def test_student_step_trains_student_only(kind, keys):
     levels = [0, 1, 2]
-    model = build(kind, mimic=dict(levels=levels) if 'distill.loss_mimic' in keys
-                  else None)
+    model = build(
+        kind,
+        mimic=dict(levels=levels) if 'distill.loss_mimic' in keys else None)
     teacher = copy.deepcopy(model.teacher.state_dict())
     augmenter = copy.deepcopy(model.augmenter.state_dict())
     student = copy.deepcopy(model.student.state_dict())
@@ -106,10 +122,9 @@ def test_doubled_batch_carries_warped_ground_truth():
     assert inputs.shape[0] == 4 and len(samples) == 4
     aug, orig = samples[0].gt_instances, samples[2].gt_instances
     # the preprocessor turned mmdet box types into tensors (boxtype2tensor)
-    assert torch.allclose(aug.bboxes[0], orig.bboxes[0] +
-                          torch.tensor([8., 0., 8., 0.]))
+    assert torch.allclose(aug.bboxes[0],
+                          orig.bboxes[0] + torch.tensor([8., 0., 8., 0.]))
     assert samples[0].metainfo['img_shape'] == samples[2].metainfo['img_shape']
-
 
 
 def test_min_visible_area_ratio_reaches_the_warped_boxes():
@@ -125,6 +140,7 @@ def test_min_visible_area_ratio_reaches_the_warped_boxes():
     samples = model.warp_samples(batch()['data_samples'], shift)
     assert samples[0].gt_instances.labels.tolist() == [1, 4]
 
+
 @pytest.mark.parametrize('kind', ['retinanet', 'faster_rcnn'])
 def test_identical_teacher_gives_zero_kl_on_the_same_priors(kind):
     model = build(kind, same=True)
@@ -135,8 +151,9 @@ def test_identical_teacher_gives_zero_kl_on_the_same_priors(kind):
     assert kl and all(float(v) < 1e-5 for v in kl)
 
 
-@pytest.mark.parametrize('kind,loss_type', [('retinanet', NegatedLogitFocalLoss),
-                                            ('faster_rcnn', InvertedSoftmaxCrossEntropy)])
+@pytest.mark.parametrize('kind,loss_type',
+                         [('retinanet', NegatedLogitFocalLoss),
+                          ('faster_rcnn', InvertedSoftmaxCrossEntropy)])
 def test_augmenter_step_moves_only_the_augmenter(kind, loss_type):
     model = build(kind)
     model.train()
@@ -155,7 +172,8 @@ def test_augmenter_step_moves_only_the_augmenter(kind, loss_type):
     assert head.loss_cls is original_loss  # restored
     assert any(k.startswith('augmenter.student_inverted.') for k in log)
     assert any(k.startswith('augmenter.teacher.') for k in log)
-    after = model.augmenter.probability_logits, model.augmenter.magnitude_logits
+    after = (model.augmenter.probability_logits,
+             model.augmenter.magnitude_logits)
     assert any(not torch.equal(a, b) for a, b in zip(before, after))
     for k, v in model.student.state_dict().items():
         assert torch.equal(v, student[k]), k
@@ -164,9 +182,11 @@ def test_augmenter_step_moves_only_the_augmenter(kind, loss_type):
 
 
 def _spy(loss, head, seen):
+
     def spy(*args, **kwargs):
         seen.append(type(head.loss_cls))
         return loss(*args, **kwargs)
+
     return spy
 
 
@@ -182,10 +202,12 @@ def test_predict_student_or_teacher():
 
 def test_mismatched_kinds_are_refused():
     with pytest.raises(ValueError, match='two-stage'):
-        MODELS.build(dict(type='mmtst.DetectionDistiller',
-                          teacher=DETECTORS['faster_rcnn_teacher'],
-                          student=DETECTORS['retinanet_student'],
-                          allow_random_teacher=True))
+        MODELS.build(
+            dict(
+                type='mmtst.DetectionDistiller',
+                teacher=DETECTORS['faster_rcnn_teacher'],
+                student=DETECTORS['retinanet_student'],
+                allow_random_teacher=True))
 
 
 @pytest.mark.parametrize('kind', ['retinanet', 'fcos', 'faster_rcnn'])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
 from conftest import FASHION_MNIST, needs_fashion_mnist
+
 from mmtst.models.augmenters import LearnableAugmentPolicy
 from mmtst.models.augmenters.affine import (affine_matrix, invert_affine,
                                             pixel_to_theta, theta_to_pixel,
@@ -24,8 +24,10 @@ def test_theta_to_pixel_samples_the_same_grid():
     expected = F.grid_sample(img, grid, align_corners=False)
     got = warp(img, theta_to_pixel(theta, 20, 32))
     assert torch.allclose(got, expected, atol=1e-5)
-    assert torch.allclose(pixel_to_theta(theta_to_pixel(theta, 20, 32), 20, 32),
-                          theta, atol=1e-6)
+    assert torch.allclose(
+        pixel_to_theta(theta_to_pixel(theta, 20, 32), 20, 32),
+        theta,
+        atol=1e-6)
 
 
 def test_theta_to_pixel_of_a_translation():
@@ -39,8 +41,12 @@ def test_theta_to_pixel_of_a_translation():
 def policy(backend, ops, **kwargs):
     # black fill: the dot's centre of mass is the only bright content
     kwargs.setdefault('fill', 'black')
-    aug = LearnableAugmentPolicy(ops=ops, backend=backend, gate_input='logit',
-                                 solve_number=len(ops), **kwargs)
+    aug = LearnableAugmentPolicy(
+        ops=ops,
+        backend=backend,
+        gate_input='logit',
+        solve_number=len(ops),
+        **kwargs)
     with torch.no_grad():
         aug.probability_logits.fill_(20.0)  # gates ~1: every op applies
         aug.magnitude_logits.fill_(1.0)
@@ -71,9 +77,10 @@ def test_geometry_moves_content_where_the_matrix_says(backend):
         inside = ((predicted[i] >= 3) & (predicted[i] <= 45)).all()
         if mass.sum() < 1 or not inside:
             continue
-        ys, xs = torch.meshgrid(torch.arange(48.) + 0.5, torch.arange(48.) + 0.5,
-                                indexing='ij')
-        found = torch.stack([(mass * xs).sum(), (mass * ys).sum()]) / mass.sum()
+        ys, xs = torch.meshgrid(
+            torch.arange(48.) + 0.5, torch.arange(48.) + 0.5, indexing='ij')
+        found = torch.stack([(mass * xs).sum(),
+                             (mass * ys).sum()]) / mass.sum()
         assert torch.allclose(found, predicted[i], atol=1.0)
         moved += int((predicted[i] - centre[0, 0]).norm() > 1)
     assert moved > 0
@@ -87,8 +94,9 @@ def test_geometry_gradient_reaches_magnitudes_and_gates():
 
 
 def test_colour_ops_and_cutout_leave_the_matrix_identity():
-    aug = policy('analytic', ['Brightness', 'Cutout', 'Solarize'],
-                 cutout_size=8).eval()
+    aug = policy(
+        'analytic', ['Brightness', 'Cutout', 'Solarize'],
+        cutout_size=8).eval()
     img = torch.rand(3, 3, 16, 16)
     out, matrices = aug.augment_with_geometry(img)
     assert not torch.equal(out, img)
@@ -113,7 +121,8 @@ def test_warped_box_encloses_the_warped_object(name, sign):
     img = torch.zeros(1, 1, 64, 64)
     img[0, 0, 20:34, 25:45] = 1.0  # object: x in [25, 45), y in [20, 34)
     box = torch.tensor([[25.0, 20.0, 45.0, 34.0]])
-    matrix = affine_matrix(name, torch.tensor(0.6), torch.tensor([sign]), 64, 64)
+    matrix = affine_matrix(name, torch.tensor(0.6), torch.tensor([sign]), 64,
+                           64)
     out = warp(img, matrix)[0, 0]
     warped, keep = warp_boxes(box, matrix[0], (64, 64))
     assert keep.all()
@@ -123,29 +132,34 @@ def test_warped_box_encloses_the_warped_object(name, sign):
     assert ys.min() >= y1 - 0.5 and ys.max() + 1 <= y2 + 0.5
     # and tight for a translation
     if name == 'TranslateY':
-        assert abs(ys.min().item() - y1) <= 1 and abs(ys.max().item() + 1 - y2) <= 1
+        assert abs(ys.min().item() - y1) <= 1 and abs(ys.max().item() + 1 -
+                                                      y2) <= 1
 
 
 def test_degenerate_boxes_and_their_labels_are_dropped():
-    from mmengine.structures import InstanceData
     from mmdet.structures import DetDataSample
     from mmdet.structures.bbox import HorizontalBoxes
     from mmdet.structures.mask import BitmapMasks
+    from mmengine.structures import InstanceData
     sample = DetDataSample(metainfo=dict(img_shape=(32, 32)))
     masks = np.zeros((3, 32, 32), dtype=np.uint8)
     masks[0, 2:10, 2:10] = 1
     masks[1, 20:30, 26:31] = 1
     masks[2, 12:14, 12:20] = 1
     sample.gt_instances = InstanceData(
-        bboxes=HorizontalBoxes(torch.tensor([[2., 2., 10., 10.], [26., 20., 31., 30.],
-                                             [12., 12., 20., 14.]])),
-        labels=torch.tensor([3, 5, 7]), masks=BitmapMasks(masks, 32, 32))
+        bboxes=HorizontalBoxes(
+            torch.tensor([[2., 2., 10., 10.], [26., 20., 31., 30.],
+                          [12., 12., 20., 14.]])),
+        labels=torch.tensor([3, 5, 7]),
+        masks=BitmapMasks(masks, 32, 32))
     # move everything 28 px right: the second box leaves the image
     matrix = torch.tensor([[[1.0, 0.0, -28.0], [0.0, 1.0, 0.0]]])
     warped = warp_data_samples([sample], matrix)[0]
     assert warped.gt_instances.labels.tolist() == [3]
     assert isinstance(warped.gt_instances.bboxes, HorizontalBoxes)
-    assert warped.gt_instances.bboxes.tensor.tolist() == [[30.0, 2.0, 32.0, 10.0]]
+    assert warped.gt_instances.bboxes.tensor.tolist() == [[
+        30.0, 2.0, 32.0, 10.0
+    ]]
     assert warped.gt_instances.masks.masks.shape == (1, 32, 32)
     assert warped.gt_instances.masks.masks[0, 2:10, 30:32].all()
     assert len(sample.gt_instances) == 3  # the original is untouched
@@ -178,8 +192,9 @@ def test_boxes_mostly_outside_the_image_are_dropped_without_masks():
 
 
 def test_polygon_masks_give_the_tight_box_of_their_warped_polygon():
-    from mmengine.structures import InstanceData
     from mmdet.structures.mask import PolygonMasks
+    from mmengine.structures import InstanceData
+
     # a triangle: the box of its rotated polygon is tighter than the box
     # of its rotated box's corners
     triangle = np.array([8., 40., 40., 40., 8., 8.])
@@ -197,8 +212,8 @@ def test_polygon_masks_give_the_tight_box_of_their_warped_polygon():
     assert out.bboxes.tolist() == [tight]
     loose, _ = warp_boxes(instances.bboxes[:1], matrix, (64, 64))
     x1, y1, x2, y2 = loose[0].tolist()
-    assert (tight[2] - tight[0]) * (tight[3] - tight[1]) < 0.8 * (
-        (x2 - x1) * (y2 - y1))
+    assert (tight[2] - tight[0]) * (tight[3] - tight[1]) < 0.8 * ((x2 - x1) *
+                                                                  (y2 - y1))
 
 
 @functools.lru_cache(maxsize=1)
@@ -210,8 +225,8 @@ def strongly_warped_scenes(num=120, seed=3):
     objects, labels = load_fashion_mnist(FASHION_MNIST, 't10k')
     rng = np.random.default_rng(seed)
     scenes = [render_scene(rng, objects, labels, 96, 3)[1] for _ in range(num)]
-    aug = policy('analytic', ['ShearX', 'ShearY', 'TranslateX', 'TranslateY',
-                              'Rotate'])
+    aug = policy('analytic',
+                 ['ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate'])
     with torch.no_grad():
         aug.magnitude_logits.fill_(float(np.log(0.9 / 0.1)))
     torch.manual_seed(seed)
@@ -220,19 +235,19 @@ def strongly_warped_scenes(num=120, seed=3):
 
 
 def scene_sample(instances, with_masks):
-    from mmengine.structures import InstanceData
     from mmdet.structures import DetDataSample
     from mmdet.structures.bbox import HorizontalBoxes
     from mmdet.structures.mask import BitmapMasks
+    from mmengine.structures import InstanceData
     sample = DetDataSample(metainfo=dict(img_shape=(96, 96)))
     fields = dict(
-        bboxes=HorizontalBoxes(torch.tensor([i['bbox'] for i in instances],
-                                            dtype=torch.float32)),
+        bboxes=HorizontalBoxes(
+            torch.tensor([i['bbox'] for i in instances], dtype=torch.float32)),
         labels=torch.tensor([i['label'] for i in instances]),
         ids=torch.arange(len(instances)))
     if with_masks:
-        fields['masks'] = BitmapMasks(np.stack(
-            [i['mask'] for i in instances]).astype(np.uint8), 96, 96)
+        fields['masks'] = BitmapMasks(
+            np.stack([i['mask'] for i in instances]).astype(np.uint8), 96, 96)
     sample.gt_instances = InstanceData(**fields)
     return sample
 
@@ -244,7 +259,8 @@ def boxes_without_their_object(with_masks, **kwargs):
     empty, kept, looseness = 0, 0, []
     for instances, matrix in zip(scenes, matrices):
         sample = scene_sample(instances, with_masks)
-        out = warp_data_samples([sample], matrix[None], **kwargs)[0].gt_instances
+        out = warp_data_samples([sample], matrix[None],
+                                **kwargs)[0].gt_instances
         objects = warp_bitmap_masks(
             np.stack([i['mask'] for i in instances]).astype(np.uint8), matrix)
         ids = out.ids.tolist()

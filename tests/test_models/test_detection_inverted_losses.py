@@ -2,8 +2,8 @@
 and the context manager swaps them into mmdet heads and restores them."""
 import pytest
 import torch
-from mmdet.models.losses import (CrossEntropyLoss, FocalLoss, GIoULoss,
-                                 L1Loss, SmoothL1Loss)
+from mmdet.models.losses import (CrossEntropyLoss, FocalLoss, GIoULoss, L1Loss,
+                                 SmoothL1Loss)
 from torch import nn
 
 from mmtst.models.losses import (InvertedSoftmaxCrossEntropy, NegatedLoss,
@@ -28,8 +28,9 @@ def test_softmax_ce_inverted_falls_when_the_student_is_wrong():
     assert isinstance(loss, InvertedSoftmaxCrossEntropy)
     good, worse = class_logits(True, 4), class_logits(False, 4)
     weights = torch.ones(4)
-    assert loss(worse, LABELS, weights, avg_factor=4) < loss(good, LABELS, weights,
-                                                             avg_factor=4)
+    assert loss(
+        worse, LABELS, weights, avg_factor=4) < loss(
+            good, LABELS, weights, avg_factor=4)
     # bounded like the classification anti-CE: -log(1e-8) at most
     sure = torch.tensor([[100.0, -100.0]])
     assert loss(sure, torch.tensor([0])) <= 18.43
@@ -40,11 +41,14 @@ def test_sigmoid_ce_swapped_for_index_and_soft_targets():
     assert isinstance(loss, SwappedSigmoidCrossEntropy)
     labels = torch.tensor([0, 1, 0, 1])  # RPN: 0 = object, 1 = background
     good = torch.tensor([[4.0], [-4.0], [4.0], [-4.0]])
-    assert loss(-good, labels, torch.ones(4)) < loss(good, labels, torch.ones(4))
+    assert loss(-good, labels, torch.ones(4)) < loss(good, labels,
+                                                     torch.ones(4))
     # centerness-style continuous targets of the prediction's shape
     target = torch.tensor([0.9, 0.1, 0.8])
     good_c = torch.tensor([2.0, -2.0, 1.5])
-    assert loss(-good_c, target, avg_factor=3) < loss(good_c, target, avg_factor=3)
+    assert loss(
+        -good_c, target, avg_factor=3) < loss(
+            good_c, target, avg_factor=3)
 
 
 def test_focal_swapped_falls_when_the_student_is_wrong():
@@ -56,12 +60,13 @@ def test_focal_swapped_falls_when_the_student_is_wrong():
     # a worse student: the object missed and background fired on
     worse[3] = 3.0
     weights = torch.ones(4)
-    assert loss(worse, LABELS, weights, avg_factor=3) < loss(good, LABELS, weights,
-                                                             avg_factor=3)
+    assert loss(
+        worse, LABELS, weights, avg_factor=3) < loss(
+            good, LABELS, weights, avg_factor=3)
     # swapping the labels of a one-hot target is the focal loss of 1 - t
     onehot = torch.nn.functional.one_hot(LABELS, 4)[:, :3].float()
-    assert torch.allclose(loss(good, LABELS, weights),
-                          original(good, 1 - onehot, weights))
+    assert torch.allclose(
+        loss(good, LABELS, weights), original(good, 1 - onehot, weights))
 
 
 @pytest.mark.parametrize('cls', [L1Loss, SmoothL1Loss, GIoULoss])
@@ -75,6 +80,7 @@ def test_regression_losses_are_negated(cls):
 
 
 class Head(nn.Module):
+
     def __init__(self):
         super().__init__()
         self.loss_cls = FocalLoss()
@@ -86,23 +92,28 @@ def test_context_swaps_and_restores_even_on_error():
     model = nn.Sequential(Head(), Head())
     originals = [m.loss_cls for m in model] + [m.loss_bbox for m in model]
     with inverted_task_losses(model):
-        assert all(isinstance(m.loss_cls, NegatedLogitFocalLoss) for m in model)
+        assert all(
+            isinstance(m.loss_cls, NegatedLogitFocalLoss) for m in model)
         assert all(isinstance(m.loss_bbox, NegatedLoss) for m in model)
     with inverted_task_losses(model, 'task'):
         assert all(isinstance(m.loss_cls, SwappedFocalLoss) for m in model)
         assert all(isinstance(m.loss_bbox, NegatedLoss) for m in model)
-    assert [m.loss_cls for m in model] + [m.loss_bbox for m in model] == originals
+    assert [m.loss_cls for m in model] + [m.loss_bbox
+                                          for m in model] == originals
     with pytest.raises(RuntimeError):
         with inverted_task_losses(model):
             raise RuntimeError('boom')
     assert model[0].loss_cls is originals[0]
-    assert set(model.state_dict()) == {'0.conv.weight', '0.conv.bias',
-                                       '1.conv.weight', '1.conv.bias'}
+    assert set(model.state_dict()) == {
+        '0.conv.weight', '0.conv.bias', '1.conv.weight', '1.conv.bias'
+    }
 
 
 def test_unknown_loss_names_itself():
+
     class Odd(nn.Module):
         pass
+
     with pytest.raises(NotImplementedError, match='Odd'):
         invert_loss(Odd())
     with pytest.raises(NotImplementedError, match='mask'):

@@ -2,13 +2,14 @@
 import pytest
 import torch
 
-from mmtst.models.augmenters import ALL_OPS, MAGNITUDE_OPS, LearnableAugmentPolicy
+from mmtst.models.augmenters import (ALL_OPS, MAGNITUDE_OPS,
+                                     LearnableAugmentPolicy)
 
 
 def images(n=4, c=3, size=24):
     torch.manual_seed(0)
-    yy, xx = torch.meshgrid(torch.linspace(0, 1, size), torch.linspace(0, 1, size),
-                            indexing='ij')
+    yy, xx = torch.meshgrid(
+        torch.linspace(0, 1, size), torch.linspace(0, 1, size), indexing='ij')
     base = (0.5 + 0.4 * torch.sin(6 * xx) * torch.cos(4 * yy))
     return base.expand(n, c, size, size).clone()
 
@@ -37,12 +38,18 @@ def test_gradients_reach_every_probability_and_magnitude(backend, channels):
         (out * torch.randn_like(out)).sum().backward()
     # analytic Color (saturation) is exactly the identity on grey images,
     # so neither its p nor its m matters there; its fitted net is not exact
+
     def expected(ops):
-        return torch.tensor([channels == 3 or backend == 'neural' or op != 'Color'
-                             for op in ops])
-    p_grad, m_grad = policy.probability_logits.grad, policy.magnitude_logits.grad
-    assert torch.equal(p_grad != 0, expected(ALL_OPS)), dict(zip(ALL_OPS, p_grad.tolist()))
-    assert torch.equal(m_grad != 0, expected(MAGNITUDE_OPS)), dict(zip(MAGNITUDE_OPS, m_grad.tolist()))
+        return torch.tensor([
+            channels == 3 or backend == 'neural' or op != 'Color' for op in ops
+        ])
+
+    p_grad = policy.probability_logits.grad
+    m_grad = policy.magnitude_logits.grad
+    assert torch.equal(p_grad != 0,
+                       expected(ALL_OPS)), dict(zip(ALL_OPS, p_grad.tolist()))
+    assert torch.equal(m_grad != 0, expected(MAGNITUDE_OPS)), dict(
+        zip(MAGNITUDE_OPS, m_grad.tolist()))
 
 
 def test_eval_mode_is_deterministic_and_uses_hard_gates():
@@ -58,15 +65,18 @@ def test_eval_mode_is_deterministic_and_uses_hard_gates():
 def test_gate_input_modes():
     """Faithful: sigmoid(p) fires; 'logit': p fires."""
     # per-sample gates: 20000 draws per op in one call
-    faithful = LearnableAugmentPolicy(backend='analytic', gate_granularity='sample')
-    textbook = LearnableAugmentPolicy(backend='analytic', gate_input='logit',
-                                      gate_granularity='sample')
+    faithful = LearnableAugmentPolicy(
+        backend='analytic', gate_granularity='sample')
+    textbook = LearnableAugmentPolicy(
+        backend='analytic', gate_input='logit', gate_granularity='sample')
     with torch.no_grad():
         for policy in (faithful, textbook):
             policy.probability_logits.fill_(-2.0)  # p = 0.12
     torch.manual_seed(0)
-    rate_faithful = faithful.eval()._gates(faithful.gate_logits(), 20000).mean()
-    rate_textbook = textbook.eval()._gates(textbook.gate_logits(), 20000).mean()
+    rate_faithful = faithful.eval()._gates(faithful.gate_logits(),
+                                           20000).mean()
+    rate_textbook = textbook.eval()._gates(textbook.gate_logits(),
+                                           20000).mean()
     p = torch.sigmoid(torch.tensor(-2.0))
     assert rate_textbook == pytest.approx(p.item(), abs=0.01)
     assert rate_faithful == pytest.approx(torch.sigmoid(p).item(), abs=0.01)
@@ -74,8 +84,8 @@ def test_gate_input_modes():
 
 def test_normalised_input_round_trips():
     mean, std = [120.0, 110.0, 100.0], [60.0, 55.0, 50.0]
-    policy = LearnableAugmentPolicy(backend='analytic', mean=mean, std=std,
-                                    gate_input='logit')
+    policy = LearnableAugmentPolicy(
+        backend='analytic', mean=mean, std=std, gate_input='logit')
     with torch.no_grad():
         policy.probability_logits.fill_(-1e4)  # gates 0: the identity
     pixels = images()
@@ -86,9 +96,10 @@ def test_normalised_input_round_trips():
 
 def test_sequential_composition_differs_from_residual():
     x = images()
-    residual = LearnableAugmentPolicy(backend='analytic', solve_number=14).eval()
-    sequential = LearnableAugmentPolicy(backend='analytic', solve_number=14,
-                                        composition='sequential').eval()
+    residual = LearnableAugmentPolicy(
+        backend='analytic', solve_number=14).eval()
+    sequential = LearnableAugmentPolicy(
+        backend='analytic', solve_number=14, composition='sequential').eval()
     assert not torch.allclose(residual(x), sequential(x))
 
 
@@ -116,12 +127,13 @@ def test_bad_settings_are_clear_errors(kwargs, match):
 
 def test_missing_op_net_checkpoint_says_how_to_fit_one(tmp_path):
     with pytest.raises(FileNotFoundError, match='fit_op_nets.py'):
-        LearnableAugmentPolicy(backend='neural', op_net_ckpt=str(tmp_path / 'none.pth'))
+        LearnableAugmentPolicy(
+            backend='neural', op_net_ckpt=str(tmp_path / 'none.pth'))
 
 
 def test_a_subset_of_ops():
-    policy = LearnableAugmentPolicy(ops=['Rotate', 'Invert'], solve_number=2,
-                                    backend='analytic')
+    policy = LearnableAugmentPolicy(
+        ops=['Rotate', 'Invert'], solve_number=2, backend='analytic')
     assert policy.magnitude_logits.shape == (1, )
     assert policy(images()).shape == (4, 3, 24, 24)
 
@@ -133,15 +145,16 @@ def test_sample_grid_is_written(tmp_path):
     augmented = policy(x)
     # the picked ops and their hard eval-mode gates, per image
     assert len(policy.last_draws) == policy.solve_number
-    assert all(name in policy.ops and gate.shape == (6, )
-               and set(gate.tolist()) <= {0.0, 1.0}
+    assert all(name in policy.ops and gate.shape == (
+        6, ) and set(gate.tolist()) <= {0.0, 1.0}
                for name, gate in policy.last_draws)
     fired = {name for name, gate in policy.last_draws if gate[0] == 1}
     assert set(fired_ops(policy.last_draws, 0).split('\n')) == (fired or {'-'})
     labels = [fired_ops(policy.last_draws, i) for i in range(6)]
-    out = sample_grid(x, augmented, str(tmp_path / 'grid.png'), columns=3,
-                      labels=labels)
-    assert (tmp_path / 'grid.png').stat().st_size > 0 and out.endswith('grid.png')
+    out = sample_grid(
+        x, augmented, str(tmp_path / 'grid.png'), columns=3, labels=labels)
+    assert (tmp_path /
+            'grid.png').stat().st_size > 0 and out.endswith('grid.png')
 
 
 # --------------------------------------------------------------------------
@@ -149,8 +162,11 @@ def test_sample_grid_is_written(tmp_path):
 # --------------------------------------------------------------------------
 def one_op(op, **kwargs):
     """A policy that always applies ``op`` (gate logit +30: fires surely)."""
-    policy = LearnableAugmentPolicy(ops=[op], solve_number=1, gate_input='logit',
-                                    **dict(dict(backend='analytic'), **kwargs))
+    policy = LearnableAugmentPolicy(
+        ops=[op],
+        solve_number=1,
+        gate_input='logit',
+        **dict(dict(backend='analytic'), **kwargs))
     with torch.no_grad():
         policy.probability_logits.fill_(30.0)
     return policy
@@ -163,7 +179,8 @@ def test_gates_are_drawn_once_per_batch_by_default(mode):
     gates = policy._gates(policy.gate_logits(), 64)
     assert gates.shape == (14, 64)
     assert torch.equal(gates, gates[:, :1].expand(-1, 64))  # one value per op
-    per_sample = LearnableAugmentPolicy(backend='analytic', gate_granularity='sample')
+    per_sample = LearnableAugmentPolicy(
+        backend='analytic', gate_granularity='sample')
     per_sample.train(mode == 'train')
     gates = per_sample._gates(per_sample.gate_logits(), 64)
     assert not torch.equal(gates, gates[:, :1].expand(-1, 64))
@@ -216,7 +233,8 @@ def test_fill_is_zero_in_normalised_units():
     policy = one_op('Cutout', cutout_size=8, mean=mean, std=std)
     x = torch.full((2, 3, 24, 24), 1.5)
     out = policy(x)
-    assert ((out == 1.5) | (out.abs() < 1e-5)).all() and (out.abs() < 1e-5).any()
+    assert ((out == 1.5) |
+            (out.abs() < 1e-5)).all() and (out.abs() < 1e-5).any()
 
 
 def test_grey_images_fill_with_the_grey_of_an_rgb_mean():
@@ -230,15 +248,18 @@ def test_cutout_square_is_shared_by_the_batch_by_default():
     x = torch.ones(16, 1, 24, 24)
     erased = one_op('Cutout', cutout_size=8, fill='black')(x) == 0
     assert torch.equal(erased, erased[:1].expand_as(erased))
-    erased = one_op('Cutout', cutout_size=8, fill='black',
-                    cutout_centre='sample')(x) == 0
+    erased = one_op(
+        'Cutout', cutout_size=8, fill='black', cutout_centre='sample')(x) == 0
     assert not torch.equal(erased, erased[:1].expand_as(erased))
 
 
 def test_output_is_not_clamped_unless_asked():
     x = images(n=8, c=3)
-    policy = LearnableAugmentPolicy(ops=['Brightness', 'Contrast', 'Sharpness'],
-                                    solve_number=3, backend='analytic', gate_input='logit')
+    policy = LearnableAugmentPolicy(
+        ops=['Brightness', 'Contrast', 'Sharpness'],
+        solve_number=3,
+        backend='analytic',
+        gate_input='logit')
     with torch.no_grad():
         policy.probability_logits.fill_(30.0)
         policy.magnitude_logits.fill_(30.0)
@@ -259,14 +280,14 @@ def test_shipped_op_nets_transform_at_least_95_percent_of_augmented_samples():
     with torch.no_grad():
         for _ in range(200):
             out = policy(x)
-            shares.append(((out - x).abs().flatten(1).max(1).values > 1e-4)
-                          .float().mean())
+            shares.append(((out - x).abs().flatten(1).max(1).values
+                           > 1e-4).float().mean())
     share = torch.stack(shares).mean().item()
     assert share >= 0.95, share
     old = LearnableAugmentPolicy(backend='neural', neural_apply_prob=0.5)
     torch.manual_seed(0)
     with torch.no_grad():
-        old_share = torch.stack([
-            ((old(x) - x).abs().flatten(1).max(1).values > 1e-4).float().mean()
-            for _ in range(200)]).mean().item()
+        old_share = torch.stack([((old(x) - x).abs().flatten(1).max(1).values
+                                  > 1e-4).float().mean()
+                                 for _ in range(200)]).mean().item()
     assert old_share < share

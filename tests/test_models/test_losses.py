@@ -31,7 +31,8 @@ def test_kd_loss_matches_hand_computation():
     kd = sum(kl(softmax(t, tau), softmax(s, tau)) for s, t in zip(S, T)) / 2
     out = KDLoss(tau=tau, alpha=alpha)(*tensors())
     assert out['loss_ce'].item() == pytest.approx(ce, rel=1e-5)
-    assert out['loss_kd'].item() == pytest.approx(alpha * tau**2 * kd, rel=1e-5)
+    assert out['loss_kd'].item() == pytest.approx(
+        alpha * tau**2 * kd, rel=1e-5)
 
 
 def test_kd_loss_soft_targets():
@@ -39,13 +40,14 @@ def test_kd_loss_soft_targets():
     soft = torch.tensor([[0.7, 0.3, 0.0], [0.0, 0.0, 1.0]])
     expected = -sum(p * math.log(q) for row_p, row_s in zip(soft.tolist(), S)
                     for p, q in zip(row_p, softmax(row_s)) if p > 0) / 2
-    assert KDLoss()(s, t, soft)['loss_ce'].item() == pytest.approx(expected, rel=1e-5)
+    assert KDLoss()(s, t, soft)['loss_ce'].item() == pytest.approx(
+        expected, rel=1e-5)
 
 
 def test_kl_divergence_is_funmatch_loss():
     tau = 2.0
-    expected = tau**2 * sum(kl(softmax(t, tau), softmax(s, tau))
-                            for s, t in zip(S, T)) / 2
+    expected = tau**2 * sum(
+        kl(softmax(t, tau), softmax(s, tau)) for s, t in zip(S, T)) / 2
     out = KLDivergence(tau=tau)(*tensors())
     assert list(out) == ['loss_kl']
     assert out['loss_kl'].item() == pytest.approx(expected, rel=1e-5)
@@ -61,8 +63,10 @@ def test_dkd_loss_matches_hand_computation():
         rest_t = softmax([v for i, v in enumerate(t) if i != y], tau)
         nckd += kl(rest_t, rest_s)
     out = DKDLoss(tau=tau, alpha=alpha, beta=beta, warmup=0)(*tensors())
-    assert out['loss_tckd'].item() == pytest.approx(alpha * tau**2 * tckd / 2, rel=1e-4)
-    assert out['loss_nckd'].item() == pytest.approx(beta * tau**2 * nckd / 2, rel=1e-4)
+    assert out['loss_tckd'].item() == pytest.approx(
+        alpha * tau**2 * tckd / 2, rel=1e-4)
+    assert out['loss_nckd'].item() == pytest.approx(
+        beta * tau**2 * nckd / 2, rel=1e-4)
 
 
 def test_dkd_warmup_follows_the_epoch():
@@ -94,8 +98,10 @@ def test_tst_augment_loss_is_finite_for_extreme_logits():
     total.backward()
     assert torch.isfinite(total)
     # the student is certain of the true class: anti-CE is at its bound
-    assert out['loss_student_anti_ce'].item() == pytest.approx(-math.log(1e-8), rel=1e-4)
-    assert torch.isfinite(student.grad).all() and torch.isfinite(teacher.grad).all()
+    assert out['loss_student_anti_ce'].item() == pytest.approx(
+        -math.log(1e-8), rel=1e-4)
+    assert torch.isfinite(student.grad).all() and torch.isfinite(
+        teacher.grad).all()
 
 
 def test_anti_ce_decreases_when_student_gets_worse():

@@ -48,8 +48,9 @@ def smooth_images(num: int, channels: int, size: int = 24) -> torch.Tensor:
     """Random but spatially smooth images in [0, 1] (blurred noise), so
     warps and blurs change them measurably."""
     noise = torch.rand(num, channels, size // 4, size // 4)
-    return F.interpolate(noise, size=(size, size), mode='bilinear',
-                         align_corners=False).clamp(0, 1)
+    return F.interpolate(
+        noise, size=(size, size), mode='bilinear',
+        align_corners=False).clamp(0, 1)
 
 
 def alternating_signs(num: int) -> torch.Tensor:
@@ -186,8 +187,8 @@ def test_real_ops_follow_torchvision_autoaugment():
     # Posterize: bits 8 - 4 m rounded, on the uint8 image
     img8 = (img * 255).round().to(torch.uint8)
     expected = _apply_op(img8, 'Posterize', 6, None, None).float() / 255
-    assert torch.allclose(autoaugment_op('Posterize', img8 / 255.0, 6.0),
-                          expected)
+    assert torch.allclose(
+        autoaugment_op('Posterize', img8 / 255.0, 6.0), expected)
 
 
 def test_real_op_batch_groups_per_sample_values():
@@ -247,8 +248,7 @@ def test_shipped_checkpoint_loads_frozen():
     assert bank.ops == MAGNITUDE_OPS
     assert all(not p.requires_grad for p in bank.parameters())
     # a bank of some ops loads from the full checkpoint
-    subset = NeuralOpBank(['Rotate', 'Solarize'],
-                          checkpoint=SHIPPED_OP_NETS)
+    subset = NeuralOpBank(['Rotate', 'Solarize'], checkpoint=SHIPPED_OP_NETS)
     full = bank.state_dict()
     for key, value in subset.state_dict().items():
         assert torch.equal(value, full[key])
@@ -298,8 +298,13 @@ def test_tiny_fit_reduces_loss(name):
             return F.mse_loss(net.eval().forward_signed(held_out, s), target)
 
     before = held_out_loss()
-    losses = fit_op_net(net, name, images, epochs=5, max_iters=20,
-                        generator=torch.Generator().manual_seed(0))
+    losses = fit_op_net(
+        net,
+        name,
+        images,
+        epochs=5,
+        max_iters=20,
+        generator=torch.Generator().manual_seed(0))
     assert len(losses) == 20
     assert held_out_loss() < 0.9 * before
 
@@ -310,7 +315,8 @@ def test_tool_writes_checkpoint_atomically(tmp_path):
     path = tmp_path / 'sub' / 'nets.pth'
     tool.save_atomically(bank.state_dict(), str(path))
     assert os.listdir(path.parent) == ['nets.pth']
-    # readable by others as a plain torch.save file would be (not mkstemp's 0600)
+    # readable by others as a plain torch.save file would be (not
+    # mkstemp's 0600)
     umask = os.umask(0)
     os.umask(umask)
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask

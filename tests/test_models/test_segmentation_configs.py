@@ -1,15 +1,16 @@
 """The Cityscapes TST configs (Shao et al., IJCAI 2023) inherit mmseg's
 own configs and carry the paper's settings; the scenes pair builds."""
 import pytest
+from conftest import REPO
 from mmengine.config import Config
 
-from conftest import REPO
-
 CITYSCAPES = {
-    'pspnet': 'configs/tst/cityscapes/'
-              'tst_pspnet_r101_pspnet_r18_4xb2-80k_cityscapes-512x1024.py',
-    'deeplabv3': 'configs/tst/cityscapes/'
-                 'tst_deeplabv3_r101_deeplabv3_r18_4xb2-80k_cityscapes-512x1024.py',
+    'pspnet':
+    'configs/tst/cityscapes/'
+    'tst_pspnet_r101_pspnet_r18_4xb2-80k_cityscapes-512x1024.py',
+    'deeplabv3':
+    'configs/tst/cityscapes/'
+    'tst_deeplabv3_r101_deeplabv3_r18_4xb2-80k_cityscapes-512x1024.py',
 }
 
 

@@ -5,38 +5,43 @@ import copy
 
 import pytest
 import torch
+from conftest import REPO
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 
-from conftest import REPO
 from mmtst.models.losses import ChannelWiseDivergence, PixelWiseKL
 from mmtst.models.losses.inverted_losses import inverted_task_losses
 from mmtst.registry import MODELS
 
-MODELS_CFG = Config.fromfile(f'{REPO}/configs/_base_/models/scenes_segmenters.py')
-AUGMENTER = dict(type='LearnableAugmentPolicy', backend='analytic',
-                 ops=['TranslateX', 'Rotate', 'Brightness'], solve_number=3)
+MODELS_CFG = Config.fromfile(
+    f'{REPO}/configs/_base_/models/scenes_segmenters.py')
+AUGMENTER = dict(
+    type='LearnableAugmentPolicy',
+    backend='analytic',
+    ops=['TranslateX', 'Rotate', 'Brightness'],
+    solve_number=3)
 
 
 def build(**kwargs):
     init_default_scope('mmseg')
-    cfg = dict(type='mmtst.SegmentationDistiller',
-               teacher=copy.deepcopy(MODELS_CFG.pspnet_teacher),
-               student=copy.deepcopy(MODELS_CFG.pspnet_student),
-               allow_random_teacher=True)
+    cfg = dict(
+        type='mmtst.SegmentationDistiller',
+        teacher=copy.deepcopy(MODELS_CFG.pspnet_teacher),
+        student=copy.deepcopy(MODELS_CFG.pspnet_student),
+        allow_random_teacher=True)
     cfg.update(kwargs)
     return MODELS.build(cfg)
 
 
 def optim(model):
     return OptimWrapperDict(
-        architecture=OptimWrapper(torch.optim.SGD(model.student.parameters(),
-                                                  lr=0.1)),
-        augmenter=OptimWrapper(torch.optim.SGD(model.augmenter.parameters(),
-                                               lr=0.5),
-                               clip_grad=dict(max_norm=20)))
+        architecture=OptimWrapper(
+            torch.optim.SGD(model.student.parameters(), lr=0.1)),
+        augmenter=OptimWrapper(
+            torch.optim.SGD(model.augmenter.parameters(), lr=0.5),
+            clip_grad=dict(max_norm=20)))
 
 
 def batch(n=2, size=32):
@@ -44,11 +49,12 @@ def batch(n=2, size=32):
     torch.manual_seed(0)
     inputs, samples = [], []
     for _ in range(n):
-        inputs.append(torch.randint(0, 256, (3, size, size), dtype=torch.uint8))
+        inputs.append(
+            torch.randint(0, 256, (3, size, size), dtype=torch.uint8))
         labels = torch.zeros(1, size, size, dtype=torch.long)
         labels[:, 8:20, 8:20] = 3
-        sample = SegDataSample(metainfo=dict(img_shape=(size, size),
-                                             ori_shape=(size, size)))
+        sample = SegDataSample(
+            metainfo=dict(img_shape=(size, size), ori_shape=(size, size)))
         sample.gt_sem_seg = PixelData(data=labels)
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
@@ -68,8 +74,10 @@ def test_student_step_on_doubled_batch_with_warped_labels():
     model.student.loss = spy
     losses = model(data['inputs'], data['data_samples'], mode='loss')
     assert seen['n'] == 4
-    assert {'student.decode.loss_ce', 'student.aux.loss_ce',
-            'distill.loss_decode_kd', 'distill.loss_aux_kd'} <= set(losses)
+    assert {
+        'student.decode.loss_ce', 'student.aux.loss_ce',
+        'distill.loss_decode_kd', 'distill.loss_aux_kd'
+    } <= set(losses)
     # originals unchanged, aug copies carry their own (warped) labels
     assert seen['samples'][2] is data['data_samples'][0]
     assert seen['samples'][0] is not data['data_samples'][0]
@@ -92,11 +100,12 @@ def test_kl_vanishes_for_a_student_identical_to_the_teacher():
 def test_pixel_kl_and_cwd_values():
     s, t = torch.randn(2, 5, 4, 6), torch.randn(2, 5, 4, 6)
     kl = PixelWiseKL()(s, t)
-    ref = torch.nn.functional.kl_div(s.log_softmax(1), t.log_softmax(1),
-                                     log_target=True, reduction='none')
+    ref = torch.nn.functional.kl_div(
+        s.log_softmax(1), t.log_softmax(1), log_target=True, reduction='none')
     assert torch.allclose(kl, ref.sum(1).mean(), atol=1e-6)
     cwd = ChannelWiseDivergence(tau=4.0)(s, t)
-    s2, t2 = (s / 4).flatten(2).log_softmax(2), (t / 4).flatten(2).log_softmax(2)
+    s2, t2 = (s / 4).flatten(2).log_softmax(2), (t /
+                                                 4).flatten(2).log_softmax(2)
     ref = torch.nn.functional.kl_div(s2, t2, log_target=True, reduction='none')
     assert torch.allclose(cwd, ref.sum(2).mean() * 16, atol=1e-5)
     assert ChannelWiseDivergence()(t, t).abs() < 1e-6
@@ -109,9 +118,10 @@ def test_cwd_alternative_and_heterogeneous_pair():
     # output stride 16 vs the teacher's 8: logits resized to the teacher's
     student['backbone']['dilations'] = (1, 1, 1, 2)
     student['backbone']['strides'] = (1, 2, 2, 1)
-    model = build(student=student,
-                  distill_loss=dict(type='mmtst.ChannelWiseDivergence', tau=4),
-                  feature_distill=dict(loss_weight=1.0))
+    model = build(
+        student=student,
+        distill_loss=dict(type='mmtst.ChannelWiseDivergence', tau=4),
+        feature_distill=dict(loss_weight=1.0))
     assert isinstance(model.feature_adapter, torch.nn.Conv2d)
     assert model.feature_adapter.in_channels == 64
     assert model.feature_adapter.out_channels == 128
@@ -167,8 +177,8 @@ def test_augmenter_step_moves_only_the_augmenter():
     assert all(p.requires_grad for p in model.student.parameters())
     for k, v in model.student.state_dict().items():
         assert torch.equal(v, before[k]), k  # BN stats too (eval mode)
-    assert any(not torch.equal(a, b) for a, b in
-               zip(aug_before, model.augmenter.parameters()))
+    assert any(not torch.equal(a, b)
+               for a, b in zip(aug_before, model.augmenter.parameters()))
     # and the student's own loss modules are back
     assert type(model.student.decode_head.loss_decode).__name__ == \
         'CrossEntropyLoss'
@@ -195,10 +205,12 @@ def test_batch_of_one_and_an_all_ignored_label_map():
         if fill is not None:
             data['data_samples'][0].gt_sem_seg.data.fill_(fill)
         log = model.train_step(data, wrappers)
-        assert all(torch.isfinite(torch.as_tensor(v)).all()
-                   for v in log.values()), (fill, log)
+        assert all(
+            torch.isfinite(torch.as_tensor(v)).all()
+            for v in log.values()), (fill, log)
         log = model.augmenter_step(data, wrappers)
-        assert all(torch.isfinite(torch.as_tensor(v)).all()
-                   for v in log.values()), (fill, log)
+        assert all(
+            torch.isfinite(torch.as_tensor(v)).all()
+            for v in log.values()), (fill, log)
     assert all(torch.isfinite(p).all() for p in model.augmenter.parameters())
     assert all(torch.isfinite(p).all() for p in model.student.parameters())

@@ -45,15 +45,19 @@ def test_identity_keeps_labels_and_existing_ignore():
 
 
 def test_colour_ops_and_cutout_leave_labels_alone():
-    from mmseg.structures import SegDataSample
     from mmengine.structures import PixelData
-    aug = LearnableAugmentPolicy(ops=['Brightness', 'Cutout'],
-                                 backend='analytic', gate_input='logit',
-                                 solve_number=2, cutout_size=8).eval()
+    from mmseg.structures import SegDataSample
+    aug = LearnableAugmentPolicy(
+        ops=['Brightness', 'Cutout'],
+        backend='analytic',
+        gate_input='logit',
+        solve_number=2,
+        cutout_size=8).eval()
     img = torch.rand(2, 3, 20, 20)
     out, matrices = aug.augment_with_geometry(img)
-    assert torch.allclose(matrices, torch.tensor(
-        [[1.0, 0, 0], [0, 1.0, 0]]).expand(2, 2, 3))
+    assert torch.allclose(
+        matrices,
+        torch.tensor([[1.0, 0, 0], [0, 1.0, 0]]).expand(2, 2, 3))
     samples = []
     for _ in range(2):
         sample = SegDataSample()
@@ -66,8 +70,8 @@ def test_colour_ops_and_cutout_leave_labels_alone():
 
 
 def test_data_samples_copies_follow_their_own_matrix():
-    from mmseg.structures import SegDataSample
     from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
     sample = SegDataSample()
     sample.gt_sem_seg = PixelData(data=square_map()[0])
     matrices = torch.tensor([[[1.0, 0, -4.0], [0, 1.0, 0]],

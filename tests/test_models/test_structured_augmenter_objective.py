@@ -9,22 +9,28 @@ import math
 
 import pytest
 import torch
+from conftest import REPO
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData, PixelData
 
-from conftest import REPO
 from mmtst.engine import DistillerOptimWrapperConstructor
 from mmtst.models.losses.inverted_losses import (NegatedLogitFocalLoss,
                                                  SwappedFocalLoss, invert_loss,
                                                  inverted_task_losses)
 from mmtst.registry import MODELS
 
-DETECTORS = Config.fromfile(f'{REPO}/configs/_base_/models/scenes_detectors.py')
-SEGMENTERS = Config.fromfile(f'{REPO}/configs/_base_/models/scenes_segmenters.py')
+DETECTORS = Config.fromfile(
+    f'{REPO}/configs/_base_/models/scenes_detectors.py')
+SEGMENTERS = Config.fromfile(
+    f'{REPO}/configs/_base_/models/scenes_segmenters.py')
 # the scenes TST configs' augmenter (neural backend, the paper's op nets)
-AUGMENTER = dict(type='LearnableAugmentPolicy', backend='neural',
-                 solve_number=4, temperature=0.05, cutout_size=32)
+AUGMENTER = dict(
+    type='LearnableAugmentPolicy',
+    backend='neural',
+    solve_number=4,
+    temperature=0.05,
+    cutout_size=32)
 
 
 # ---------------------------------------------------------------- by hand
@@ -33,8 +39,8 @@ def test_authors_inverted_focal_by_hand():
     label weights and avg_factor play no part (OSDLoss.py,
     osd_py_sigmoid_focal_loss ends in ``loss.mean()``)."""
     from mmdet.models.losses import FocalLoss
-    loss = invert_loss(FocalLoss(use_sigmoid=True, gamma=2.0, alpha=0.25,
-                                 loss_weight=2.0))
+    loss = invert_loss(
+        FocalLoss(use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=2.0))
     assert isinstance(loss, NegatedLogitFocalLoss)
     logits = torch.tensor([[2.0, -1.0, 0.5], [-3.0, 1.0, -0.5]])
     labels = torch.tensor([1, 3])  # prior 0: class 1; prior 1: background
@@ -43,9 +49,9 @@ def test_authors_inverted_focal_by_hand():
         for c in range(3):
             s = 1 / (1 + math.exp(-logits[i, c].item()))
             if labels[i].item() == c:  # ground truth: alpha, s^gamma
-                expected += 0.25 * s ** 2 * -math.log(1 - s)
+                expected += 0.25 * s**2 * -math.log(1 - s)
             else:
-                expected += 0.75 * (1 - s) ** 2 * -math.log(s)
+                expected += 0.75 * (1 - s)**2 * -math.log(s)
     expected = 2.0 * expected / 6
     got = loss(logits, labels, torch.tensor([1.0, 0.0]), avg_factor=1.0)
     assert got.item() == pytest.approx(expected, rel=1e-5)
@@ -64,10 +70,10 @@ def test_task_inverted_focal_keeps_mmdets_reduction():
     logits = torch.tensor([[2.0, -1.0, 0.5], [-3.0, 1.0, -0.5]])
     labels = torch.tensor([1, 3])
     swapped = 1 - torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
-    ref = py_sigmoid_focal_loss(logits, swapped, torch.ones(2, 3),
-                                reduction='mean', avg_factor=1.0)
-    assert torch.allclose(loss(logits, labels, torch.ones(2), avg_factor=1.0),
-                          ref)
+    ref = py_sigmoid_focal_loss(
+        logits, swapped, torch.ones(2, 3), reduction='mean', avg_factor=1.0)
+    assert torch.allclose(
+        loss(logits, labels, torch.ones(2), avg_factor=1.0), ref)
 
 
 def test_regression_and_ce_terms_keep_the_task_reduction():
@@ -81,19 +87,21 @@ def test_regression_and_ce_terms_keep_the_task_reduction():
     assert got.item() == pytest.approx(-(0.5 + 1.0) / 2.0)
     scores = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 3.0]])
     labels = torch.tensor([0, 2])
-    got = invert_loss(CrossEntropyLoss())(scores, labels, torch.ones(2),
-                                          avg_factor=4.0)
+    got = invert_loss(CrossEntropyLoss())(
+        scores, labels, torch.ones(2), avg_factor=4.0)
     p = scores.softmax(1)
-    expected = -(math.log(1 - p[0, 0] + 1e-8) + math.log(1 - p[1, 2] + 1e-8)) / 4
+    expected = -(math.log(1 - p[0, 0] + 1e-8) +
+                 math.log(1 - p[1, 2] + 1e-8)) / 4
     assert got.item() == pytest.approx(expected, rel=1e-5)
 
 
 def _seg_model():
     with DefaultScope.overwrite_default_scope('mmseg'):
-        cfg = dict(type='mmtst.SegmentationDistiller',
-                   teacher=copy.deepcopy(SEGMENTERS.pspnet_teacher),
-                   student=copy.deepcopy(SEGMENTERS.pspnet_student),
-                   allow_random_teacher=True)
+        cfg = dict(
+            type='mmtst.SegmentationDistiller',
+            teacher=copy.deepcopy(SEGMENTERS.pspnet_teacher),
+            student=copy.deepcopy(SEGMENTERS.pspnet_student),
+            allow_random_teacher=True)
         return MODELS.build(cfg)
 
 
@@ -143,9 +151,12 @@ def _det_batch(n=4, size=96, seed=0):
                 3, h, w, generator=gen)
             boxes.append([x0, y0, x0 + w, y0 + h])
             labels.append(int(torch.randint(0, 10, (1, ), generator=gen)))
-        sample = DetDataSample(metainfo=dict(
-            img_shape=(size, size), ori_shape=(size, size),
-            scale_factor=(1.0, 1.0), img_id=i))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                scale_factor=(1.0, 1.0),
+                img_id=i))
         sample.gt_instances = InstanceData(
             bboxes=HorizontalBoxes(torch.tensor(boxes, dtype=torch.float32)),
             labels=torch.tensor(labels))
@@ -166,8 +177,8 @@ def _seg_batch(n=4, size=64, seed=0):
             cls = int(torch.randint(1, 11, (1, ), generator=gen))
             img[:, y0:y0 + 20, x0:x0 + 20] = 200
             label[:, y0:y0 + 20, x0:x0 + 20] = cls
-        sample = SegDataSample(metainfo=dict(img_shape=(size, size),
-                                             ori_shape=(size, size)))
+        sample = SegDataSample(
+            metainfo=dict(img_shape=(size, size), ori_shape=(size, size)))
         sample.gt_sem_seg = PixelData(data=label)
         samples.append(sample)
         inputs.append(img.to(torch.uint8))
@@ -176,41 +187,48 @@ def _seg_batch(n=4, size=64, seed=0):
 
 def _build(task, **kwargs):
     if task == 'det':
-        cfg = dict(type='mmtst.DetectionDistiller',
-                   teacher=copy.deepcopy(DETECTORS.retinanet_teacher),
-                   student=copy.deepcopy(DETECTORS.retinanet_student))
+        cfg = dict(
+            type='mmtst.DetectionDistiller',
+            teacher=copy.deepcopy(DETECTORS.retinanet_teacher),
+            student=copy.deepcopy(DETECTORS.retinanet_student))
     else:
-        cfg = dict(type='mmtst.SegmentationDistiller',
-                   teacher=copy.deepcopy(SEGMENTERS.pspnet_teacher),
-                   student=copy.deepcopy(SEGMENTERS.pspnet_student))
+        cfg = dict(
+            type='mmtst.SegmentationDistiller',
+            teacher=copy.deepcopy(SEGMENTERS.pspnet_teacher),
+            student=copy.deepcopy(SEGMENTERS.pspnet_student))
     cfg.update(allow_random_teacher=True, augmenter=AUGMENTER, **kwargs)
-    with DefaultScope.overwrite_default_scope('mmdet' if task == 'det'
-                                              else 'mmseg'):
+    with DefaultScope.overwrite_default_scope('mmdet' if task ==
+                                              'det' else 'mmseg'):
         torch.manual_seed(0)
         model = MODELS.build(cfg)
         model.init_weights()
     model.train()
     # the scenes TST configs' augmenter optimiser (SGD, momentum 0.9,
     # grad-norm clip 20, lr scaled to the short scenes phases)
-    wrappers = DistillerOptimWrapperConstructor(dict(
-        architecture=dict(optimizer=dict(type='SGD', lr=0.01)),
-        augmenter=copy.deepcopy(SCENES_AUGMENTER_OPTIM[task])))(model)
+    wrappers = DistillerOptimWrapperConstructor(
+        dict(
+            architecture=dict(optimizer=dict(type='SGD', lr=0.01)),
+            augmenter=copy.deepcopy(SCENES_AUGMENTER_OPTIM[task])))(
+                model)
     return model, wrappers
 
 
 SCENES_AUGMENTER_OPTIM = {
-    'det': Config.fromfile(
-        f'{REPO}/configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py'
-    ).optim_wrapper.augmenter.to_dict(),
-    'seg': Config.fromfile(
+    'det':
+    Config.fromfile(
+        f'{REPO}/configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py').
+    optim_wrapper.augmenter.to_dict(),
+    'seg':
+    Config.fromfile(
         f'{REPO}/configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py'
     ).optim_wrapper.augmenter.to_dict(),
 }
 
 
 def _term(log, who):
-    return sum(float(v) for k, v in log.items()
-               if k.startswith(f'augmenter.{who}.') and 'loss' in k)
+    return sum(
+        float(v) for k, v in log.items()
+        if k.startswith(f'augmenter.{who}.') and 'loss' in k)
 
 
 def test_det_student_term_on_the_teachers_scale():
@@ -238,8 +256,8 @@ def test_policy_moves_with_the_scenes_configs(task):
     assert SCENES_AUGMENTER_OPTIM[task]['clip_grad'] == dict(max_norm=20)
     model, wrappers = _build(task)
     aug = model.augmenter
-    before = torch.cat([aug.probability_logits, aug.magnitude_logits]
-                       ).detach().clone()
+    before = torch.cat([aug.probability_logits,
+                        aug.magnitude_logits]).detach().clone()
     torch.manual_seed(2)
     for step in range(STEPS):
         batch = (_det_batch if task == 'det' else _seg_batch)(seed=step)

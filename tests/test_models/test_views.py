@@ -2,10 +2,10 @@
 teacher's cache, and mixup."""
 import pytest
 import torch
+from helpers import tiny_classifier
 from mmengine.registry import init_default_scope
 from mmpretrain.structures import DataSample
 
-from helpers import tiny_classifier
 from mmtst.evaluation import TeacherStudentAgreement
 from mmtst.models.views import (BatchMixup, CentreResize, DistillationViews,
                                 RandomResizedCropFlip)
@@ -16,10 +16,13 @@ CROP = dict(type='RandomResizedCropFlip', size=28, scale=(0.25, 1.0))
 
 def build(views, **kw):
     init_default_scope('mmpretrain')
-    cfg = dict(type='mmtst.ClassificationDistiller',
-               teacher=tiny_classifier('resnet8'), student=tiny_classifier('resnet8'),
-               allow_random_teacher=True, distill_loss=dict(type='KLDivergence'),
-               views=dict(type='DistillationViews', **views))
+    cfg = dict(
+        type='mmtst.ClassificationDistiller',
+        teacher=tiny_classifier('resnet8'),
+        student=tiny_classifier('resnet8'),
+        allow_random_teacher=True,
+        distill_loss=dict(type='KLDivergence'),
+        views=dict(type='DistillationViews', **views))
     cfg.update(kw)
     model = MODELS.build(cfg)
     model.train()
@@ -28,8 +31,10 @@ def build(views, **kw):
 
 def batch(n=6, start=0):
     pixels = torch.rand(n, 1, 28, 28) * 255
-    samples = [DataSample(metainfo=dict(sample_idx=start + i)).set_gt_label(i % 10)
-               for i in range(n)]
+    samples = [
+        DataSample(metainfo=dict(sample_idx=start + i)).set_gt_label(i % 10)
+        for i in range(n)
+    ]
     return pixels, samples
 
 
@@ -62,8 +67,11 @@ def test_independent_mode_draws_two_views():
 
 def test_function_matching_mixes_neighbours_with_one_coefficient():
     torch.manual_seed(3)
-    model = build(dict(mode='consistent', transform=CROP,
-                       mixup=dict(type='BatchMixup', alpha=1.0)))
+    model = build(
+        dict(
+            mode='consistent',
+            transform=CROP,
+            mixup=dict(type='BatchMixup', alpha=1.0)))
     seen = capture_inputs(model)
     pixels, samples = batch()
     state = torch.random.get_rng_state()
@@ -73,7 +81,8 @@ def test_function_matching_mixes_neighbours_with_one_coefficient():
     view = model.views.transform(pixels)
     a = model.views.mixup.coefficient()
     assert a >= 0.5
-    expected = model.model_inputs(a * view + (1 - a) * view.roll(1, 0), 'student')
+    expected = model.model_inputs(a * view + (1 - a) * view.roll(1, 0),
+                                  'student')
     assert torch.allclose(seen['student'], expected, atol=1e-4)
     assert torch.equal(seen['student'], seen['teacher'])
 
@@ -85,18 +94,22 @@ def test_mixup_recipe():
     # a = max(a, 1 - a) of Beta(1, 1) is uniform on [0.5, 1]: mean 0.75
     assert abs(sum(coefficients) / 200 - 0.75) < 0.05
     x = torch.arange(4.0).view(4, 1)
-    assert torch.allclose(BatchMixup.mix(x, 0.75),
-                          torch.tensor([[0.75 * 0 + 0.25 * 3], [0.75 * 1 + 0.25 * 0],
-                                        [0.75 * 2 + 0.25 * 1], [0.75 * 3 + 0.25 * 2]]))
+    assert torch.allclose(
+        BatchMixup.mix(x, 0.75),
+        torch.tensor([[0.75 * 0 + 0.25 * 3], [0.75 * 1 + 0.25 * 0],
+                      [0.75 * 2 + 0.25 * 1], [0.75 * 3 + 0.25 * 2]]))
 
 
 def test_fixed_teacher_cache_is_used_and_invalidated(tmp_path):
-    views = dict(mode='fixed_teacher', transform=CROP,
-                 fixed_view=dict(type='CentreResize', size=28),
-                 cache_dir=str(tmp_path))
+    views = dict(
+        mode='fixed_teacher',
+        transform=CROP,
+        fixed_view=dict(type='CentreResize', size=28),
+        cache_dir=str(tmp_path))
     model = build(views)
     calls = []
-    model.teacher.backbone.register_forward_pre_hook(lambda m, a: calls.append(a[0].shape[0]))
+    model.teacher.backbone.register_forward_pre_hook(
+        lambda m, a: calls.append(a[0].shape[0]))
     pixels, samples = batch(6)
     model.loss(pixels, samples)
     assert calls == [6] and model._teacher_cache.misses == 6
@@ -126,15 +139,16 @@ def test_fixed_teacher_cache_is_used_and_invalidated(tmp_path):
 
 def test_tst_needs_consistent_views():
     with pytest.raises(ValueError, match='consistent'):
-        build(dict(mode='independent', transform=CROP),
-              augmenter=dict(type='LearnableAugmentPolicy', backend='analytic'))
+        build(
+            dict(mode='independent', transform=CROP),
+            augmenter=dict(type='LearnableAugmentPolicy', backend='analytic'))
 
 
 def test_tst_with_function_matching_runs():
-    model = build(dict(mode='consistent', transform=CROP,
-                       mixup=dict(type='BatchMixup')),
-                  distill_loss=dict(type='KDLoss'),
-                  augmenter=dict(type='LearnableAugmentPolicy', backend='analytic'))
+    model = build(
+        dict(mode='consistent', transform=CROP, mixup=dict(type='BatchMixup')),
+        distill_loss=dict(type='KDLoss'),
+        augmenter=dict(type='LearnableAugmentPolicy', backend='analytic'))
     losses = model.loss(*batch())
     assert torch.isfinite(losses['distill.loss_kd'])
 
@@ -144,7 +158,9 @@ def test_crop_transform_geometry():
     boxes = RandomResizedCropFlip(16).boxes(500, 20, 30)
     assert (boxes[:, 0] >= 0).all() and (boxes[:, 0] + boxes[:, 2] <= 30).all()
     assert (boxes[:, 1] >= 0).all() and (boxes[:, 1] + boxes[:, 3] <= 20).all()
-    whole = RandomResizedCropFlip((20, 30), scale=(1.0, 1.0), ratio=(1.5, 1.5),
+    whole = RandomResizedCropFlip((20, 30),
+                                  scale=(1.0, 1.0),
+                                  ratio=(1.5, 1.5),
                                   flip_prob=1.0)
     assert torch.allclose(whole(x), x.flip(-1), atol=1e-5)
     with pytest.raises(ValueError, match='scale'):
@@ -155,8 +171,13 @@ def test_crop_transform_geometry():
 
 def test_agreement_metric():
     metric = TeacherStudentAgreement()
-    samples = [dict(pred_label=torch.tensor([1]), teacher_pred_label=torch.tensor([1])),
-               dict(pred_label=torch.tensor([2]), teacher_pred_label=torch.tensor([0]))]
+    samples = [
+        dict(
+            pred_label=torch.tensor([1]),
+            teacher_pred_label=torch.tensor([1])),
+        dict(
+            pred_label=torch.tensor([2]), teacher_pred_label=torch.tensor([0]))
+    ]
     metric.process(None, samples)
     assert metric.compute_metrics(metric.results) == {'top1': 50.0}
     with pytest.raises(ValueError, match='record_teacher_predictions'):
@@ -164,8 +185,9 @@ def test_agreement_metric():
 
 
 def test_predict_records_teacher_labels():
-    model = build(dict(mode='consistent', transform=CROP),
-                  record_teacher_predictions=True).eval()
+    model = build(
+        dict(mode='consistent', transform=CROP),
+        record_teacher_predictions=True).eval()
     pixels, samples = batch(4)
     out = model.predict(pixels, samples)
     expected = model.logits(pixels, 'teacher').argmax(1)

@@ -5,12 +5,13 @@ import json
 import os.path as osp
 
 import pytest
-
 from conftest import REPO, needs_fashion_mnist
 
 SCRIPT = osp.join(REPO, 'tools', 'benchmarks', 'tst_step_cost.py')
-KINDS = ['kd', 'tst_double[analytic]', 'tst_replace[analytic]',
-         'aug_step[analytic]', 'aug_forward[analytic]']
+KINDS = [
+    'kd', 'tst_double[analytic]', 'tst_replace[analytic]',
+    'aug_step[analytic]', 'aug_forward[analytic]'
+]
 
 
 def load_script():
@@ -23,8 +24,11 @@ def load_script():
 def test_benchmark_runs_and_reports_every_row(tmp_path, capsys):
     bench = load_script()
     out = tmp_path / 'result.json'
-    result = bench.main(['--batch', '4', '--iters', '1', '--warmup', '0',
-                         '--backends', 'analytic', '--json', str(out)])
+    result = bench.main([
+        '--batch', '4', '--iters', '1', '--warmup', '0', '--backends',
+        'analytic', '--json',
+        str(out)
+    ])
     printed = capsys.readouterr().out
 
     rows = {row['kind']: row for row in result['rows']}
@@ -51,10 +55,12 @@ def test_soak_run_samples_memory_and_keeps_hooks_constant(tmp_path, capsys):
     soak = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(soak)
     out = tmp_path / 'soak.json'
-    assert soak.main(['--iters', '16', '--images', '64', '--batch-size', '8',
-                      '--every', '2', '--interleave', '2', '--json', str(out),
-                      '--cfg-options', f'train_dataloader.dataset.data_root='
-                      f'{tmp_path}/fashion-mnist']) == 0
+    assert soak.main([
+        '--iters', '16', '--images', '64', '--batch-size', '8', '--every', '2',
+        '--interleave', '2', '--json',
+        str(out), '--cfg-options', f'train_dataloader.dataset.data_root='
+        f'{tmp_path}/fashion-mnist'
+    ]) == 0
     result = json.loads(out.read_text())
     summary, samples = result['summary'], result['samples']
     assert [s['iter'] for s in samples] == list(range(2, 17, 2))
@@ -69,12 +75,15 @@ def test_structured_scenarios_report_their_rows(scenario, capfd):
     step and forward of the scenes pairs (no replace mode, no targets),
     printed as a table without mmengine's per-parameter init dump (fd
     capture: the logger writes to the process's stdout)."""
-    result = load_script().main(['--scenario', scenario, '--batch', '2',
-                                 '--iters', '1', '--warmup', '0',
-                                 '--backends', 'analytic'])
+    result = load_script().main([
+        '--scenario', scenario, '--batch', '2', '--iters', '1', '--warmup',
+        '0', '--backends', 'analytic'
+    ])
     rows = {row['kind']: row for row in result['rows']}
-    assert list(rows) == ['kd', 'tst_double[analytic]', 'aug_step[analytic]',
-                          'aug_forward[analytic]']
+    assert list(rows) == [
+        'kd', 'tst_double[analytic]', 'aug_step[analytic]',
+        'aug_forward[analytic]'
+    ]
     assert all(row['median_ms'] > 0 for row in rows.values())
     assert all(row['passed'] is None for row in rows.values())
     printed = capfd.readouterr().out

@@ -9,9 +9,9 @@ import os.path as osp
 from glob import glob
 
 import pytest
-
-from helpers import load_tool as load_tool_at
 from conftest import REPO
+from helpers import load_tool as load_tool_at
+
 from mmtst.apis import results
 
 KD_CFG = 'configs/kd/cifar100/kd_resnet32x4_resnet8x4_cifar100.py'
@@ -19,13 +19,16 @@ DKD_CFG = 'configs/dkd/cifar100/dkd_resnet32x4_resnet8x4_cifar100.py'
 TST_CFG = 'configs/tst/cifar100/tst_resnet32x4_resnet8x4_cifar100.py'
 TEACHER_CFG = 'configs/teachers/cifar100/resnet32x4_240e_cifar100.py'
 
-KD_MODEL = dict(type='mmtst.ClassificationDistiller',
-                distill_loss=dict(type='KDLoss', tau=4.0))
-DKD_MODEL = dict(type='mmtst.ClassificationDistiller',
-                 distill_loss=dict(type='DKDLoss', beta=8.0))
-TST_MODEL = dict(type='mmtst.ClassificationDistiller',
-                 distill_loss=dict(type='KDLoss'),
-                 augmenter=dict(type='LearnableAugmentPolicy', backend='neural'))
+KD_MODEL = dict(
+    type='mmtst.ClassificationDistiller',
+    distill_loss=dict(type='KDLoss', tau=4.0))
+DKD_MODEL = dict(
+    type='mmtst.ClassificationDistiller',
+    distill_loss=dict(type='DKDLoss', beta=8.0))
+TST_MODEL = dict(
+    type='mmtst.ClassificationDistiller',
+    distill_loss=dict(type='KDLoss'),
+    augmenter=dict(type='LearnableAugmentPolicy', backend='neural'))
 PLAIN_MODEL = dict(type='ImageClassifier')
 
 
@@ -35,9 +38,17 @@ def load_tool(name):
 
 
 # ------------------------------------------------------- TEST FIXTURES
-def write_fake_run(work_dir, config_name, model, seed, max_epochs, top1,
-                   checkpoint=True, timestamp='20990101_000000',
-                   policy=None, iters_per_epoch=10, extra_config='',
+def write_fake_run(work_dir,
+                   config_name,
+                   model,
+                   seed,
+                   max_epochs,
+                   top1,
+                   checkpoint=True,
+                   timestamp='20990101_000000',
+                   policy=None,
+                   iters_per_epoch=10,
+                   extra_config='',
                    trained=True):
     """TEST FIXTURE: write a fabricated mmengine-like run into work_dir.
 
@@ -57,8 +68,8 @@ def write_fake_run(work_dir, config_name, model, seed, max_epochs, top1,
             f'randomness = dict(seed={seed}, deterministic=False)\n'
             f'train_cfg = dict(by_epoch=True, max_epochs={max_epochs}, '
             'val_interval=1)\n' + extra_config)
-    for path in (osp.join(work_dir, f'{config_name}.py'),
-                 osp.join(vis, 'config.py')):
+    for path in (osp.join(work_dir,
+                          f'{config_name}.py'), osp.join(vis, 'config.py')):
         with open(path, 'w') as f:
             f.write('# TEST FIXTURE: fabricated config dump\n' + text)
     start = getattr(top1, 'start', 1)
@@ -66,13 +77,23 @@ def write_fake_run(work_dir, config_name, model, seed, max_epochs, top1,
         for epoch, value in enumerate(top1, start=start):
             step = epoch * iters_per_epoch
             if trained:
-                f.write(json.dumps(dict(lr=0.1, loss=1.0, epoch=epoch,
-                                        iter=step, step=step)) + '\n')
+                f.write(
+                    json.dumps(
+                        dict(
+                            lr=0.1,
+                            loss=1.0,
+                            epoch=epoch,
+                            iter=step,
+                            step=step)) + '\n')
             f.write(json.dumps({'accuracy/top1': value, 'step': epoch}) + '\n')
         if policy:
-            f.write(json.dumps(dict({f'augmenter.{k}': v
-                                     for k, v in policy.items()},
-                                    step=iters_per_epoch)) + '\n')
+            f.write(
+                json.dumps(
+                    dict({
+                        f'augmenter.{k}': v
+                        for k, v in policy.items()
+                    },
+                         step=iters_per_epoch)) + '\n')
     if checkpoint and top1:
         last = start + len(top1) - 1
         ckpt = osp.join(work_dir, f'epoch_{last}.pth')
@@ -102,25 +123,45 @@ def bench(tmp_path):
     teacher run, and a run of a config the reference does not know."""
     root = tmp_path / 'runs'
     kd = root / cname(KD_CFG)
-    write_fake_run(str(kd / 'seed0'), cname(KD_CFG), KD_MODEL, 0, 3,
-                   [60.0, 74.5, 73.0])
-    write_fake_run(str(kd / 'seed1'), cname(KD_CFG), KD_MODEL, 1, 3,
-                   [61.0, 70.0, 74.0])
-    write_fake_run(str(kd / 'seed2'), cname(KD_CFG), KD_MODEL, 2, 3,
-                   [62.0, 71.0], timestamp='20990101_000000')
-    write_fake_run(str(kd / 'seed2'), cname(KD_CFG), KD_MODEL, 2, 3,
-                   Offset(3, [75.0]), timestamp='20990102_000000')
-    write_fake_run(str(kd / 'seed3'), cname(KD_CFG), KD_MODEL, 3, 3,
-                   [50.0])
-    write_fake_run(str(root / cname(DKD_CFG) / 'seed0'), cname(DKD_CFG),
-                   DKD_MODEL, 0, 3, [65.0, 70.0, 76.0])
-    write_fake_run(str(root / cname(TST_CFG) / 'seed0'), cname(TST_CFG),
-                   TST_MODEL, 0, 3, [66.0, 71.0, 77.0],
-                   policy={'p_Rotate': 0.6, 'm_Rotate': 0.4})
-    write_fake_run(str(root / 'teacher'), cname(TEACHER_CFG), PLAIN_MODEL,
-                   0, 3, [70.0, 78.0, 79.0])
-    write_fake_run(str(root / 'other' / 'seed0'), 'my_own_experiment',
-                   KD_MODEL, 0, 3, [10.0, 20.0, 30.0])
+    write_fake_run(
+        str(kd / 'seed0'), cname(KD_CFG), KD_MODEL, 0, 3, [60.0, 74.5, 73.0])
+    write_fake_run(
+        str(kd / 'seed1'), cname(KD_CFG), KD_MODEL, 1, 3, [61.0, 70.0, 74.0])
+    write_fake_run(
+        str(kd / 'seed2'),
+        cname(KD_CFG),
+        KD_MODEL,
+        2,
+        3, [62.0, 71.0],
+        timestamp='20990101_000000')
+    write_fake_run(
+        str(kd / 'seed2'),
+        cname(KD_CFG),
+        KD_MODEL,
+        2,
+        3,
+        Offset(3, [75.0]),
+        timestamp='20990102_000000')
+    write_fake_run(str(kd / 'seed3'), cname(KD_CFG), KD_MODEL, 3, 3, [50.0])
+    write_fake_run(
+        str(root / cname(DKD_CFG) / 'seed0'), cname(DKD_CFG), DKD_MODEL, 0, 3,
+        [65.0, 70.0, 76.0])
+    write_fake_run(
+        str(root / cname(TST_CFG) / 'seed0'),
+        cname(TST_CFG),
+        TST_MODEL,
+        0,
+        3, [66.0, 71.0, 77.0],
+        policy={
+            'p_Rotate': 0.6,
+            'm_Rotate': 0.4
+        })
+    write_fake_run(
+        str(root / 'teacher'), cname(TEACHER_CFG), PLAIN_MODEL, 0, 3,
+        [70.0, 78.0, 79.0])
+    write_fake_run(
+        str(root / 'other' / 'seed0'), 'my_own_experiment', KD_MODEL, 0, 3,
+        [10.0, 20.0, 30.0])
     return root
 
 
@@ -164,15 +205,37 @@ def test_collector_keeps_different_experiments_apart(tmp_path):
     KD across different subsets is flagged."""
     collect = load_tool('collect_results')
     root = tmp_path / 'runs'
-    subset = "train_dataloader = dict(batch_size=64, dataset=dict(indices={}))\n"
-    write_fake_run(str(root / 'a' / 'seed0'), cname(DKD_CFG), DKD_MODEL, 0,
-                   1, [1.0], extra_config=subset.format(100))
-    write_fake_run(str(root / 'b' / 'seed0'), cname(DKD_CFG), DKD_MODEL, 0,
-                   3, [10.0, 80.0, 91.0], extra_config=subset.format(5000))
-    write_fake_run(str(root / 'kd' / 'seed0'), cname(KD_CFG), KD_MODEL, 0,
-                   3, [10.0, 80.0, 90.0], extra_config=subset.format(5000))
-    write_fake_run(str(root / 'kd_test' / 'seed0'), cname(KD_CFG), KD_MODEL,
-                   0, 3, [90.0], trained=False, checkpoint=False)
+    subset = ("train_dataloader = dict(batch_size=64, "
+              "dataset=dict(indices={}))\n")
+    write_fake_run(
+        str(root / 'a' / 'seed0'),
+        cname(DKD_CFG),
+        DKD_MODEL,
+        0,
+        1, [1.0],
+        extra_config=subset.format(100))
+    write_fake_run(
+        str(root / 'b' / 'seed0'),
+        cname(DKD_CFG),
+        DKD_MODEL,
+        0,
+        3, [10.0, 80.0, 91.0],
+        extra_config=subset.format(5000))
+    write_fake_run(
+        str(root / 'kd' / 'seed0'),
+        cname(KD_CFG),
+        KD_MODEL,
+        0,
+        3, [10.0, 80.0, 90.0],
+        extra_config=subset.format(5000))
+    write_fake_run(
+        str(root / 'kd_test' / 'seed0'),
+        cname(KD_CFG),
+        KD_MODEL,
+        0,
+        3, [90.0],
+        trained=False,
+        checkpoint=False)
     rows = collect.collect([str(root)])
     dkd = sorted((r for r in rows if r['method'] == 'dkd'),
                  key=lambda r: r['final_mean'])
@@ -186,12 +249,11 @@ def test_collector_keeps_different_experiments_apart(tmp_path):
     assert len(kd) == 1 and kd[0]['n'] == 1 and not kd[0]['flags']
 
 
-def test_a_single_validation_point_is_drawn_as_a_point(tmp_path,
-                                                        monkeypatch):
+def test_a_single_validation_point_is_drawn_as_a_point(tmp_path, monkeypatch):
     plot = load_tool('plot_curves')
     root = tmp_path / 'runs'
-    write_fake_run(str(root / 'kd' / 'seed0'), cname(KD_CFG), KD_MODEL, 0,
-                   1, [50.0])
+    write_fake_run(
+        str(root / 'kd' / 'seed0'), cname(KD_CFG), KD_MODEL, 0, 1, [50.0])
     figures = []
     monkeypatch.setattr(plot.plt, 'close', figures.append)
     plot.plot_all([str(root)], str(tmp_path / 'plots'))
@@ -214,7 +276,8 @@ def test_collector_matches_the_reference_table(bench):
     unmatched = rows[(None, 'kd', 'my_own_experiment')]
     assert unmatched['paper'] is None and unmatched['final_mean'] == 30.0
     table = collect.markdown_table(list(rows.values()), False)
-    assert '| cifar100/resnet32x4-resnet8x4 | kd | 74.00 ± 1.00 (n=3) |' in table
+    row = '| cifar100/resnet32x4-resnet8x4 | kd | 74.00 ± 1.00 (n=3) |'
+    assert row in table
     assert rows[('cifar100/resnet32x4-resnet8x4', 'teacher',
                  cname(TEACHER_CFG))]['delta_kd'] is None
     assert '—†' in table and collect.TST_FOOTNOTE in table
@@ -225,8 +288,9 @@ def test_collector_cli_writes_json_and_markdown(bench, tmp_path, capsys):
     out = tmp_path / 'table'
     assert collect.main([str(bench), '--json', '--out', str(out)]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert {g['method'] for g in printed['groups']} >= {
-        'kd', 'dkd', 'tst-neural', 'teacher'}
+    assert {g['method']
+            for g in printed['groups']
+            } >= {'kd', 'dkd', 'tst-neural', 'teacher'}
     assert (out / 'results.md').read_text().startswith('| pair | method |')
 
 
@@ -250,11 +314,13 @@ def test_iteration_based_runs_and_coco_scale(tmp_path):
         'augmenter=dict(backend="analytic"))\n'
         'train_cfg = dict(type="IterBasedTrainLoop", max_iters=2000)\n')
     (vis / 'scalars.json').write_text(''.join(
-        json.dumps({'coco/bbox_mAP': v, 'step': s}) + '\n'
-        for s, v in ((1000, 0.301), (2000, 0.352))))
+        json.dumps({
+            'coco/bbox_mAP': v,
+            'step': s
+        }) + '\n' for s, v in ((1000, 0.301), (2000, 0.352))))
     run = results.parse_run(str(work_dir))
-    assert (run.method, run.metric, run.unit) == (
-        'tst-analytic', 'coco/bbox_mAP', 'iter')
+    assert (run.method, run.metric, run.unit) == ('tst-analytic',
+                                                  'coco/bbox_mAP', 'iter')
     assert run.final == pytest.approx(35.2) and run.finished
 
 
@@ -275,8 +341,8 @@ def test_log_only_run_is_read_from_the_text_log(tmp_path):
         'accuracy/top1: 70.5000  data_time: 0.0100  time: 0.0200\n')
     assert results.find_runs([str(tmp_path)]) == [str(tmp_path / 'run')]
     run = results.parse_run(str(tmp_path / 'run'))
-    assert (run.method, run.seed, run.curve) == (
-        'dkd', 5, [(1, 61.25), (2, 70.5)])
+    assert (run.method, run.seed, run.curve) == ('dkd', 5, [(1, 61.25),
+                                                            (2, 70.5)])
     assert (run.progress, run.total, run.finished) == (2, 3, False)
 
 
@@ -286,18 +352,24 @@ def test_classify_method():
     assert classify(KD_MODEL) == 'kd' and classify(DKD_MODEL) == 'dkd'
     analytic = dict(TST_MODEL, augmenter=dict(backend='analytic'))
     assert classify(analytic) == 'tst-analytic'
-    views = dict(type='mmtst.ClassificationDistiller',
-                 distill_loss=dict(type='KLDivergence'),
-                 views=dict(mode='consistent', mixup=dict(type='BatchMixup')))
+    views = dict(
+        type='mmtst.ClassificationDistiller',
+        distill_loss=dict(type='KLDivergence'),
+        views=dict(mode='consistent', mixup=dict(type='BatchMixup')))
     assert classify(views) == 'funmatch-function-matching'
     views['views'] = dict(mode='fixed_teacher', mixup=None)
     assert classify(views) == 'funmatch-fixed-teacher'
     assert classify(dict(type='mmtst.DetectionDistiller')) == 'kd'
-    assert classify(dict(type='mmtst.DetectionDistiller', augmenter=dict(),
-                         mimic=dict(levels=[0]))) == 'kd+mimic'
-    assert classify(dict(type='mmtst.DetectionDistiller',
-                         augmenter=dict(backend='neural'),
-                         mimic=dict(levels=[0]))) == 'tst-neural+mimic'
+    assert classify(
+        dict(
+            type='mmtst.DetectionDistiller',
+            augmenter=dict(),
+            mimic=dict(levels=[0]))) == 'kd+mimic'
+    assert classify(
+        dict(
+            type='mmtst.DetectionDistiller',
+            augmenter=dict(backend='neural'),
+            mimic=dict(levels=[0]))) == 'tst-neural+mimic'
 
 
 # --------------------------------------------------------------- runner
@@ -320,22 +392,24 @@ def fake_set_progress(root):
     """TEST FIXTURE: KD seed 0 finished (4/4 epochs), seed 1 stopped after
     2 of 4 epochs with a checkpoint; the teacher finished, not exported."""
     kd = 'kd_resnet20_resnet8_fmnist'
-    write_fake_run(osp.join(root, kd, 'seed0'), kd, KD_MODEL, 0, 4,
-                   [80.0, 85.0, 88.0, 89.0])
-    write_fake_run(osp.join(root, kd, 'seed1'), kd, KD_MODEL, 1, 4,
-                   [80.0, 85.0])
-    write_fake_run(osp.join(root, 'fmnist_teacher_resnet20', 'seed0'),
-                   'fmnist_teacher_resnet20', PLAIN_MODEL, 0, 4,
-                   [85.0, 88.0, 90.0, 91.0])
+    write_fake_run(
+        osp.join(root, kd, 'seed0'), kd, KD_MODEL, 0, 4,
+        [80.0, 85.0, 88.0, 89.0])
+    write_fake_run(
+        osp.join(root, kd, 'seed1'), kd, KD_MODEL, 1, 4, [80.0, 85.0])
+    write_fake_run(
+        osp.join(root, 'fmnist_teacher_resnet20', 'seed0'),
+        'fmnist_teacher_resnet20', PLAIN_MODEL, 0, 4, [85.0, 88.0, 90.0, 91.0])
 
 
 def test_runner_print_only_dist(tmp_path, sets_file, capsys):
     runner = load_tool('run_benchmark')
     work_root = str(tmp_path / 'bench')
     fake_set_progress(osp.join(work_root, 'mini'))
-    assert runner.main(['mini', '--sets', sets_file, '--work-root', work_root,
-                        '--print-only', '--launcher', 'dist',
-                        '--gpus', '8']) == 0
+    assert runner.main([
+        'mini', '--sets', sets_file, '--work-root', work_root, '--print-only',
+        '--launcher', 'dist', '--gpus', '8'
+    ]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     root = osp.join(work_root, 'mini')
     teacher_ckpt = osp.join(root, 'fmnist_teacher_resnet20', 'teacher.pth')
@@ -344,7 +418,8 @@ def test_runner_print_only_dist(tmp_path, sets_file, capsys):
         f'{root}/fmnist_teacher_resnet20/seed0',
         f'python tools/analysis/run_benchmark.py mini --export-teachers '
         f'--work-root {work_root} --sets {sets_file}',
-        f'# skip (finished 4/4 epochs): {root}/kd_resnet20_resnet8_fmnist/seed0',
+        '# skip (finished 4/4 epochs): '
+        f'{root}/kd_resnet20_resnet8_fmnist/seed0',
         'tools/dist_train.sh configs/quickstart/kd_resnet20_resnet8_fmnist.py'
         f' 8 --work-dir {root}/kd_resnet20_resnet8_fmnist/seed1 --resume '
         f'--cfg-options randomness.seed=1 model.teacher_ckpt={teacher_ckpt} '
@@ -356,17 +431,19 @@ def test_runner_print_only_dist(tmp_path, sets_file, capsys):
 def test_runner_print_only_slurm_and_fresh_runs(tmp_path, sets_file, capsys):
     runner = load_tool('run_benchmark')
     work_root = str(tmp_path / 'bench')
-    assert runner.main(['mini', '--sets', sets_file, '--work-root', work_root,
-                        '--print-only', '--launcher', 'slurm',
-                        '--partition', 'P', '--gpus', '16', '--seeds', '1']) == 0
+    assert runner.main([
+        'mini', '--sets', sets_file, '--work-root', work_root, '--print-only',
+        '--launcher', 'slurm', '--partition', 'P', '--gpus', '16', '--seeds',
+        '1'
+    ]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     root = osp.join(work_root, 'mini')
-    assert lines[0] == (
-        'GPUS=16 GPUS_PER_NODE=8 tools/slurm_train.sh P '
-        'mini-fmnist_teacher_resnet20 '
-        'configs/quickstart/fmnist_teacher_resnet20.py '
-        f'{root}/fmnist_teacher_resnet20/seed0 --cfg-options randomness.seed=0 '
-        'train_dataloader.batch_size=8')
+    assert lines[0] == ('GPUS=16 GPUS_PER_NODE=8 tools/slurm_train.sh P '
+                        'mini-fmnist_teacher_resnet20 '
+                        'configs/quickstart/fmnist_teacher_resnet20.py '
+                        f'{root}/fmnist_teacher_resnet20/seed0 '
+                        '--cfg-options randomness.seed=0 '
+                        'train_dataloader.batch_size=8')
     assert lines[1].endswith('--export-teachers --work-root '
                              f'{work_root} --sets {sets_file}')
     assert lines[2] == (
@@ -383,16 +460,21 @@ def test_runner_print_only_slurm_and_fresh_runs(tmp_path, sets_file, capsys):
 def test_distributed_batch_that_gpus_cannot_share_is_refused(
         tmp_path, sets_file, capsys):
     runner = load_tool('run_benchmark')
-    with pytest.raises(SystemExit, match=r'batch of 128.*--gpus 4 or set '
-                       r'--cfg-options train_dataloader.batch_size='):
-        runner.main(['mini', '--sets', sets_file, '--work-root',
-                     str(tmp_path), '--print-only', '--launcher', 'dist',
-                     '--gpus', '6', '--seeds', '1'])
+    with pytest.raises(
+            SystemExit,
+            match=r'batch of 128.*--gpus 4 or set '
+            r'--cfg-options train_dataloader.batch_size='):
+        runner.main([
+            'mini', '--sets', sets_file, '--work-root',
+            str(tmp_path), '--print-only', '--launcher', 'dist', '--gpus', '6',
+            '--seeds', '1'
+        ])
     # an explicit total batch is what gets shared
-    assert runner.main(['mini', '--sets', sets_file, '--work-root',
-                        str(tmp_path), '--print-only', '--launcher', 'dist',
-                        '--gpus', '6', '--seeds', '1', '--cfg-options',
-                        'train_dataloader.batch_size=96']) == 0
+    assert runner.main([
+        'mini', '--sets', sets_file, '--work-root',
+        str(tmp_path), '--print-only', '--launcher', 'dist', '--gpus', '6',
+        '--seeds', '1', '--cfg-options', 'train_dataloader.batch_size=96'
+    ]) == 0
     assert 'train_dataloader.batch_size=16' in capsys.readouterr().out
 
 
@@ -400,15 +482,20 @@ def test_runner_plain_commands_and_sets_file(tmp_path, capsys):
     runner = load_tool('run_benchmark')
     assert runner.main(['--list']) == 0
     assert 'fmnist-mini:' in capsys.readouterr().out
-    assert runner.main(['fmnist-mini', '--print-only', '--seeds', '1',
-                        '--work-root', str(tmp_path)]) == 0
+    assert runner.main([
+        'fmnist-mini', '--print-only', '--seeds', '1', '--work-root',
+        str(tmp_path)
+    ]) == 0
     out = capsys.readouterr().out
     for config in ('fmnist_student_resnet8', 'kd_resnet20_resnet8_fmnist',
-                   'dkd_resnet20_resnet8_fmnist', 'tst_resnet20_resnet8_fmnist',
+                   'dkd_resnet20_resnet8_fmnist',
+                   'tst_resnet20_resnet8_fmnist',
                    'tst_analytic_resnet20_resnet8_fmnist',
                    'function_matching_resnet20_resnet8_fmnist'):
         assert 'python tools/train.py ' in out and f'/{config}/seed0 ' in out
-    student = [l for l in out.splitlines() if 'fmnist_student_resnet8/' in l]
+    student = [
+        line for line in out.splitlines() if 'fmnist_student_resnet8/' in line
+    ]
     assert student and 'teacher_ckpt' not in student[0]
 
 
@@ -417,22 +504,26 @@ def test_runner_exports_a_finished_teacher(tmp_path, sets_file, capsys):
     runner = load_tool('run_benchmark')
     work_root = str(tmp_path / 'bench')
     root = osp.join(work_root, 'mini')
-    args = ['mini', '--sets', sets_file, '--work-root', work_root,
-            '--export-teachers']
+    args = [
+        'mini', '--sets', sets_file, '--work-root', work_root,
+        '--export-teachers'
+    ]
     with pytest.raises(RuntimeError, match='has not finished'):
         runner.main(args)
     fake_set_progress(root)
     teacher_dir = osp.join(root, 'fmnist_teacher_resnet20')
     # TEST FIXTURE: a tiny fabricated Runner checkpoint of the teacher
-    torch.save(dict(meta=dict(epoch=4), state_dict={'w': torch.ones(2)}),
-               osp.join(teacher_dir, 'seed0', 'epoch_4.pth'))
+    torch.save(
+        dict(meta=dict(epoch=4), state_dict={'w': torch.ones(2)}),
+        osp.join(teacher_dir, 'seed0', 'epoch_4.pth'))
     assert runner.main(args) == 0
-    exported = torch.load(osp.join(teacher_dir, 'teacher.pth'),
-                          weights_only=True)
+    exported = torch.load(
+        osp.join(teacher_dir, 'teacher.pth'), weights_only=True)
     assert list(exported) == ['state_dict']
     assert torch.equal(exported['state_dict']['w'], torch.ones(2))
-    runner.main(['mini', '--sets', sets_file, '--work-root', work_root,
-                 '--print-only'])
+    runner.main([
+        'mini', '--sets', sets_file, '--work-root', work_root, '--print-only'
+    ])
     assert '# teacher weights exist' in capsys.readouterr().out
 
 
@@ -452,20 +543,26 @@ def test_runner_orders_seed_major_and_applies_set_options(tmp_path, capsys):
         '      - config: configs/quickstart/kd_resnet20_resnet8_fmnist.py\n'
         '        teacher: configs/quickstart/fmnist_teacher_resnet20.py\n')
     runner = load_tool('run_benchmark')
-    assert runner.main(['two', '--sets', str(sets), '--work-root',
-                        str(tmp_path / 'w'), '--print-only']) == 0
+    assert runner.main([
+        'two', '--sets',
+        str(sets), '--work-root',
+        str(tmp_path / 'w'), '--print-only'
+    ]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    trains = [l for l in lines if 'tools/train.py' in l]
-    names = [l.split('--work-dir ')[1].split()[0].split('/two/')[1]
-             for l in trains]
-    assert names == ['fmnist_teacher_resnet20/seed0',
-                     'fmnist_student_resnet8/seed0',
-                     'kd_resnet20_resnet8_fmnist/seed0',
-                     'fmnist_student_resnet8/seed1',
-                     'kd_resnet20_resnet8_fmnist/seed1']
-    assert all('train_dataloader.dataset.indices=100' in l for l in trains)
+    trains = [line for line in lines if 'tools/train.py' in line]
+    names = [
+        line.split('--work-dir ')[1].split()[0].split('/two/')[1]
+        for line in trains
+    ]
+    assert names == [
+        'fmnist_teacher_resnet20/seed0', 'fmnist_student_resnet8/seed0',
+        'kd_resnet20_resnet8_fmnist/seed0', 'fmnist_student_resnet8/seed1',
+        'kd_resnet20_resnet8_fmnist/seed1'
+    ]
+    assert all('train_dataloader.dataset.indices=100' in line
+               for line in trains)
     assert 'train_cfg.max_epochs=9' in trains[0]
-    assert not any('train_cfg.max_epochs=9' in l for l in trains[1:])
+    assert not any('train_cfg.max_epochs=9' in line for line in trains[1:])
 
 
 def test_wall_clock_sums_the_launches_of_a_run(tmp_path):
@@ -473,8 +570,8 @@ def test_wall_clock_sums_the_launches_of_a_run(tmp_path):
     between them is not."""
     from mmtst.apis.results import wall_seconds
     for stamp, lines in (('20990101_000000', ['00:00:00', '00:01:30']),
-                         ('20990101_010000', ['01:00:00', '01:00:10',
-                                              '01:02:00'])):
+                         ('20990101_010000',
+                          ['01:00:00', '01:00:10', '01:02:00'])):
         folder = tmp_path / stamp
         folder.mkdir()
         # TEST FIXTURE: fabricated mmengine log lines
@@ -509,15 +606,23 @@ def test_plot_curves_and_policy(bench, tmp_path):
 
 # ------------------------------------------------------ reference table
 BRIEF_PAIRS = {
-    'cifar100/resnet56-resnet20', 'cifar100/resnet110-resnet32',
-    'cifar100/resnet110-resnet20', 'cifar100/resnet32x4-resnet8x4',
-    'cifar100/wrn_40_2-wrn_16_2', 'cifar100/wrn_40_2-wrn_40_1',
-    'cifar100/vgg13-vgg8', 'cifar100/vgg13-mobilenetv2',
-    'cifar100/resnet32x4-shufflev1', 'cifar100/wrn_40_2-shufflev1',
-    'imagenet/resnet34-resnet18', 'imagenet/resnet50-mobilenetv1',
+    'cifar100/resnet56-resnet20',
+    'cifar100/resnet110-resnet32',
+    'cifar100/resnet110-resnet20',
+    'cifar100/resnet32x4-resnet8x4',
+    'cifar100/wrn_40_2-wrn_16_2',
+    'cifar100/wrn_40_2-wrn_40_1',
+    'cifar100/vgg13-vgg8',
+    'cifar100/vgg13-mobilenetv2',
+    'cifar100/resnet32x4-shufflev1',
+    'cifar100/wrn_40_2-shufflev1',
+    'imagenet/resnet34-resnet18',
+    'imagenet/resnet50-mobilenetv1',
     'coco/retinanet_x101-retinanet_r50',
-    'coco/cascade_mask_rcnn_x101-faster_rcnn_r50', 'coco/fcos_r101-fcos_r50',
-    'cityscapes/pspnet_r101-pspnet_r18', 'imagenet/bit_r152x2-resnet50',
+    'coco/cascade_mask_rcnn_x101-faster_rcnn_r50',
+    'coco/fcos_r101-fcos_r50',
+    'cityscapes/pspnet_r101-pspnet_r18',
+    'imagenet/bit_r152x2-resnet50',
 }
 
 
@@ -547,13 +652,17 @@ def test_reference_config_globs_name_the_cifar100_configs():
         if not pair_id.startswith('cifar100/'):
             continue
         for method in ('kd', 'dkd', 'tst'):
-            hits = [p for pattern in entry['configs'][method]
-                    for p in glob(osp.join(REPO, pattern))]
+            hits = [
+                p for pattern in entry['configs'][method]
+                for p in glob(osp.join(REPO, pattern))
+            ]
             assert len(hits) == 1, (pair_id, method, hits)
 
 
 # ------------------------------------------------------------ cost table
-def write_fake_log(work_dir, start_minute, minutes,
+def write_fake_log(work_dir,
+                   start_minute,
+                   minutes,
                    timestamp='20990101_000000'):
     """TEST FIXTURE: a fabricated mmengine text log spanning ``minutes``."""
     folder = osp.join(work_dir, timestamp)
@@ -570,23 +679,38 @@ def test_cost_table_whole_runs_and_steps(tmp_path, capsys):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     root = tmp_path / 'w' / 'mini'
-    for name, model, minutes, top1 in (
-            ('kd_resnet20_resnet8_fmnist', KD_MODEL, 10, [85.0, 88.0]),
-            ('tst_resnet20_resnet8_fmnist', TST_MODEL, 25, [86.0, 89.0])):
+    for name, model, minutes, top1 in (('kd_resnet20_resnet8_fmnist', KD_MODEL,
+                                        10, [85.0, 88.0]),
+                                       ('tst_resnet20_resnet8_fmnist',
+                                        TST_MODEL, 25, [86.0, 89.0])):
         for seed in (0, 1):
             work_dir = str(root / name / f'seed{seed}')
             write_fake_run(work_dir, name, model, seed, 2, top1)
             write_fake_log(work_dir, 60 * seed, minutes)
     steps = tmp_path / 'steps.json'
-    steps.write_text(json.dumps(dict(  # TEST FIXTURE: fabricated step rows
-        rows=[dict(kind='kd', ratio_to_kd=1.0, target=None, passed=None),
-              dict(kind='aug_step[neural]', ratio_to_kd=1.6, target=1.5,
-                   metric='ratio', passed=False)],
-        peak_memory={'kd': dict(peak_rss_mb=900.0, added_by_steps_mb=50.0)})))
+    steps.write_text(
+        json.dumps(
+            dict(  # TEST FIXTURE: fabricated step rows
+                rows=[
+                    dict(kind='kd', ratio_to_kd=1.0, target=None, passed=None),
+                    dict(
+                        kind='aug_step[neural]',
+                        ratio_to_kd=1.6,
+                        target=1.5,
+                        metric='ratio',
+                        passed=False)
+                ],
+                peak_memory={
+                    'kd': dict(peak_rss_mb=900.0, added_by_steps_mb=50.0)
+                })))
     sets = tmp_path / 'sets.yaml'
     sets.write_text('sets:\n  mini:\n    runs: []\n')
-    assert tool.main(['--set', 'mini', '--sets', str(sets), '--work-root',
-                      str(tmp_path / 'w'), '--steps-json', str(steps)]) == 0
+    assert tool.main([
+        '--set', 'mini', '--sets',
+        str(sets), '--work-root',
+        str(tmp_path / 'w'), '--steps-json',
+        str(steps)
+    ]) == 0
     out = capsys.readouterr().out
     assert '| tst_resnet20_resnet8_fmnist | tst-neural | 2 | 25.0 | 2.50x ' \
            '| 89.00 | +1.00 |' in out
@@ -594,5 +718,8 @@ def test_cost_table_whole_runs_and_steps(tmp_path, capsys):
     assert '| aug_step[neural] | 1.60x | <= 1.50x | FAIL |' in out
     assert '| kd | 900 | 50 |' in out
     with pytest.raises(RuntimeError, match='no finished run'):
-        tool.main(['--set', 'mini', '--sets', str(sets), '--work-root',
-                   str(tmp_path / 'empty')])
+        tool.main([
+            '--set', 'mini', '--sets',
+            str(sets), '--work-root',
+            str(tmp_path / 'empty')
+        ])

@@ -9,8 +9,8 @@ import time
 
 import pytest
 import torch
-
 from conftest import REPO, needs_fashion_mnist
+
 from mmtst.engine.runner.resume_choice import (CheckpointReadError,
                                                choose_resume_checkpoint,
                                                unreadable_reason)
@@ -40,7 +40,8 @@ def test_a_truncated_checkpoint_is_told_from_a_complete_one(tmp_path):
 
 
 def test_auto_resume_skips_a_truncated_newest_checkpoint(tmp_path):
-    first, second = str(tmp_path / 'epoch_1.pth'), str(tmp_path / 'epoch_2.pth')
+    first, second = str(tmp_path / 'epoch_1.pth'), str(tmp_path /
+                                                       'epoch_2.pth')
     write_checkpoint(first)
     write_checkpoint(str(tmp_path / 'teacher.pth'))  # exported weights
     write_checkpoint(second)
@@ -52,17 +53,20 @@ def test_auto_resume_skips_a_truncated_newest_checkpoint(tmp_path):
     chosen, warning = choose_resume_checkpoint(str(tmp_path), None, None)
     assert chosen == first and 'no last_checkpoint' in warning
     # a complete newest checkpoint is taken silently
-    assert choose_resume_checkpoint(str(tmp_path), None, first) == (first, None)
+    assert choose_resume_checkpoint(str(tmp_path), None,
+                                    first) == (first, None)
 
 
 def test_a_named_truncated_checkpoint_is_refused_with_the_good_one(tmp_path):
-    first, second = str(tmp_path / 'epoch_1.pth'), str(tmp_path / 'epoch_2.pth')
+    first, second = str(tmp_path / 'epoch_1.pth'), str(tmp_path /
+                                                       'epoch_2.pth')
     write_checkpoint(first)
     write_checkpoint(second)
     truncate(second)
-    with pytest.raises(CheckpointReadError,
-                       match=f'cannot resume from {second}: truncated.*'
-                       f'--resume {first}'):
+    with pytest.raises(
+            CheckpointReadError,
+            match=f'cannot resume from {second}: truncated.*'
+            f'--resume {first}'):
         choose_resume_checkpoint(str(tmp_path), second, None)
     truncate(first)
     with pytest.raises(CheckpointReadError, match='no other checkpoint in'):
@@ -89,19 +93,26 @@ def run_train(work_dir, data_root, flags=(), options=(), full_disk=False):
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
     prefix = ['-c', FULL_DISK] if full_disk else []
     options = [
-        *options, 'train_dataloader.dataset.indices=64', 'train_dataloader.batch_size=32',
-        'train_dataloader.num_workers=0',
+        *options, 'train_dataloader.dataset.indices=64',
+        'train_dataloader.batch_size=32', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         'val_dataloader.dataset.indices=50', 'val_dataloader.num_workers=0',
         'val_dataloader.persistent_workers=False',
         f'train_dataloader.dataset.data_root={data_root}',
         f'val_dataloader.dataset.data_root={data_root}',
-        f'test_dataloader.dataset.data_root={data_root}']
-    proc = subprocess.run(
-        [sys.executable, *prefix, osp.join(REPO, 'tools/train.py'),
-         osp.join(REPO, STUDENT), '--work-dir', str(work_dir), *flags,
-         '--cfg-options', *options],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+        f'test_dataloader.dataset.data_root={data_root}'
+    ]
+    proc = subprocess.run([
+        sys.executable, *prefix,
+        osp.join(REPO, 'tools/train.py'),
+        osp.join(REPO, STUDENT), '--work-dir',
+        str(work_dir), *flags, '--cfg-options', *options
+    ],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=900)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -109,8 +120,11 @@ def run_train(work_dir, data_root, flags=(), options=(), full_disk=False):
 def test_a_full_disk_stops_the_run_and_keeps_the_last_checkpoint(tmp_path):
     work, data = tmp_path / 'work', tmp_path / 'fashion-mnist'
     keep_one = ['default_hooks.checkpoint.max_keep_ckpts=1']
-    code, out = run_train(work, data, options=['train_cfg.max_epochs=3',
-                                               *keep_one], full_disk=True)
+    code, out = run_train(
+        work,
+        data,
+        options=['train_cfg.max_epochs=3', *keep_one],
+        full_disk=True)
     assert code == 2, out[-3000:]
     errors = [line for line in out.splitlines() if 'mmtst: error:' in line]
     assert len(errors) == 1 and 'Traceback' not in out
@@ -122,8 +136,11 @@ def test_a_full_disk_stops_the_run_and_keeps_the_last_checkpoint(tmp_path):
     with open(work / 'last_checkpoint') as f:
         assert f.read().strip() == str(work / 'epoch_1.pth')
     # and the run goes on from it once the disk has room again
-    code, out = run_train(work, data, flags=['--resume'],
-                          options=['train_cfg.max_epochs=2', *keep_one])
+    code, out = run_train(
+        work,
+        data,
+        flags=['--resume'],
+        options=['train_cfg.max_epochs=2', *keep_one])
     assert code == 0, out[-3000:]
     assert 'resumed epoch: 1' in out
     assert osp.isfile(work / 'epoch_2.pth')
@@ -134,12 +151,15 @@ def test_a_full_disk_stops_the_run_and_keeps_the_last_checkpoint(tmp_path):
 def test_auto_resume_goes_on_from_the_last_good_checkpoint(tmp_path):
     work, data = tmp_path / 'work', tmp_path / 'fashion-mnist'
     keep_two = ['default_hooks.checkpoint.max_keep_ckpts=2']
-    code, out = run_train(work, data,
-                          options=['train_cfg.max_epochs=2', *keep_two])
+    code, out = run_train(
+        work, data, options=['train_cfg.max_epochs=2', *keep_two])
     assert code == 0, out[-3000:]
     truncate(work / 'epoch_2.pth')
-    code, out = run_train(work, data, flags=['--resume'],
-                          options=['train_cfg.max_epochs=3', *keep_two])
+    code, out = run_train(
+        work,
+        data,
+        flags=['--resume'],
+        options=['train_cfg.max_epochs=3', *keep_two])
     assert code == 0, out[-3000:]
     assert 'epoch_2.pth is unreadable' in out and 'resumed epoch: 1' in out
     assert osp.isfile(work / 'epoch_3.pth')

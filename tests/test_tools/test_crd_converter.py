@@ -9,10 +9,10 @@ import sys
 
 import pytest
 import torch
+from conftest import REPO
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from conftest import REPO
 from mmtst.utils import (extract_state_dict, load_checkpoint_file,
                          save_atomically)
 
@@ -23,11 +23,18 @@ TOOL = osp.join(REPO, 'tools/model_converters/crd_to_mmpretrain.py')
 # models/: resnet.py and wrn.py `fc`, vgg.py `classifier`, mobilenetv2.py
 # `classifier = nn.Sequential(nn.Linear(...))`, ShuffleNetv1.py `linear`)
 CRD_CLASSIFIER = {
-    'resnet20_cifar': 'fc', 'resnet32_cifar': 'fc', 'resnet56_cifar': 'fc',
-    'resnet110_cifar': 'fc', 'resnet8x4_cifar': 'fc',
-    'resnet32x4_cifar': 'fc', 'wrn_16_2_cifar': 'fc', 'wrn_40_1_cifar': 'fc',
-    'wrn_40_2_cifar': 'fc', 'vgg8_cifar': 'classifier',
-    'vgg13_cifar': 'classifier', 'mobilenetv2_cifar': 'classifier.0',
+    'resnet20_cifar': 'fc',
+    'resnet32_cifar': 'fc',
+    'resnet56_cifar': 'fc',
+    'resnet110_cifar': 'fc',
+    'resnet8x4_cifar': 'fc',
+    'resnet32x4_cifar': 'fc',
+    'wrn_16_2_cifar': 'fc',
+    'wrn_40_1_cifar': 'fc',
+    'wrn_40_2_cifar': 'fc',
+    'vgg8_cifar': 'classifier',
+    'vgg13_cifar': 'classifier',
+    'mobilenetv2_cifar': 'classifier.0',
     'shufflev1_cifar': 'linear',
 }
 
@@ -66,16 +73,20 @@ def crd_state_dict(model, classifier, drop_bn_counters=False):
             name = key[len('backbone.'):]
         if drop_bn_counters and name.endswith('num_batches_tracked'):
             continue
-        state[name] = (torch.randn_like(value) if value.is_floating_point()
-                       else torch.randint_like(value, 1, 100))
+        state[name] = (
+            torch.randn_like(value) if value.is_floating_point() else
+            torch.randint_like(value, 1, 100))
     return state
 
 
 def save_crd(path, state):
     # RepDistiller's ckpt_epoch_240.pth layout
-    torch.save(dict(epoch=240, model=state, accuracy=torch.tensor(79.42),
-                    optimizer=dict(state={}, param_groups=[dict(lr=5e-5)])),
-               path)
+    torch.save(
+        dict(
+            epoch=240,
+            model=state,
+            accuracy=torch.tensor(79.42),
+            optimizer=dict(state={}, param_groups=[dict(lr=5e-5)])), path)
 
 
 @pytest.mark.parametrize('name', sorted(CRD_CLASSIFIER))
@@ -87,7 +98,8 @@ def test_convert_loads_strictly(name, model_cfgs, tmp_path):
     src = tmp_path / 'ckpt_epoch_240.pth'
     save_crd(src, crd)
 
-    converted = tool.convert(extract_state_dict(load_checkpoint_file(str(src))))
+    converted = tool.convert(
+        extract_state_dict(load_checkpoint_file(str(src))))
     dst = tmp_path / 'converted.pth'
     save_atomically(dict(state_dict=converted), str(dst))
 
@@ -106,7 +118,8 @@ def test_missing_bn_counters_are_added(model_cfgs):
     crd = crd_state_dict(reference, 'fc', drop_bn_counters=True)
     converted = tool.convert(crd)
     assert set(converted) == set(reference.state_dict())
-    build(model_cfgs['resnet8x4_cifar']).load_state_dict(converted, strict=True)
+    build(model_cfgs['resnet8x4_cifar']).load_state_dict(
+        converted, strict=True)
 
 
 def test_dataparallel_prefix_and_explicit_classifier(model_cfgs):
@@ -121,9 +134,12 @@ def test_unrecognised_checkpoints_are_refused():
     with pytest.raises(ValueError, match='classifier'):
         tool.convert({'conv1.weight': torch.zeros(1)})
     with pytest.raises(ValueError, match='classifier'):  # two candidates
-        tool.convert({'fc.weight': torch.zeros(1), 'fc.bias': torch.zeros(1),
-                      'linear.weight': torch.zeros(1),
-                      'linear.bias': torch.zeros(1)})
+        tool.convert({
+            'fc.weight': torch.zeros(1),
+            'fc.bias': torch.zeros(1),
+            'linear.weight': torch.zeros(1),
+            'linear.bias': torch.zeros(1)
+        })
     with pytest.raises(ValueError, match='one linear layer'):
         tool.convert({'fc.0.weight': torch.zeros(1), 'conv.w': torch.zeros(1)})
     with pytest.raises(ValueError, match='no weights'):
@@ -137,10 +153,17 @@ def test_cli_then_distiller_teacher(model_cfgs, tmp_path):
     src, dst = tmp_path / 'ckpt_epoch_240.pth', tmp_path / 'resnet56.pth'
     save_crd(src, crd)
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
-    proc = subprocess.run(
-        [sys.executable, TOOL, str(src), str(dst), '--config',
-         'configs/teachers/cifar100/resnet56_240e_cifar100.py'],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([
+        sys.executable, TOOL,
+        str(src),
+        str(dst), '--config',
+        'configs/teachers/cifar100/resnet56_240e_cifar100.py'
+    ],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert 'loads strictly' in proc.stdout
     checkpoint = torch.load(dst, weights_only=True)
@@ -159,10 +182,17 @@ def test_cli_then_distiller_teacher(model_cfgs, tmp_path):
 
     # a distiller config given to --config is checked against its teacher:
     # a ResNet-56 checkpoint does not fit the ResNet-110 teacher
-    proc = subprocess.run(
-        [sys.executable, TOOL, str(src), str(tmp_path / 'again.pth'),
-         '--config', 'configs/tst/cifar100/tst_resnet110_resnet20_cifar100.py'],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([
+        sys.executable, TOOL,
+        str(src),
+        str(tmp_path / 'again.pth'), '--config',
+        'configs/tst/cifar100/tst_resnet110_resnet20_cifar100.py'
+    ],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert 'Missing key' in proc.stderr
     assert not (tmp_path / 'again.pth').exists()

@@ -9,7 +9,6 @@ import sys
 
 import pytest
 import torch
-
 from conftest import REPO, needs_fashion_mnist
 from helpers import run_tool
 
@@ -19,29 +18,35 @@ pytestmark = needs_fashion_mnist
 def small(data_root):
     ann = osp.join(data_root, 'annotations', 'val.json')
     options = [
-        'train_dataloader.batch_size=8', 'val_dataloader.batch_size=8',
-        'default_hooks.logger.interval=1', 'train_cfg.max_epochs=1',
-        f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}',
+        'train_dataloader.batch_size=8',
+        'val_dataloader.batch_size=8',
+        'default_hooks.logger.interval=1',
+        'train_cfg.max_epochs=1',
+        f'val_evaluator.ann_file={ann}',
+        f'test_evaluator.ann_file={ann}',
     ]
     for loader in ('train', 'val', 'test'):
-        options += [f'{loader}_dataloader.num_workers=0',
-                    f'{loader}_dataloader.persistent_workers=False',
-                    f'{loader}_dataloader.dataset.data_root={data_root}/']
+        options += [
+            f'{loader}_dataloader.num_workers=0',
+            f'{loader}_dataloader.persistent_workers=False',
+            f'{loader}_dataloader.dataset.data_root={data_root}/'
+        ]
     return options
 
 
 def train(config, work_dir, data_root, *extra):
-    return run_tool(osp.join(REPO, 'tools/train.py'), osp.join(REPO, config),
-                    '--work-dir', str(work_dir), '--cfg-options',
-                    *small(data_root), *extra)
+    return run_tool(
+        osp.join(REPO, 'tools/train.py'), osp.join(REPO, config), '--work-dir',
+        str(work_dir), '--cfg-options', *small(data_root), *extra)
 
 
 @pytest.fixture(scope='module')
 def scenes(tmp_path_factory):
     root = tmp_path_factory.mktemp('det_e2e')
     data_root = str(root / 'scenes')
-    out = run_tool(osp.join(REPO, 'tools/dataset_converters/make_scenes.py'),
-                   data_root, '--train', '16', '--val', '8', '--seed', '3')
+    out = run_tool(
+        osp.join(REPO, 'tools/dataset_converters/make_scenes.py'), data_root,
+        '--train', '16', '--val', '8', '--seed', '3')
     assert 'wrote 16 train scenes' in out
     return root, data_root
 
@@ -52,15 +57,22 @@ def test_retinanet_teacher_tst_evaluate_export(scenes):
           data_root)
     from mmtst.utils import extract_state_dict, load_checkpoint_file
     teacher = root / 'teacher.pth'
-    torch.save(dict(state_dict=extract_state_dict(load_checkpoint_file(
-        str(root / 'teacher' / 'epoch_1.pth')))), teacher)
+    torch.save(
+        dict(
+            state_dict=extract_state_dict(
+                load_checkpoint_file(str(root / 'teacher' / 'epoch_1.pth')))),
+        teacher)
 
     config = 'configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py'
     work_dir = root / 'tst'
-    out = train(config, work_dir, data_root, f'model.teacher_ckpt={teacher}',
-                'train_cfg.augmenter_epochs=[0]',
-                # an untrained student scores below mmdet's 0.05
-                'model.student.test_cfg.score_thr=0.0')
+    out = train(
+        config,
+        work_dir,
+        data_root,
+        f'model.teacher_ckpt={teacher}',
+        'train_cfg.augmenter_epochs=[0]',
+        # an untrained student scores below mmdet's 0.05
+        'model.student.test_cfg.score_thr=0.0')
     assert 'TST augmenter phase at epoch 0, pass 1/1' in out
     assert 'augmenter.student_inverted.loss_cls' in out
     assert 'augmenter.teacher.loss_cls' in out
@@ -68,16 +80,19 @@ def test_retinanet_teacher_tst_evaluate_export(scenes):
     assert 'coco/bbox_mAP' in out
 
     exported = root / 'student.pth'
-    run_tool(osp.join(REPO, 'tools/model_converters/export_student.py'),
-             str(work_dir / osp.basename(config)),
-             str(work_dir / 'epoch_1.pth'), str(exported))
+    run_tool(
+        osp.join(REPO, 'tools/model_converters/export_student.py'),
+        str(work_dir / osp.basename(config)), str(work_dir / 'epoch_1.pth'),
+        str(exported))
     from mmdet.apis import init_detector
+
     from mmtst.utils import allow_mmengine_checkpoints
     allow_mmengine_checkpoints()
-    native = init_detector(str(exported).replace('.pth', '.py'),
-                           str(exported), device='cpu')
+    native = init_detector(
+        str(exported).replace('.pth', '.py'), str(exported), device='cpu')
     assert native.dataset_meta['classes'][0] == 'T-shirt/top'
-    state = torch.load(work_dir / 'epoch_1.pth', weights_only=True)['state_dict']
+    state = torch.load(
+        work_dir / 'epoch_1.pth', weights_only=True)['state_dict']
     for key, value in native.state_dict().items():
         assert torch.equal(value, state[f'student.{key}']), key
 
@@ -100,23 +115,32 @@ def test_corrupt_image_stops_training_with_one_clear_line(tmp_path):
     tools/train.py ends with one line naming a file, no traceback."""
     import json
     data_root = str(tmp_path / 'scenes')
-    run_tool(osp.join(REPO, 'tools/dataset_converters/make_scenes.py'),
-             data_root, '--train', '4', '--val', '2', '--seed', '5')
+    run_tool(
+        osp.join(REPO, 'tools/dataset_converters/make_scenes.py'), data_root,
+        '--train', '4', '--val', '2', '--seed', '5')
     with open(osp.join(data_root, 'annotations', 'train.json')) as f:
         names = [image['file_name'] for image in json.load(f)['images']]
     for name in names:
         with open(osp.join(data_root, name), 'wb') as f:
             f.write(b'not an image')
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='2')
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools/train.py'),
-         osp.join(REPO, 'configs/tst/scenes/retinanet_r18w16_scenes.py'),
-         '--work-dir', str(tmp_path / 'work'), '--cfg-options',
-         *small(data_root), 'train_dataloader.num_workers=1'],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools/train.py'),
+        osp.join(REPO, 'configs/tst/scenes/retinanet_r18w16_scenes.py'),
+        '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options', *small(data_root),
+        'train_dataloader.num_workers=1'
+    ],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 2, out[-3000:]
     error = [line for line in out.splitlines() if 'mmtst: error:' in line]
-    assert len(error) == 1 and 'CorruptImageError: cannot read image' in error[0]
+    assert len(
+        error) == 1 and 'CorruptImageError: cannot read image' in error[0]
     assert any(osp.join(data_root, name) in error[0] for name in names)
     assert 'Traceback' not in out

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 import torch
-
 from conftest import REPO, needs_fashion_mnist
+
 from mmtst.utils import load_checkpoint_file
 
 pytestmark = needs_fashion_mnist
@@ -21,11 +21,15 @@ FIXTURES = osp.join(REPO, 'tests', 'fixtures')
 # 128 training images in batches of 32: 4 iterations per epoch and per
 # augmenter pass; 3 epochs.
 SMALL = [
-    'train_dataloader.dataset.indices=128', 'train_dataloader.batch_size=32',
-    'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-    'val_dataloader.dataset.indices=100', 'val_dataloader.num_workers=0',
+    'train_dataloader.dataset.indices=128',
+    'train_dataloader.batch_size=32',
+    'train_dataloader.num_workers=0',
+    'train_dataloader.persistent_workers=False',
+    'val_dataloader.dataset.indices=100',
+    'val_dataloader.num_workers=0',
     'val_dataloader.persistent_workers=False',
-    'default_hooks.logger.interval=2', 'train_cfg.max_epochs=3',
+    'default_hooks.logger.interval=2',
+    'train_cfg.max_epochs=3',
 ]
 
 
@@ -33,35 +37,42 @@ def write_config(root, base: str, teacher: str, **train_cfg) -> str:
     """A user config inheriting ``base``, with the kill switch loaded."""
     path = root / f'{osp.splitext(osp.basename(base))[0]}_killable.py'
     overrides = ', '.join(f'{k}={v!r}' for k, v in train_cfg.items())
-    path.write_text(
-        f"_base_ = {osp.join(REPO, base)!r}\n"
-        "custom_imports = dict(imports=['kill_switch'], "
-        "allow_failed_imports=False)\n"
-        "custom_hooks = [dict(type='mmtst.KillSwitchHook')]\n"
-        f"model = dict(teacher_ckpt={teacher!r})\n"
-        f"train_cfg = dict({overrides})\n")
+    path.write_text(f"_base_ = {osp.join(REPO, base)!r}\n"
+                    "custom_imports = dict(imports=['kill_switch'], "
+                    "allow_failed_imports=False)\n"
+                    "custom_hooks = [dict(type='mmtst.KillSwitchHook')]\n"
+                    f"model = dict(teacher_ckpt={teacher!r})\n"
+                    f"train_cfg = dict({overrides})\n")
     return str(path)
 
 
 def train(config, work_dir, data_root, *extra, kill_at=None):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, FIXTURES]),
-               OMP_NUM_THREADS='1')
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([REPO, FIXTURES]),
+        OMP_NUM_THREADS='1')
     env.pop('MMTST_KILL_AT', None)
     if kill_at:
         env['MMTST_KILL_AT'] = kill_at
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools/train.py'), config,
-         '--work-dir', str(work_dir), *extra, '--cfg-options', *SMALL,
-         f'train_dataloader.dataset.data_root={data_root}',
-         f'val_dataloader.dataset.data_root={data_root}'],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools/train.py'), config, '--work-dir',
+        str(work_dir), *extra, '--cfg-options', *SMALL,
+        f'train_dataloader.dataset.data_root={data_root}',
+        f'val_dataloader.dataset.data_root={data_root}'
+    ],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
     return proc.returncode, proc.stdout + proc.stderr
 
 
 def final_state(work_dir) -> dict:
     checkpoint = load_checkpoint_file(osp.join(work_dir, 'epoch_3.pth'))
-    return dict(state_dict=checkpoint['state_dict'],
-                optimizer=checkpoint['optimizer'])
+    return dict(
+        state_dict=checkpoint['state_dict'], optimizer=checkpoint['optimizer'])
 
 
 def assert_same(expected, got, where=''):
@@ -86,38 +97,45 @@ def setup(tmp_path_factory):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
+
     import mmtst  # noqa: F401
     root = tmp_path_factory.mktemp('resume')
     init_default_scope('mmpretrain')
-    cfg = Config.fromfile(osp.join(
-        REPO, 'configs/quickstart/kd_resnet20_resnet8_fmnist.py'))
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/quickstart/kd_resnet20_resnet8_fmnist.py'))
     torch.manual_seed(0)
     teacher = root / 'teacher.pth'
-    torch.save(dict(state_dict=MODELS.build(cfg.model.teacher).state_dict()),
-               teacher)
-    return dict(root=root, teacher=str(teacher),
-                data_root=root / 'fashion-mnist')
+    torch.save(
+        dict(state_dict=MODELS.build(cfg.model.teacher).state_dict()), teacher)
+    return dict(
+        root=root, teacher=str(teacher), data_root=root / 'fashion-mnist')
 
 
 CASES = {
     # phases before epochs 0 and 2 (4 updates each): killed at the 2nd
     # update of the second phase, the run resumes from epoch_2.pth and
     # re-runs that phase from its start
-    'mid_augmenter_phase': dict(
+    'mid_augmenter_phase':
+    dict(
         base='configs/quickstart/tst_resnet20_resnet8_fmnist.py',
-        train_cfg=dict(augmenter_epochs=[0, 2]), kill_at='augmenter_step:6',
+        train_cfg=dict(augmenter_epochs=[0, 2]),
+        kill_at='augmenter_step:6',
         resumes_from='epoch_2.pth'),
     # interleaved updates (ALRS state carried across epochs) in replace
     # mode: killed in the middle of the second student epoch
-    'mid_student_epoch': dict(
+    'mid_student_epoch':
+    dict(
         base='configs/quickstart/tst_fast_resnet20_resnet8_fmnist.py',
-        train_cfg=dict(interleave_interval=2), kill_at='student_iter:7',
+        train_cfg=dict(interleave_interval=2),
+        kill_at='student_iter:7',
         resumes_from='epoch_1.pth'),
     # killed while writing epoch_2.pth: the atomic write leaves epoch_1.pth
     # as the latest checkpoint, and the half-written file is never resumed
-    'during_checkpoint_save': dict(
+    'during_checkpoint_save':
+    dict(
         base='configs/quickstart/tst_resnet20_resnet8_fmnist.py',
-        train_cfg=dict(augmenter_epochs=[0, 2]), kill_at='save:2',
+        train_cfg=dict(augmenter_epochs=[0, 2]),
+        kill_at='save:2',
         resumes_from='epoch_1.pth'),
 }
 
@@ -132,8 +150,8 @@ def test_killed_and_resumed_run_matches_the_uninterrupted_run(setup, case):
     code, out = train(config, root / 'reference', setup['data_root'])
     assert code == 0, out[-4000:]
 
-    code, out = train(config, root / 'killed', setup['data_root'],
-                      kill_at=spec['kill_at'])
+    code, out = train(
+        config, root / 'killed', setup['data_root'], kill_at=spec['kill_at'])
     assert code == -signal.SIGKILL, out[-4000:]
     assert not osp.exists(root / 'killed' / 'epoch_3.pth')
     with open(root / 'killed' / 'last_checkpoint') as f:

@@ -8,7 +8,6 @@ import os.path as osp
 
 import pytest
 import torch
-
 from conftest import REPO, needs_fashion_mnist
 from helpers import run_tool
 
@@ -24,6 +23,7 @@ def export_random_student(tmp_path, config, scope, **student_options):
     """
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
+
     from mmtst.apis import load_config
     cfg = load_config(osp.join(REPO, config))
     cfg.model.student.update(student_options)
@@ -37,8 +37,11 @@ def export_random_student(tmp_path, config, scope, **student_options):
             module.running_mean.uniform_(-0.1, 0.1)
             module.running_var.uniform_(0.5, 1.5)
     checkpoint = tmp_path / 'distiller.pth'
-    torch.save(dict(state_dict={f'student.{k}': v for k, v in
-                                student.state_dict().items()}), checkpoint)
+    torch.save(
+        dict(state_dict={
+            f'student.{k}': v
+            for k, v in student.state_dict().items()
+        }), checkpoint)
     exported = tmp_path / 'student.pth'
     run_tool(EXPORT, str(distiller_cfg), str(checkpoint), str(exported))
     from mmtst.utils import allow_mmengine_checkpoints
@@ -78,24 +81,24 @@ def test_grey_classifier_runs_in_image_classification_inferencer(tmp_path):
         exported_cfg, pretrained=exported, device='cpu')
     got = inferencer(png)[0]
     assert got['pred_label'] == int(expected.pred_label)
-    assert torch.allclose(torch.from_numpy(got['pred_scores']),
-                          expected.pred_score, atol=1e-6)
+    assert torch.allclose(
+        torch.from_numpy(got['pred_scores']), expected.pred_score, atol=1e-6)
     classes = dataset.metainfo['classes']
     assert got['pred_class'] == classes[got['pred_label']]
     # and from pixels read in colour, as a caller's own cv2.imread gives
     colour = cv2.imread(png)
     assert colour.shape == (28, 28, 3)
     got = inferencer(colour)[0]
-    assert torch.allclose(torch.from_numpy(got['pred_scores']),
-                          expected.pred_score, atol=1e-6)
+    assert torch.allclose(
+        torch.from_numpy(got['pred_scores']), expected.pred_score, atol=1e-6)
 
 
 @pytest.fixture(scope='module')
 def scenes(tmp_path_factory):
     data_root = str(tmp_path_factory.mktemp('export_inferencers') / 'scenes')
-    run_tool(osp.join(REPO, 'tools/dataset_converters/make_scenes.py'),
-             data_root, '--train', '2', '--val', '2', '--seed', '3',
-             '--semantic')
+    run_tool(
+        osp.join(REPO, 'tools/dataset_converters/make_scenes.py'), data_root,
+        '--train', '2', '--val', '2', '--seed', '3', '--semantic')
     return data_root
 
 
@@ -103,20 +106,26 @@ def test_detector_runs_in_det_inferencer(tmp_path, scenes):
     pytest.importorskip('mmdet')
     from mmdet.apis import DetInferencer
     student, cfg, exported_cfg, exported = export_random_student(
-        tmp_path, 'configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py',
-        'mmdet', test_cfg=dict(nms_pre=100, min_bbox_size=0, score_thr=0.0,
-                               nms=dict(type='nms', iou_threshold=0.5),
-                               max_per_img=20))
+        tmp_path,
+        'configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py',
+        'mmdet',
+        test_cfg=dict(
+            nms_pre=100,
+            min_bbox_size=0,
+            score_thr=0.0,
+            nms=dict(type='nms', iou_threshold=0.5),
+            max_per_img=20))
     expected, dataset = own_prediction(
         student, cfg, 'mmdet', data_root=scenes + '/')
     image = dataset.get_data_info(0)['img_path']
     expected = expected.pred_instances
     assert len(expected) > 0
 
-    inferencer = DetInferencer(model=exported_cfg, weights=exported,
-                               device='cpu')
-    got = inferencer(image, return_datasamples=True,
-                     no_save_vis=True)['predictions'][0].pred_instances
+    inferencer = DetInferencer(
+        model=exported_cfg, weights=exported, device='cpu')
+    got = inferencer(
+        image, return_datasamples=True,
+        no_save_vis=True)['predictions'][0].pred_instances
     assert torch.equal(got.labels, expected.labels)
     assert torch.allclose(got.scores, expected.scores, atol=1e-5)
     assert torch.allclose(got.bboxes, expected.bboxes, atol=1e-3)
@@ -135,11 +144,11 @@ def test_segmenter_runs_in_mmseg_inferencer(tmp_path, scenes):
         student, cfg, 'mmseg', data_root=scenes + '/')
     image = dataset.get_data_info(0)['img_path']
 
-    inferencer = MMSegInferencer(model=exported_cfg, weights=exported,
-                                 device='cpu')
+    inferencer = MMSegInferencer(
+        model=exported_cfg, weights=exported, device='cpu')
     got = inferencer(image, return_datasamples=True)
-    assert torch.allclose(got.seg_logits.data, expected.seg_logits.data,
-                          atol=1e-5)
+    assert torch.allclose(
+        got.seg_logits.data, expected.seg_logits.data, atol=1e-5)
     assert torch.equal(got.pred_sem_seg.data, expected.pred_sem_seg.data)
     assert list(inferencer.model.dataset_meta['classes']) == \
         list(dataset.metainfo['classes'])
@@ -147,10 +156,11 @@ def test_segmenter_runs_in_mmseg_inferencer(tmp_path, scenes):
 
 def test_grey_preprocessor_and_inferencer_pipeline():
     import importlib.util
+
     from mmengine.registry import MODELS, init_default_scope
     init_default_scope('mmpretrain')
-    pre = MODELS.build(dict(type='mmtst.GreyClsDataPreprocessor',
-                            mean=[72.94], std=[90.02]))
+    pre = MODELS.build(
+        dict(type='mmtst.GreyClsDataPreprocessor', mean=[72.94], std=[90.02]))
     grey = torch.randint(0, 256, (2, 1, 8, 8), dtype=torch.uint8)
     colour = grey.expand(2, 3, 8, 8)  # a grey image read in colour
     want = pre(dict(inputs=grey))['inputs']
@@ -162,20 +172,29 @@ def test_grey_preprocessor_and_inferencer_pipeline():
     assert pre(dict(inputs=bgr))['inputs'].item() == pytest.approx(
         (76 - 72.94) / 90.02)
     with pytest.raises(ValueError, match='to_rgb'):
-        MODELS.build(dict(type='mmtst.GreyClsDataPreprocessor', mean=[0.],
-                          std=[1.], to_rgb=True))
+        MODELS.build(
+            dict(
+                type='mmtst.GreyClsDataPreprocessor',
+                mean=[0.],
+                std=[1.],
+                to_rgb=True))
 
     spec = importlib.util.spec_from_file_location('export_student', EXPORT)
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     pipeline = tool.inferencer_pipeline([
         dict(type='mmtst.LoadImageOrReport', skip_corrupt=True),
-        dict(type='PackDetInputs')])
+        dict(type='PackDetInputs')
+    ])
     assert pipeline[0] == dict(type='LoadImageFromFile', ignore_empty=True)
-    colour_model = dict(type='ImageClassifier', data_preprocessor=dict(
-        type='ClsDataPreprocessor', mean=[1., 2., 3.], std=[1., 1., 1.]))
+    colour_model = dict(
+        type='ImageClassifier',
+        data_preprocessor=dict(
+            type='ClsDataPreprocessor', mean=[1., 2., 3.], std=[1., 1., 1.]))
     assert tool.grey_preprocessor(colour_model) == colour_model
-    grey_model = dict(colour_model, data_preprocessor=dict(
-        type='ClsDataPreprocessor', mean=[1.], std=[1.]))
+    grey_model = dict(
+        colour_model,
+        data_preprocessor=dict(
+            type='ClsDataPreprocessor', mean=[1.], std=[1.]))
     assert tool.grey_preprocessor(grey_model)['data_preprocessor']['type'] \
         == 'mmtst.GreyClsDataPreprocessor'

@@ -13,22 +13,21 @@ import random
 import numpy as np
 import pytest
 import torch
+from conftest import REPO, needs_fashion_mnist
+from helpers import load_tool as load_tool_at
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from helpers import load_tool as load_tool_at
-from conftest import REPO, needs_fashion_mnist
-
 SET = 'fmnist-limited'
 LIMITED_DIR = osp.join(REPO, 'configs', 'benchmarks', 'fmnist_limited')
-LIMITED = sorted(p for p in glob.glob(osp.join(LIMITED_DIR, '*.py'))
-                 if not osp.basename(p).startswith('_base_'))
+LIMITED = sorted(
+    p for p in glob.glob(osp.join(LIMITED_DIR, '*.py'))
+    if not osp.basename(p).startswith('_base_'))
 TEACHER = osp.join(LIMITED_DIR, 'teacher_resnet20_fmnist_full.py')
 STUDENTS = [p for p in LIMITED if p != TEACHER]
 PAIRS = sorted(
-    osp.basename(p)[len('tst_'):-len('_cifar100.py')]
-    for p in glob.glob(osp.join(REPO, 'configs', 'tst', 'cifar100',
-                                'tst_*_cifar100.py')))
+    osp.basename(p)[len('tst_'):-len('_cifar100.py')] for p in glob.glob(
+        osp.join(REPO, 'configs', 'tst', 'cifar100', 'tst_*_cifar100.py')))
 FUNMATCH = ('funmatch_resnet20_resnet8_fmnist_limited',
             'tst_funmatch_resnet20_resnet8_fmnist_limited')
 
@@ -47,8 +46,9 @@ def arch_scheduler(cfg):
 
 
 def build(model_cfg):
-    import mmtst  # noqa: F401  (registers mmtst's modules)
     from mmpretrain.registry import MODELS
+
+    import mmtst  # noqa: F401  (registers mmtst's modules)
     init_default_scope('mmpretrain')
     model_cfg = copy.deepcopy(model_cfg)
     if 'Distiller' in model_cfg['type']:
@@ -78,16 +78,17 @@ def test_limited_configs_share_one_recipe_and_build(path):
     data = cfg.train_dataloader
     assert data.batch_size == base.train_dataloader.batch_size == 128
     assert data.dataset.type == 'mmtst.OfflineFashionMNIST'
-    assert (data.dataset.per_class, data.dataset.subset_seed) == (
-        base.per_class, base.subset_seed)
+    assert (data.dataset.per_class,
+            data.dataset.subset_seed) == (base.per_class, base.subset_seed)
     assert cfg.val_dataloader.dataset.split == 'test'
     assert 'per_class' not in cfg.val_dataloader.dataset
     assert cfg.train_cfg.max_epochs == base.max_epochs
     assert cfg.train_cfg.val_interval == base.val_interval
     assert arch_scheduler(cfg) == base.param_scheduler
     optim = cfg.optim_wrapper
-    optimizer = (optim.architecture.optimizer if 'architecture' in optim
-                 else optim.optimizer)
+    optimizer = (
+        optim.architecture.optimizer
+        if 'architecture' in optim else optim.optimizer)
     assert optimizer == base.optimizer
     model = cfg.model
     if name(path) == 'student_resnet8_fmnist_limited':
@@ -107,8 +108,8 @@ def test_limited_configs_share_one_recipe_and_build(path):
     build(model)
 
 
-@pytest.mark.parametrize('set_name', ['fmnist-limited-n500',
-                                      'fmnist-limited-patient'])
+@pytest.mark.parametrize('set_name',
+                         ['fmnist-limited-n500', 'fmnist-limited-patient'])
 def test_rescaled_sets_rescale_every_schedule_with_the_run(set_name):
     """The sets that reuse the fmnist-limited configs with other epochs
     (per-run --cfg-options) must move the cosine decay, the checkpoints and
@@ -151,10 +152,12 @@ def test_limited_teacher_trains_on_all_images():
 
 @pytest.mark.parametrize('pair', PAIRS)
 def test_kd_with_tst_recipe_differs_from_tst_only_by_the_augmenter(pair):
-    tst = Config.fromfile(osp.join(
-        REPO, 'configs', 'tst', 'cifar100', f'tst_{pair}_cifar100.py'))
-    kd = Config.fromfile(osp.join(
-        REPO, 'configs', 'kd', 'cifar100', f'kd_tstrecipe_{pair}_cifar100.py'))
+    tst = Config.fromfile(
+        osp.join(REPO, 'configs', 'tst', 'cifar100',
+                 f'tst_{pair}_cifar100.py'))
+    kd = Config.fromfile(
+        osp.join(REPO, 'configs', 'kd', 'cifar100',
+                 f'kd_tstrecipe_{pair}_cifar100.py'))
     assert 'augmenter' not in kd.model and 'augmenter_loss' not in kd.model
     assert 'augmenter' not in kd.optim_wrapper
     for key in ('teacher', 'student', 'teacher_ckpt', 'distill_loss'):
@@ -170,9 +173,9 @@ def test_kd_with_tst_recipe_differs_from_tst_only_by_the_augmenter(pair):
 
 def test_one_kd_with_tst_recipe_builds_and_steps():
     """The distiller without augmenter trains on the loader's batch only."""
-    cfg = Config.fromfile(osp.join(
-        REPO, 'configs', 'kd', 'cifar100',
-        'kd_tstrecipe_resnet56_resnet20_cifar100.py'))
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'kd', 'cifar100',
+                 'kd_tstrecipe_resnet56_resnet20_cifar100.py'))
     model = build(cfg.model)
     assert model.augmenter is None
     from mmpretrain.structures import DataSample
@@ -207,8 +210,11 @@ def test_balanced_fashion_mnist_subset_is_fixed(tmp_path):
         random.seed(run_seed)
         np.random.seed(run_seed)
         torch.manual_seed(run_seed)
-        ds = OfflineFashionMNIST(data_root=str(tmp_path / 'fm'),
-                                 split='train', per_class=7, pipeline=[])
+        ds = OfflineFashionMNIST(
+            data_root=str(tmp_path / 'fm'),
+            split='train',
+            per_class=7,
+            pipeline=[])
         labels = [int(ds.get_data_info(i)['gt_label']) for i in range(len(ds))]
         images = np.stack([ds.get_data_info(i)['img'] for i in range(len(ds))])
         return labels, images
@@ -250,8 +256,8 @@ def write_run(work_dir, config_name, model, seed, top1, pipeline=None):
             f'randomness = dict(seed={seed})\n'
             'train_cfg = dict(by_epoch=True, max_epochs=1)\n'
             f'train_dataloader = dict(dataset=dict(pipeline={pipeline!r}))\n')
-    for path in (osp.join(work_dir, f'{config_name}.py'),
-                 osp.join(vis, 'config.py')):
+    for path in (osp.join(work_dir,
+                          f'{config_name}.py'), osp.join(vis, 'config.py')):
         with open(path, 'w') as f:
             f.write(text)
     with open(osp.join(vis, 'scalars.json'), 'w') as f:
@@ -260,19 +266,28 @@ def write_run(work_dir, config_name, model, seed, top1, pipeline=None):
 
 
 def test_collector_reports_the_paired_difference(tmp_path):
-    kd_model = dict(type='mmtst.ClassificationDistiller',
-                    distill_loss=dict(type='KDLoss'))
+    kd_model = dict(
+        type='mmtst.ClassificationDistiller', distill_loss=dict(type='KDLoss'))
     tst_model = dict(kd_model, augmenter=dict(type='LearnableAugmentPolicy'))
-    randaug = [dict(type='RandAugment', num_policies=2), dict(type='PackInputs')]
+    randaug = [
+        dict(type='RandAugment', num_policies=2),
+        dict(type='PackInputs')
+    ]
     for seed, (kd, tst, ra) in enumerate([(84.0, 85.0, 83.0),
                                           (84.5, 86.0, 84.0),
                                           (84.5, 84.5, 84.0)]):
-        write_run(str(tmp_path / 'kd_x' / f'seed{seed}'), 'kd_x', kd_model,
-                  seed, kd)
-        write_run(str(tmp_path / 'tst_x' / f'seed{seed}'), 'tst_x', tst_model,
-                  seed, tst)
-        write_run(str(tmp_path / 'kd_ra_x' / f'seed{seed}'), 'kd_ra_x',
-                  kd_model, seed, ra, pipeline=randaug)
+        write_run(
+            str(tmp_path / 'kd_x' / f'seed{seed}'), 'kd_x', kd_model, seed, kd)
+        write_run(
+            str(tmp_path / 'tst_x' / f'seed{seed}'), 'tst_x', tst_model, seed,
+            tst)
+        write_run(
+            str(tmp_path / 'kd_ra_x' / f'seed{seed}'),
+            'kd_ra_x',
+            kd_model,
+            seed,
+            ra,
+            pipeline=randaug)
     collect = load_tool('collect_results')
     rows = {r['config']: r for r in collect.collect([str(tmp_path)])}
     assert rows['kd_ra_x']['method'] == 'kd+randaugment'
@@ -287,15 +302,17 @@ def test_collector_reports_the_paired_difference(tmp_path):
 
 
 def test_versus_compares_any_two_runs_over_matching_seeds(tmp_path, capsys):
-    kd_model = dict(type='mmtst.ClassificationDistiller',
-                    distill_loss=dict(type='KDLoss'))
+    kd_model = dict(
+        type='mmtst.ClassificationDistiller', distill_loss=dict(type='KDLoss'))
     tst_model = dict(kd_model, augmenter=dict(type='LearnableAugmentPolicy'))
     for seed, (frozen, tst) in enumerate([(84.5, 85.0), (84.5, 86.0),
                                           (84.5, 84.5)]):
-        write_run(str(tmp_path / 'tst_frozen_x' / f'seed{seed}'),
-                  'tst_frozen_x', tst_model, seed, frozen)
-        write_run(str(tmp_path / 'tst_x' / f'seed{seed}'), 'tst_x',
-                  tst_model, seed, tst)
+        write_run(
+            str(tmp_path / 'tst_frozen_x' / f'seed{seed}'), 'tst_frozen_x',
+            tst_model, seed, frozen)
+        write_run(
+            str(tmp_path / 'tst_x' / f'seed{seed}'), 'tst_x', tst_model, seed,
+            tst)
     collect = load_tool('collect_results')
     assert collect.main([str(tmp_path), '--versus', 'tst_x:tst_frozen*']) == 0
     out = capsys.readouterr().out
@@ -306,17 +323,17 @@ def test_versus_compares_any_two_runs_over_matching_seeds(tmp_path, capsys):
 
 
 def test_tst_rows_are_compared_with_kd_on_tsts_recipe(tmp_path):
-    kd_model = dict(type='mmtst.ClassificationDistiller',
-                    distill_loss=dict(type='KDLoss'))
+    kd_model = dict(
+        type='mmtst.ClassificationDistiller', distill_loss=dict(type='KDLoss'))
     tst_model = dict(kd_model, augmenter=dict(type='LearnableAugmentPolicy'))
     dkd_model = dict(kd_model, distill_loss=dict(type='DKDLoss'))
     for seed in (0, 1):
-        for cfg, model, top1 in (('kd_p', kd_model, 70.0),
-                                 ('kd_tstrecipe_p', kd_model, 72.0),
-                                 ('tst_p', tst_model, 73.0 + seed),
-                                 ('dkd_p', dkd_model, 71.0)):
-            write_run(str(tmp_path / cfg / f'seed{seed}'), cfg, model, seed,
-                      top1)
+        for cfg, model, top1 in (('kd_p', kd_model, 70.0), ('kd_tstrecipe_p',
+                                                            kd_model, 72.0),
+                                 ('tst_p', tst_model,
+                                  73.0 + seed), ('dkd_p', dkd_model, 71.0)):
+            write_run(
+                str(tmp_path / cfg / f'seed{seed}'), cfg, model, seed, top1)
     collect = load_tool('collect_results')
     rows = {r['config']: r for r in collect.collect([str(tmp_path)])}
     assert rows['tst_p']['kd_config'] == 'kd_tstrecipe_p'
@@ -333,17 +350,24 @@ def test_parallel_runner_waits_for_the_export_only_where_needed(
     order = []
     marker = str(tmp_path / 'teacher_done')
     teacher = runner.Step(
-        'train', 'teacher', ['python', '-c',
-                             f'import time; time.sleep(1); '
-                             f'open({marker!r}, "w").close()'],
-        work_dir=str(tmp_path / 't'), teacher='T')
+        'train',
+        'teacher', [
+            'python', '-c', f'import time; time.sleep(1); '
+            f'open({marker!r}, "w").close()'
+        ],
+        work_dir=str(tmp_path / 't'),
+        teacher='T')
     export = runner.Step('export', 'export', teacher='T')
-    alone = runner.Step('train', 'alone', ['python', '-c', 'pass'],
-                        work_dir=str(tmp_path / 'a'))
+    alone = runner.Step(
+        'train',
+        'alone', ['python', '-c', 'pass'],
+        work_dir=str(tmp_path / 'a'))
     student = runner.Step(
-        'train', 'student', ['python', '-c',
-                             f'import os; assert os.path.exists({marker!r})'],
-        work_dir=str(tmp_path / 's'), needs='T')
+        'train',
+        'student',
+        ['python', '-c', f'import os; assert os.path.exists({marker!r})'],
+        work_dir=str(tmp_path / 's'),
+        needs='T')
     monkeypatch.setattr(runner, 'export_teachers',
                         lambda set_cfg, root, only: order.append(only))
     args = runner.parse_args(['x', '--jobs', '2'])
@@ -352,8 +376,10 @@ def test_parallel_runner_waits_for_the_export_only_where_needed(
     assert order == ['T']
     # the student alone ran beside the teacher, with one thread
     assert osp.isfile(tmp_path / 'a' / 'console.log')
-    bad = runner.Step('train', 'bad', ['python', '-c', 'raise SystemExit(3)'],
-                      work_dir=str(tmp_path / 'b'))
+    bad = runner.Step(
+        'train',
+        'bad', ['python', '-c', 'raise SystemExit(3)'],
+        work_dir=str(tmp_path / 'b'))
     with pytest.raises(RuntimeError, match='exit 3'):
         runner.execute(args, [bad], {}, str(tmp_path))
     args.keep_going = True
@@ -363,12 +389,16 @@ def test_parallel_runner_waits_for_the_export_only_where_needed(
 # ------------------------------------------------------ (d) smoke run
 SMOKE_OPTIONS = [
     # 2 iterations: 2 images per class, batch 10, one epoch
-    'train_dataloader.dataset.per_class=2', 'train_dataloader.batch_size=10',
-    'train_cfg.max_epochs=1', 'train_dataloader.num_workers=0',
+    'train_dataloader.dataset.per_class=2',
+    'train_dataloader.batch_size=10',
+    'train_cfg.max_epochs=1',
+    'train_dataloader.num_workers=0',
     'train_dataloader.persistent_workers=False',
-    'val_dataloader.dataset.indices=20', 'val_dataloader.num_workers=0',
+    'val_dataloader.dataset.indices=20',
+    'val_dataloader.num_workers=0',
     'val_dataloader.persistent_workers=False',
-    'test_dataloader.dataset.indices=20', 'test_dataloader.num_workers=0',
+    'test_dataloader.dataset.indices=20',
+    'test_dataloader.num_workers=0',
     'test_dataloader.persistent_workers=False',
 ]
 
@@ -383,13 +413,16 @@ def test_two_iteration_smoke_run_of_the_set(tmp_path, capsys):
     options = SMOKE_OPTIONS + [
         f'train_dataloader.dataset.data_root={data_root}',
         f'val_dataloader.dataset.data_root={data_root}',
-        f'test_dataloader.dataset.data_root={data_root}']
-    assert runner.main([SET, '--seeds', '1', '--jobs', '2', '--work-root',
-                        work_root, '--cfg-options'] + options) == 0
+        f'test_dataloader.dataset.data_root={data_root}'
+    ]
+    assert runner.main([
+        SET, '--seeds', '1', '--jobs', '2', '--work-root', work_root,
+        '--cfg-options'
+    ] + options) == 0
     root = osp.join(work_root, SET)
     for path in STUDENTS + [TEACHER]:
-        assert osp.isfile(osp.join(root, name(path), 'seed0',
-                                   'last_checkpoint')), name(path)
+        assert osp.isfile(
+            osp.join(root, name(path), 'seed0', 'last_checkpoint')), name(path)
     results = json.load(open(osp.join(root, 'results.json')))['groups']
     assert {r['config'] for r in results} >= {name(p) for p in STUDENTS}
     assert all(r['n'] == 1 for r in results)
@@ -397,7 +430,7 @@ def test_two_iteration_smoke_run_of_the_set(tmp_path, capsys):
     assert 'Δ vs KD (paired, 95% CI)' in table
     # a second call finds everything finished and trains nothing
     capsys.readouterr()
-    assert runner.main([SET, '--seeds', '1', '--work-root', work_root,
-                        '--print-only']) == 0
+    assert runner.main(
+        [SET, '--seeds', '1', '--work-root', work_root, '--print-only']) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines and all(line.startswith('# ') for line in lines), lines

@@ -2,9 +2,10 @@
 the full venv: each test runs a subprocess that imports
 ``tests/fixtures/lite_profile.py`` first, which makes mmdet, mmseg and
 mmcv's compiled ops unimportable (a real lite venv, built by
-tools/setup_env.sh classification, was checked by hand: see the README). mmtst must import, parse and build every
-classification config and train a TST distiller there; a detection or
-segmentation config must fail with one line naming ``make setup-full``."""
+tools/setup_env.sh classification, was checked by hand: see the README).
+mmtst must import, parse and build every classification config and train
+a TST distiller there; a detection or segmentation config must fail with
+one line naming ``make setup-full``."""
 import json
 import os
 import os.path as osp
@@ -13,7 +14,6 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import REPO, needs_fashion_mnist
 
 FIXTURES = osp.join(REPO, 'tests', 'fixtures')
@@ -49,7 +49,8 @@ SCRIPT = textwrap.dedent('''
     # every config: classification ones load, det / seg ones raise
     loaded, refused, wrong = 0, 0, []
     root = osp.join(repo, 'configs')
-    for path in sorted(glob.glob(osp.join(root, '**', '*.py'), recursive=True)):
+    paths = glob.glob(osp.join(root, '**', '*.py'), recursive=True)
+    for path in sorted(paths):
         rel = osp.relpath(path, root)
         if rel.startswith('_base_/') or osp.basename(rel).startswith('_base_'):
             continue
@@ -104,17 +105,22 @@ SCRIPT = textwrap.dedent('''
 def run_lite(args, timeout=600):
     """Run ``python ARGS`` from the repository with the blocker importable;
     warnings off, so that stderr holds only what mmtst prints."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, FIXTURES]),
-               OMP_NUM_THREADS='2')
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([REPO, FIXTURES]),
+        OMP_NUM_THREADS='2')
     env.pop('MMTST_DEBUG', None)
-    return subprocess.run([sys.executable, '-W', 'ignore', *args], cwd=REPO,
-                          env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, '-W', 'ignore', *args],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
                           timeout=timeout)
 
 
 def test_classification_profile_imports_loads_and_trains():
-    proc = run_lite(['-c', SCRIPT, REPO, ','.join(FULL_PROFILE_DIRS),
-                     TST_QUICKSTART])
+    proc = run_lite(
+        ['-c', SCRIPT, REPO, ','.join(FULL_PROFILE_DIRS), TST_QUICKSTART])
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith('RESULT ')]
     out = json.loads(line[-1][len('RESULT '):])
@@ -131,13 +137,17 @@ def test_classification_profile_imports_loads_and_trains():
 
 
 @pytest.mark.parametrize('tool,config', [
-    ('tools/train.py', 'configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py'),
-    ('tools/test.py', 'configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py'),
+    ('tools/train.py',
+     'configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py'),
+    ('tools/test.py',
+     'configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py'),
 ])
 def test_det_seg_config_is_one_line_naming_the_command(tool, config, tmp_path):
     args = [LITE, osp.join(REPO, tool), osp.join(REPO, config)]
     args += ['--work-dir', str(tmp_path)] if tool.endswith('train.py') else [
-        str(tmp_path / 'none.pth'), '--work-dir', str(tmp_path)]
+        str(tmp_path / 'none.pth'), '--work-dir',
+        str(tmp_path)
+    ]
     proc = run_lite(args, timeout=300)
     assert proc.returncode == 2, (proc.stdout + proc.stderr)[-4000:]
     lines = proc.stderr.strip().splitlines()
@@ -151,25 +161,29 @@ def test_det_seg_config_is_one_line_naming_the_command(tool, config, tmp_path):
 def test_quickstart_tst_config_trains_through_the_runner(tmp_path):
     """tools/train.py, Runner, TST loop and data pipeline, all under the
     blocker: one augmenter pass and one short student epoch."""
-    small = ['train_dataloader.dataset.indices=64',
-             'train_dataloader.batch_size=16',
-             'train_dataloader.num_workers=0',
-             'train_dataloader.persistent_workers=False',
-             'val_dataloader.dataset.indices=32',
-             'val_dataloader.num_workers=0',
-             'val_dataloader.persistent_workers=False',
-             'test_dataloader.dataset.indices=32',
-             'test_dataloader.num_workers=0',
-             'test_dataloader.persistent_workers=False',
-             'default_hooks.logger.interval=2',
-             'train_cfg.max_epochs=1', 'train_cfg.augmenter_epochs=[0]',
-             'model.teacher_ckpt=None', 'model.allow_random_teacher=True']
+    small = [
+        'train_dataloader.dataset.indices=64',
+        'train_dataloader.batch_size=16', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.dataset.indices=32', 'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.dataset.indices=32', 'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
+        'default_hooks.logger.interval=2', 'train_cfg.max_epochs=1',
+        'train_cfg.augmenter_epochs=[0]', 'model.teacher_ckpt=None',
+        'model.allow_random_teacher=True'
+    ]
     data_root = tmp_path / 'fashion-mnist'
-    small += [f'{split}_dataloader.dataset.data_root={data_root}'
-              for split in ('train', 'val', 'test')]
-    proc = run_lite([LITE, osp.join(REPO, 'tools/train.py'),
-                     osp.join(REPO, TST_QUICKSTART), '--work-dir',
-                     str(tmp_path / 'work'), '--cfg-options', *small])
+    small += [
+        f'{split}_dataloader.dataset.data_root={data_root}'
+        for split in ('train', 'val', 'test')
+    ]
+    proc = run_lite([
+        LITE,
+        osp.join(REPO, 'tools/train.py'),
+        osp.join(REPO, TST_QUICKSTART), '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options', *small
+    ])
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
     assert 'Epoch(train) [1][4/4]' in output

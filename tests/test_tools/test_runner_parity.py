@@ -7,11 +7,10 @@ import importlib.util
 import os.path as osp
 
 import pytest
+from conftest import REPO
 from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
-
-from conftest import REPO
 
 CONFIGS = [
     'configs/quickstart/tst_resnet20_resnet8_fmnist.py',
@@ -20,9 +19,10 @@ CONFIGS = [
 ]
 # a random teacher: building a runner must not need the teacher's file
 NO_TEACHER = {'model.teacher_ckpt': None, 'model.allow_random_teacher': True}
-MMTST_HOOKS = {'WeightsOnlyCheckpointHook', 'FiniteLossHook',
-               'ExactResumeHook', 'TeacherValidationHook',
-               'SafeCheckpointHook'}
+MMTST_HOOKS = {
+    'WeightsOnlyCheckpointHook', 'FiniteLossHook', 'ExactResumeHook',
+    'TeacherValidationHook', 'SafeCheckpointHook'
+}
 
 
 def train_tool():
@@ -51,7 +51,8 @@ def hook_names(runner) -> list:
 def fast_config_dump(monkeypatch):
     """The config's raw text where a runner logs and dumps it: formatting
     it with yapf is most of a runner's build time, and plays no part here."""
-    monkeypatch.setattr(Config, 'pretty_text', property(lambda self: self.text))
+    monkeypatch.setattr(Config, 'pretty_text',
+                        property(lambda self: self.text))
 
 
 @pytest.mark.parametrize('config', CONFIGS)
@@ -59,9 +60,11 @@ def test_mmengine_builds_the_runner_tools_train_builds(config, tmp_path,
                                                        fast_config_dump):
     train = train_tool()
     options = [f'{key}={value}' for key, value in NO_TEACHER.items()]
-    tool = train.build_runner(train.parse_args(
-        [osp.join(REPO, config), '--work-dir', str(tmp_path / 'tool'),
-         '--cfg-options', *options]))
+    tool = train.build_runner(
+        train.parse_args([
+            osp.join(REPO, config), '--work-dir',
+            str(tmp_path / 'tool'), '--cfg-options', *options
+        ]))
     # what mmpretrain's, mmdet's and mmseg's tools/train.py do
     native = RUNNERS.build(plain_cfg(config, tmp_path / 'native'))
     assert type(native) is type(tool)

@@ -5,10 +5,9 @@ import os.path as osp
 import sys
 
 import pytest
-from matplotlib.patches import Rectangle
-
 from conftest import REPO, needs_fashion_mnist
 from helpers import load_tool, run_tool
+from matplotlib.patches import Rectangle
 
 pytestmark = needs_fashion_mnist
 
@@ -16,8 +15,9 @@ pytestmark = needs_fashion_mnist
 @pytest.fixture(scope='module')
 def scenes(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('show') / 'scenes')
-    run_tool(osp.join(REPO, 'tools/dataset_converters/make_scenes.py'), root,
-             '--train', '6', '--val', '2', '--seed', '3', '--semantic')
+    run_tool(
+        osp.join(REPO, 'tools/dataset_converters/make_scenes.py'), root,
+        '--train', '6', '--val', '2', '--seed', '3', '--semantic')
     return root
 
 
@@ -28,8 +28,10 @@ def show(tmp_path, monkeypatch, config, *options):
     monkeypatch.setattr(tool.sample_grid.__globals__['plt'], 'close',
                         figures.append)
     monkeypatch.setattr(sys, 'argv', [
-        'show_augmented.py', osp.join(REPO, config), '--num', '4',
-        '--out', str(tmp_path / 'grid.png'), '--cfg-options', *options])
+        'show_augmented.py',
+        osp.join(REPO, config), '--num', '4', '--out',
+        str(tmp_path / 'grid.png'), '--cfg-options', *options
+    ])
     tool.main()
     assert (tmp_path / 'grid.png').stat().st_size > 0
     return figures[0]

@@ -6,12 +6,12 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
-
 from conftest import REPO, needs_fashion_mnist
+from mmengine.config import Config
 from test_train_e2e import SMALL, run_tool
 
-TST_CONFIG = osp.join(REPO, 'configs/quickstart/tst_resnet20_resnet8_fmnist.py')
+TST_CONFIG = osp.join(REPO,
+                      'configs/quickstart/tst_resnet20_resnet8_fmnist.py')
 BACKENDS = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
 
 
@@ -25,30 +25,35 @@ def child_config(tmp_path, body):
     return str(path)
 
 
-@pytest.mark.parametrize('body', [
-    # the form the README documents
-    f'visualizer = dict(vis_backends={BACKENDS!r})',
-    # the top-level list of the _base_ runtimes, overridden in the child
-    f'vis_backends = {BACKENDS!r}',
-])
+@pytest.mark.parametrize(
+    'body',
+    [
+        # the form the README documents
+        f'visualizer = dict(vis_backends={BACKENDS!r})',
+        # the top-level list of the _base_ runtimes, overridden in the child
+        f'vis_backends = {BACKENDS!r}',
+    ])
 def test_child_config_backends_reach_visualizer(tmp_path, body):
     from mmtst.apis.train_setup import prepare_config
     path = child_config(tmp_path, body)
-    cfg = prepare_config(Config.fromfile(path), path,
-                         work_dir=str(tmp_path / 'work'))
+    cfg = prepare_config(
+        Config.fromfile(path), path, work_dir=str(tmp_path / 'work'))
     assert backend_types(cfg) == ['LocalVisBackend', 'TensorboardVisBackend']
 
 
 def test_base_configs_keep_their_backends(tmp_path):
     from mmtst.apis.train_setup import prepare_config
-    cfg = prepare_config(Config.fromfile(TST_CONFIG), TST_CONFIG,
-                         work_dir=str(tmp_path / 'work'))
+    cfg = prepare_config(
+        Config.fromfile(TST_CONFIG),
+        TST_CONFIG,
+        work_dir=str(tmp_path / 'work'))
     assert backend_types(cfg) == ['LocalVisBackend']
     # a changed visualizer wins over the base's top-level list
     path = child_config(
-        tmp_path, "visualizer = dict(vis_backends=[dict(type='TensorboardVisBackend')])")
-    cfg = prepare_config(Config.fromfile(path), path,
-                         work_dir=str(tmp_path / 'work'))
+        tmp_path,
+        "visualizer = dict(vis_backends=[dict(type='TensorboardVisBackend')])")
+    cfg = prepare_config(
+        Config.fromfile(path), path, work_dir=str(tmp_path / 'work'))
     assert backend_types(cfg) == ['TensorboardVisBackend']
 
 
@@ -58,8 +63,8 @@ def test_tensorboard_backend_builds(tmp_path):
         dict(type='TensorboardVisBackend', save_dir=str(tmp_path)))
     backend.add_scalars({'a': 1.0}, step=0)  # imports tensorboard lazily
     backend.close()
-    assert glob.glob(str(tmp_path / '**' / 'events.out.tfevents.*'),
-                     recursive=True)
+    assert glob.glob(
+        str(tmp_path / '**' / 'events.out.tfevents.*'), recursive=True)
 
 
 @needs_fashion_mnist
@@ -68,6 +73,7 @@ def test_tst_run_logs_policy_to_tensorboard(tmp_path):
     from mmpretrain.registry import MODELS
     from tensorboard.backend.event_processing.event_accumulator import \
         EventAccumulator
+
     import mmtst.models  # noqa: F401  (registers mmtst.CifarResNet)
 
     # an untrained teacher of the config's architecture
@@ -89,8 +95,8 @@ def test_tst_run_logs_policy_to_tensorboard(tmp_path):
     assert 'TST augmenter phase at epoch 0, pass 1/1' in out
     assert 'using it for visualizer.vis_backends' in out
 
-    events = glob.glob(str(work_dir / '**' / 'events.out.tfevents.*'),
-                       recursive=True)
+    events = glob.glob(
+        str(work_dir / '**' / 'events.out.tfevents.*'), recursive=True)
     assert events, f'no TensorBoard events file under {work_dir}'
     tags = set()
     for path in events:

@@ -8,17 +8,20 @@ import sys
 
 import pytest
 import torch
-
 from conftest import REPO, needs_fashion_mnist
 
 pytestmark = needs_fashion_mnist
 
 SMALL = [
-    'train_dataloader.dataset.indices=256', 'train_dataloader.batch_size=32',
-    'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-    'val_dataloader.dataset.indices=200', 'val_dataloader.num_workers=0',
+    'train_dataloader.dataset.indices=256',
+    'train_dataloader.batch_size=32',
+    'train_dataloader.num_workers=0',
+    'train_dataloader.persistent_workers=False',
+    'val_dataloader.dataset.indices=200',
+    'val_dataloader.num_workers=0',
     'val_dataloader.persistent_workers=False',
-    'test_dataloader.dataset.indices=200', 'test_dataloader.num_workers=0',
+    'test_dataloader.dataset.indices=200',
+    'test_dataloader.num_workers=0',
     'test_dataloader.persistent_workers=False',
     'default_hooks.logger.interval=2',
 ]
@@ -27,8 +30,12 @@ SMALL = [
 def run_tool(*args, expect_ok=True):
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='2')
     env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
-    proc = subprocess.run([sys.executable, *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, *args],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
     output = proc.stdout + proc.stderr
     if expect_ok:
         assert proc.returncode == 0, output[-4000:]
@@ -37,11 +44,16 @@ def run_tool(*args, expect_ok=True):
 
 def train(config, work_dir, data_root, *extra, expect_ok=True):
     return run_tool(
-        osp.join(REPO, 'tools/train.py'), osp.join(REPO, config),
-        '--work-dir', str(work_dir), '--cfg-options', *SMALL,
+        osp.join(REPO, 'tools/train.py'),
+        osp.join(REPO, config),
+        '--work-dir',
+        str(work_dir),
+        '--cfg-options',
+        *SMALL,
         f'train_dataloader.dataset.data_root={data_root}',
         f'val_dataloader.dataset.data_root={data_root}',
-        f'test_dataloader.dataset.data_root={data_root}', *extra,
+        f'test_dataloader.dataset.data_root={data_root}',
+        *extra,
         expect_ok=expect_ok)
 
 
@@ -56,8 +68,9 @@ def runs(tmp_path_factory):
         ckpt = f.read().strip()
     from mmtst.utils import extract_state_dict, load_checkpoint_file
     teacher = root / 'teacher.pth'
-    torch.save(dict(state_dict=extract_state_dict(load_checkpoint_file(ckpt))),
-               teacher)
+    torch.save(
+        dict(state_dict=extract_state_dict(load_checkpoint_file(ckpt))),
+        teacher)
     return dict(root=root, data_root=data_root, teacher=teacher)
 
 
@@ -66,7 +79,8 @@ def test_kd_train_resume_test_export(runs):
     config = 'configs/quickstart/kd_resnet20_resnet8_fmnist.py'
     teacher = f'model.teacher_ckpt={runs["teacher"]}'
     work_dir = root / 'kd'
-    _, out = train(config, work_dir, data_root, teacher, 'train_cfg.max_epochs=1')
+    _, out = train(config, work_dir, data_root, teacher,
+                   'train_cfg.max_epochs=1')
     assert 'distill.loss_kd' in out and 'accuracy/top1' in out
     assert osp.isfile(work_dir / 'epoch_1.pth')
 
@@ -79,29 +93,34 @@ def test_kd_train_resume_test_export(runs):
 
     # tools/test.py evaluates the student, and the teacher on request
     metrics = root / 'metrics.json'
-    _, out = run_tool(osp.join(REPO, 'tools/test.py'), osp.join(REPO, config),
-                      checkpoint, '--work-dir', str(root / 'test'), '--out',
-                      str(metrics), '--cfg-options', *SMALL,
-                      f'test_dataloader.dataset.data_root={data_root}')
+    _, out = run_tool(
+        osp.join(REPO,
+                 'tools/test.py'), osp.join(REPO,
+                                            config), checkpoint, '--work-dir',
+        str(root / 'test'), '--out', str(metrics), '--cfg-options', *SMALL,
+        f'test_dataloader.dataset.data_root={data_root}')
     assert 'accuracy/top1' in metrics.read_text()
-    _, out = run_tool(osp.join(REPO, 'tools/test.py'), osp.join(REPO, config),
-                      checkpoint, '--teacher', '--work-dir', str(root / 'test_t'),
-                      '--cfg-options', *SMALL,
-                      f'test_dataloader.dataset.data_root={data_root}')
+    _, out = run_tool(
+        osp.join(REPO, 'tools/test.py'),
+        osp.join(REPO, config), checkpoint, '--teacher', '--work-dir',
+        str(root / 'test_t'), '--cfg-options', *SMALL,
+        f'test_dataloader.dataset.data_root={data_root}')
     assert 'accuracy/top1' in out
 
     # the exported student is a plain mmpretrain model
     exported = root / 'student.pth'
-    run_tool(osp.join(REPO, 'tools/model_converters/export_student.py'),
-             osp.join(REPO, config), checkpoint, str(exported))
+    run_tool(
+        osp.join(REPO, 'tools/model_converters/export_student.py'),
+        osp.join(REPO, config), checkpoint, str(exported))
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmpretrain.apis import init_model
     from mmpretrain.registry import MODELS
+
     from mmtst.utils import allow_mmengine_checkpoints
     allow_mmengine_checkpoints()
-    native = init_model(str(exported).replace('.pth', '.py'), str(exported),
-                        device='cpu')
+    native = init_model(
+        str(exported).replace('.pth', '.py'), str(exported), device='cpu')
     init_default_scope('mmpretrain')
     cfg = Config.fromfile(osp.join(REPO, config))
     cfg.model.teacher_ckpt = str(runs['teacher'])
@@ -111,8 +130,9 @@ def test_kd_train_resume_test_export(runs):
     pixels = torch.randint(0, 256, (4, 1, 28, 28)).float()
     with torch.no_grad():
         expected = distiller(pixels, mode='tensor')
-        got = native(native.data_preprocessor(
-            dict(inputs=pixels, data_samples=None), False)['inputs'])
+        got = native(
+            native.data_preprocessor(
+                dict(inputs=pixels, data_samples=None), False)['inputs'])
     assert torch.allclose(expected, got, atol=1e-5)
 
 
@@ -131,27 +151,35 @@ def test_tst_runs_an_augmenter_phase(runs, backend):
 
 
 def test_missing_teacher_ckpt_is_one_clear_line(runs):
-    code, out = train('configs/quickstart/kd_resnet20_resnet8_fmnist.py',
-                      runs['root'] / 'bad', runs['data_root'],
-                      'model.teacher_ckpt=/nowhere/teacher.pth',
-                      expect_ok=False)
+    code, out = train(
+        'configs/quickstart/kd_resnet20_resnet8_fmnist.py',
+        runs['root'] / 'bad',
+        runs['data_root'],
+        'model.teacher_ckpt=/nowhere/teacher.pth',
+        expect_ok=False)
     assert code == 2
     assert 'mmtst: error:' in out and 'teacher_ckpt not found' in out
     assert 'Traceback' not in out
 
 
 def test_config_typo_suggests_the_argument(runs):
-    code, out = train('configs/quickstart/kd_resnet20_resnet8_fmnist.py',
-                      runs['root'] / 'typo', runs['data_root'],
-                      'model.teacher_ckp=x.pth', expect_ok=False)
+    code, out = train(
+        'configs/quickstart/kd_resnet20_resnet8_fmnist.py',
+        runs['root'] / 'typo',
+        runs['data_root'],
+        'model.teacher_ckp=x.pth',
+        expect_ok=False)
     assert code == 2 and 'Did you mean `teacher_ckpt`' in out
     assert 'Traceback' not in out
 
 
 def test_registry_type_typo_suggests_the_registered_name(runs):
-    code, out = train('configs/quickstart/kd_resnet20_resnet8_fmnist.py',
-                      runs['root'] / 'type_typo', runs['data_root'],
-                      f'model.teacher_ckpt={runs["teacher"]}',
-                      'model.distill_loss.type=KDLos', expect_ok=False)
+    code, out = train(
+        'configs/quickstart/kd_resnet20_resnet8_fmnist.py',
+        runs['root'] / 'type_typo',
+        runs['data_root'],
+        f'model.teacher_ckpt={runs["teacher"]}',
+        'model.distill_loss.type=KDLos',
+        expect_ok=False)
     assert code == 2 and "Did you mean 'KDLoss'" in out
     assert 'Traceback' not in out

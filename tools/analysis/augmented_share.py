@@ -25,19 +25,22 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmtst.models.augmenters import LearnableAugmentPolicy  # noqa: E402
+from mmtst.models.augmenters import LearnableAugmentPolicy
 
-FASHION_MNIST_TEST = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'
+FASHION_MNIST_TEST = ('/usr/share/datasets/fashion-mnist/'
+                      't10k-images-idx3-ubyte.gz')
 FASHION_MNIST_MEAN = 72.94  # the quick start's preprocessor mean (0..255)
 
 
 def read_idx(path: str, offset: int) -> np.ndarray:
     """The bytes of an idx .gz file after its header."""
     if not osp.isfile(path):
-        sys.exit(f'augmented_share: error: {path} not found; install Debian\'s '
-                 'dataset-fashion-mnist (tools/setup_env.sh does) or pass --images')
+        sys.exit(
+            f'augmented_share: error: {path} not found; install Debian\'s '
+            'dataset-fashion-mnist (tools/setup_env.sh does) or pass --images')
     with gzip.open(path) as f:
         return np.frombuffer(f.read(), np.uint8, offset=offset)
 
@@ -59,16 +62,20 @@ def teacher_top1(config: str, teacher_ckpt: str, policy, images: torch.Tensor,
     from mmtst.registry import MODELS
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model = MODELS.build(dict(cfg.model, teacher_ckpt=teacher_ckpt,
-                              augmenter=None, _scope_='mmtst')).eval()
+    model = MODELS.build(
+        dict(
+            cfg.model,
+            teacher_ckpt=teacher_ckpt,
+            augmenter=None,
+            _scope_='mmtst')).eval()
     model.augmenter = policy
     correct = {'clean': 0, 'augmented': 0}
     with torch.no_grad():
         for start in range(0, len(images), batch):
             pixels = images[start:start + batch] * 255
             target = labels[start:start + batch]
-            for kind, x in (('clean', pixels),
-                            ('augmented', model.augment(pixels))):
+            for kind, x in (('clean', pixels), ('augmented',
+                                                model.augment(pixels))):
                 predicted = model.logits(x, 'teacher').argmax(1)
                 correct[kind] += (predicted == target).sum().item()
     return {k: 100 * v / len(images) for k, v in correct.items()}
@@ -101,15 +108,16 @@ def main(argv=None) -> int:
     parser.add_argument('--batch', type=int, default=128)
     parser.add_argument('--passes', type=int, default=8)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--limit', type=int,
-                        help='use only the first LIMIT test images')
+    parser.add_argument(
+        '--limit', type=int, help='use only the first LIMIT test images')
     parser.add_argument('--config', help='a Fashion-MNIST distiller config')
     parser.add_argument('--teacher-ckpt', help="the config's teacher weights")
     args = parser.parse_args(argv)
     if bool(args.config) != bool(args.teacher_ckpt):
         parser.error('--config and --teacher-ckpt go together')
-    settings = dict(dict(backend='neural', cutout_size=8),
-                    **dict(map(parse_setting, args.settings)))
+    settings = dict(
+        dict(backend='neural', cutout_size=8),
+        **dict(map(parse_setting, args.settings)))
     torch.manual_seed(args.seed)
     torch.set_num_threads(1)
     policy = LearnableAugmentPolicy(**settings).train()
@@ -121,9 +129,9 @@ def main(argv=None) -> int:
           f'{100 * shares.mean():.1f}%; batches left unchanged: '
           f'{100 * np.mean(shares == 0):.1f}%')
     if args.config:
-        labels = torch.from_numpy(read_idx(
-            args.images.replace('images-idx3', 'labels-idx1'), 8).copy()
-        ).long()[:len(images)]
+        labels = torch.from_numpy(
+            read_idx(args.images.replace('images-idx3', 'labels-idx1'),
+                     8).copy()).long()[:len(images)]
         top1 = teacher_top1(args.config, args.teacher_ckpt, policy, images,
                             labels, args.batch)
         print(f"teacher top-1: clean {top1['clean']:.2f}%, augmented "

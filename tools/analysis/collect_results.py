@@ -19,13 +19,14 @@ import sys
 from fnmatch import fnmatch
 from typing import Dict, List, Optional, Tuple
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtst.apis import run_friendly  # noqa: E402
-from mmtst.apis.results import (DEFAULT_REFERENCE, DEFAULT_SETS,  # noqa: E402
-                                Group, find_runs, group_runs, is_stand_in,
-                                load_reference, load_sets,
-                                paired_difference, paper_number, parse_run,
-                                set_root, settings_difference)
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmtst.apis import run_friendly
+from mmtst.apis.results import (DEFAULT_REFERENCE, DEFAULT_SETS, Group,
+                                find_runs, group_runs, is_stand_in,
+                                load_reference, load_sets, paired_difference,
+                                paper_number, parse_run, set_root,
+                                settings_difference)
 
 # Anchors shown for every row, in this order, with their labels.
 ANCHORS = (('teacher', 'T'), ('student', 'S'), ('kd', 'KD'), ('dkd', 'DKD'),
@@ -36,8 +37,7 @@ TST_FOOTNOTE = ('† tst_paper is null in benchmarks/reference.yaml: the TST '
                 'the paper.')
 
 
-def _fmt(value: Optional[float], signed: bool = False,
-         digits: int = 2) -> str:
+def _fmt(value: Optional[float], signed: bool = False, digits: int = 2) -> str:
     if value is None:
         return '—'
     return f'{value:+.{digits}f}' if signed else f'{value:.{digits}f}'
@@ -60,8 +60,10 @@ def _fmt_stats(mean: Optional[float], std: float, n: int) -> str:
 def anchors_text(entry: Optional[dict]) -> str:
     """``T 79.42 · S 72.50 · KD 73.33 ...`` from the pair's numbers."""
     numbers = (entry or {}).get('numbers') or {}
-    parts = [f'{label} {numbers[key]["value"]:.2f}' for key, label in ANCHORS
-             if isinstance(numbers.get(key), dict)]
+    parts = [
+        f'{label} {numbers[key]["value"]:.2f}' for key, label in ANCHORS
+        if isinstance(numbers.get(key), dict)
+    ]
     return ' · '.join(parts) or '—'
 
 
@@ -78,18 +80,18 @@ def kd_groups(groups: List[Group]) -> Dict[str, Dict[str, Group]]:
     for group in groups:
         if group.method != 'kd' or not group.stats()[2]:
             continue
-        slot = ('tst_recipe' if TST_RECIPE_KD in group.config_name
-                else 'plain')
+        slot = ('tst_recipe'
+                if TST_RECIPE_KD in group.config_name else 'plain')
         entry = found.setdefault(group.pair, {})
         best = entry.get(slot)
-        if best is None or (len(group.config_name), group.config_name) < (
-                len(best.config_name), best.config_name):
+        if best is None or (len(group.config_name), group.config_name) < (len(
+                best.config_name), best.config_name):
             entry[slot] = group
     return found
 
 
-def kd_group_for(group: Group, kd: Dict[str, Dict[str, Group]]
-                 ) -> Optional[Group]:
+def kd_group_for(group: Group, kd: Dict[str, Dict[str,
+                                                  Group]]) -> Optional[Group]:
     """The KD group a row is compared with: TST rows with KD on TST's
     recipe where that ran, every row else with the pair's plain KD."""
     entry = kd.get(group.pair) or {}
@@ -100,11 +102,14 @@ def kd_group_for(group: Group, kd: Dict[str, Dict[str, Group]]
 
 def our_kd_means(groups: List[Group]) -> Dict[str, float]:
     """Per pair, the mean of our plain KD group (see :func:`kd_groups`)."""
-    return {pair: (entry.get('plain') or entry['tst_recipe']).stats()[0]
-            for pair, entry in kd_groups(groups).items()}
+    return {
+        pair: (entry.get('plain') or entry['tst_recipe']).stats()[0]
+        for pair, entry in kd_groups(groups).items()
+    }
 
 
-def flags_of(group: Group, entry: Optional[dict],
+def flags_of(group: Group,
+             entry: Optional[dict],
              kd_group: Optional[Group] = None) -> List[str]:
     """Warnings for a row: unfinished seeds, stand-ins, missing metrics,
     a "vs KD" that compares different experiments."""
@@ -139,36 +144,48 @@ def summarize(groups: List[Group], reference: dict) -> List[dict]:
         wall_mean = group.stats('wall_s')[0]
         stand_in = any(is_stand_in(run, entry) for run in group.runs)
         paper = paper_number(entry, group.method)
-        delta_paper = (mean - paper if None not in (mean, paper)
-                       and not stand_in else None)
+        delta_paper = (
+            mean -
+            paper if None not in (mean, paper) and not stand_in else None)
         kd_group = kd_group_for(group, kd)
         kd_basis, kd_value = _kd_reference(group, entry, kd_group)
-        paired = (paired_difference(group.by_seed(), kd_group.by_seed())
-                  if kd_group is not None and kd_group is not group
-                  and group.method != 'teacher' else None)
-        rows.append(dict(
-            pair=group.pair, method=group.method, config=group.config_name,
-            n=n, seeds=[r.seed for r in group.counted], final_mean=mean,
-            final_std=std, best_mean=best_mean, best_std=best_std,
-            paper=paper, tst_paper_missing=(
-                group.method.startswith('tst') and entry is not None
-                and paper is None),
-            delta_paper=delta_paper, kd=kd_value, kd_basis=kd_basis,
-            delta_kd=(mean - kd_value if None not in (mean, kd_value)
-                      and group.method != 'teacher'
-                      and kd_group is not group else None),
-            kd_config=kd_group.config_name if kd_group else None,
-            delta_kd_paired=paired.to_dict() if paired else None,
-            anchors=anchors_text(entry), stand_in=stand_in,
-            wall_min=None if wall_mean is None else wall_mean / 60,
-            flags=flags_of(group, entry, kd_group),
-            runs=[r.to_dict() for r in group.runs]))
+        paired = (
+            paired_difference(group.by_seed(), kd_group.by_seed())
+            if kd_group is not None and kd_group is not group
+            and group.method != 'teacher' else None)
+        rows.append(
+            dict(
+                pair=group.pair,
+                method=group.method,
+                config=group.config_name,
+                n=n,
+                seeds=[r.seed for r in group.counted],
+                final_mean=mean,
+                final_std=std,
+                best_mean=best_mean,
+                best_std=best_std,
+                paper=paper,
+                tst_paper_missing=(group.method.startswith('tst')
+                                   and entry is not None and paper is None),
+                delta_paper=delta_paper,
+                kd=kd_value,
+                kd_basis=kd_basis,
+                delta_kd=(mean - kd_value if None not in (mean, kd_value)
+                          and group.method != 'teacher'
+                          and kd_group is not group else None),
+                kd_config=kd_group.config_name if kd_group else None,
+                delta_kd_paired=paired.to_dict() if paired else None,
+                anchors=anchors_text(entry),
+                stand_in=stand_in,
+                wall_min=None if wall_mean is None else wall_mean / 60,
+                flags=flags_of(group, entry, kd_group),
+                runs=[r.to_dict() for r in group.runs]))
     return rows
 
 
-def _kd_reference(group: Group, entry: Optional[dict],
-                  kd_group: Optional[Group]) -> Tuple[Optional[str],
-                                                      Optional[float]]:
+def _kd_reference(
+        group: Group, entry: Optional[dict],
+        kd_group: Optional[Group]) -> Tuple[Optional[str], Optional[float]]:
     """What "vs KD" compares with: our KD mean for the pair, else the
     paper's KD number."""
     if kd_group is not None:
@@ -179,10 +196,12 @@ def _kd_reference(group: Group, entry: Optional[dict],
 
 def markdown_table(rows: List[dict], include_unfinished: bool) -> str:
     """The rows as a markdown table with its footnotes."""
-    lines = ['| pair | method | ours: final mean ± std (n seeds) | best '
-             '| paper | anchors (published) | Δ vs paper | Δ vs KD '
-             '| Δ vs KD (paired, 95% CI) | min/run | flags |',
-             '|---|---|---|---|---|---|---|---|---|---|---|']
+    lines = [
+        '| pair | method | ours: final mean ± std (n seeds) | best '
+        '| paper | anchors (published) | Δ vs paper | Δ vs KD '
+        '| Δ vs KD (paired, 95% CI) | min/run | flags |',
+        '|---|---|---|---|---|---|---|---|---|---|---|'
+    ]
     method_counts: Dict[tuple, int] = {}
     for row in rows:
         key = (row['pair'], row['method'])
@@ -198,30 +217,33 @@ def markdown_table(rows: List[dict], include_unfinished: bool) -> str:
         lines.append('| ' + ' | '.join([
             row['pair'] or f"(unmatched) {row['config']}", method,
             _fmt_stats(row['final_mean'], row['final_std'], row['n']),
-            _fmt(row['best_mean']), paper, row['anchors'],
-            'n/c' if row['stand_in'] else _fmt(row['delta_paper'], True),
-            delta_kd, paired_text(row.get('delta_kd_paired')),
-            _fmt(row.get('wall_min'), digits=1),
-            '; '.join(row['flags']) or '']) + ' |')
-    notes = ['', 'std: sample standard deviation over seeds. "best": mean of '
-             "each seed's best validation value. min/run: mean wall-clock "
-             'minutes of a run (from its log timestamps; compare rows of one '
-             'set, run in sequence on one machine). Unfinished runs are '
-             + ('included.' if include_unfinished else
-                'left out of the statistics (--include-unfinished keeps '
-                'them).'),
-             '', 'Δ vs KD (paired, 95% CI): the mean over the seeds both '
-             'runs have of (this run - KD with the same seed), with the '
-             "two-sided 95% Student's t-interval [low, high] of that mean "
-             '(none for one seed). TST rows are compared with "KD with '
-             'TST\'s recipe" (a config named *tstrecipe*) where it ran, '
-             "other rows with the pair's KD config."]
+            _fmt(row['best_mean']), paper, row['anchors'], 'n/c'
+            if row['stand_in'] else _fmt(row['delta_paper'], True), delta_kd,
+            paired_text(row.get('delta_kd_paired')),
+            _fmt(row.get('wall_min'), digits=1), '; '.join(row['flags']) or ''
+        ]) + ' |')
+    notes = [
+        '', 'std: sample standard deviation over seeds. "best": mean of '
+        "each seed's best validation value. min/run: mean wall-clock "
+        'minutes of a run (from its log timestamps; compare rows of one '
+        'set, run in sequence on one machine). Unfinished runs are ' +
+        ('included.' if include_unfinished else
+         'left out of the statistics (--include-unfinished keeps '
+         'them).'), '',
+        'Δ vs KD (paired, 95% CI): the mean over the seeds both '
+        'runs have of (this run - KD with the same seed), with the '
+        "two-sided 95% Student's t-interval [low, high] of that mean "
+        '(none for one seed). TST rows are compared with "KD with '
+        'TST\'s recipe" (a config named *tstrecipe*) where it ran, '
+        "other rows with the pair's KD config."
+    ]
     if any(row['tst_paper_missing'] for row in rows):
         notes.append(TST_FOOTNOTE)
     return '\n'.join(lines + notes)
 
 
-def collect(roots: List[str], reference_path: str = DEFAULT_REFERENCE,
+def collect(roots: List[str],
+            reference_path: str = DEFAULT_REFERENCE,
             include_unfinished: bool = False,
             metric: Optional[str] = None) -> List[dict]:
     """Find, parse, group and summarise the runs under ``roots``."""
@@ -231,7 +253,8 @@ def collect(roots: List[str], reference_path: str = DEFAULT_REFERENCE,
     return summarize(groups, reference)
 
 
-def versus_table(roots: List[str], comparisons: List[str],
+def versus_table(roots: List[str],
+                 comparisons: List[str],
                  metric: Optional[str] = None) -> str:
     """Paired differences between named runs: each comparison is
     ``A:B`` (config names, globs allowed), ``A - B`` over the seeds both
@@ -249,8 +272,8 @@ def versus_table(roots: List[str], comparisons: List[str],
             if len(hits) != 1:
                 raise ValueError(
                     f'--versus {comparison}: {name!r} matches '
-                    f'{len(hits)} run groups; names: '
-                    + ', '.join(sorted(g.config_name for g in groups)))
+                    f'{len(hits)} run groups; names: ' +
+                    ', '.join(sorted(g.config_name for g in groups)))
             found.append(hits[0])
         diff = paired_difference(found[0].by_seed(), found[1].by_seed())
         text = '—' if diff is None else (
@@ -265,24 +288,34 @@ def versus_table(roots: List[str], comparisons: List[str],
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('roots', nargs='*', help='work dirs to search')
-    parser.add_argument('--set', help='a set of benchmarks/sets.yaml: adds '
-                        '<work_root>/<set> to the roots')
+    parser.add_argument(
+        '--set',
+        help='a set of benchmarks/sets.yaml: adds '
+        '<work_root>/<set> to the roots')
     parser.add_argument('--sets', default=DEFAULT_SETS)
     parser.add_argument('--work-root', help="override the sets file's")
     parser.add_argument('--reference', default=DEFAULT_REFERENCE)
     parser.add_argument('--metric', help='validation key (default: detected)')
     parser.add_argument('--include-unfinished', action='store_true')
-    parser.add_argument('--json', action='store_true',
-                        help='print JSON instead of the markdown table')
-    parser.add_argument('--out', help='also write results.md and '
-                        'results.json into this folder')
-    parser.add_argument('--versus', nargs='+', metavar='A:B', default=[],
-                        help='also print the paired difference A - B over '
-                        'matching seeds for these config names (globs)')
+    parser.add_argument(
+        '--json',
+        action='store_true',
+        help='print JSON instead of the markdown table')
+    parser.add_argument(
+        '--out',
+        help='also write results.md and '
+        'results.json into this folder')
+    parser.add_argument(
+        '--versus',
+        nargs='+',
+        metavar='A:B',
+        default=[],
+        help='also print the paired difference A - B over '
+        'matching seeds for these config names (globs)')
     args = parser.parse_args(argv)
     if args.set:
-        args.roots.append(set_root(args.set, load_sets(args.sets),
-                                   args.work_root))
+        args.roots.append(
+            set_root(args.set, load_sets(args.sets), args.work_root))
     if not args.roots:
         parser.error('give work dirs or --set')
     return args

@@ -20,16 +20,16 @@ from typing import Dict, List, Optional, Tuple
 import matplotlib
 
 matplotlib.use('Agg')  # files only, never a display
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtst.apis import run_friendly  # noqa: E402
-from mmtst.apis.results import (DEFAULT_REFERENCE, DEFAULT_SETS,  # noqa: E402
-                                Group, find_runs, group_runs, load_reference,
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmtst.apis import run_friendly
+from mmtst.apis.results import (DEFAULT_REFERENCE, DEFAULT_SETS, Group,
+                                find_runs, group_runs, load_reference,
                                 load_sets, mean_std, parse_run, set_root)
-from mmtst.visualization import (plot_policy,  # noqa: E402
-                                 read_policy_records)
+from mmtst.visualization import plot_policy, read_policy_records
 
 
 def safe_name(text: str) -> str:
@@ -44,7 +44,8 @@ def mean_curve(group: Group) -> List[Tuple[int, float, float]]:
     for run in group.runs:
         for step, value in run.curve:
             by_step[step].append(value)
-    return [(step, *mean_std(values)) for step, values in sorted(by_step.items())]
+    return [(step, *mean_std(values))
+            for step, values in sorted(by_step.items())]
 
 
 def plot_pair(pair: str, groups: List[Group], out: str) -> Optional[str]:
@@ -62,11 +63,16 @@ def plot_pair(pair: str, groups: List[Group], out: str) -> Optional[str]:
         label = group.method if labels[group.method] == 1 else \
             f'{group.method} ({group.config_name})'
         # a single validation point is drawn as a point, not an empty line
-        line, = ax.plot(steps, means, marker='o' if len(steps) == 1 else None,
-                        label=f'{label} ({len(group.runs)} runs)')
-        ax.fill_between(steps, [m - s for m, s in zip(means, stds)],
-                        [m + s for m, s in zip(means, stds)],
-                        color=line.get_color(), alpha=0.2)
+        line, = ax.plot(
+            steps,
+            means,
+            marker='o' if len(steps) == 1 else None,
+            label=f'{label} ({len(group.runs)} runs)')
+        ax.fill_between(
+            steps, [m - s for m, s in zip(means, stds)],
+            [m + s for m, s in zip(means, stds)],
+            color=line.get_color(),
+            alpha=0.2)
     run = curves[0][0].runs[0]
     ax.set_xlabel(run.unit)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -95,13 +101,15 @@ def plot_policies(groups: List[Group], out_dir: str) -> List[str]:
             except (FileNotFoundError, ValueError) as err:
                 print(f'[plot] no policy for {run.work_dir}: {err}')
                 continue
-            out = osp.join(out_dir, f'policy_{safe_name(run.config_name)}'
-                           f'_seed{run.seed}.png')
+            out = osp.join(
+                out_dir, f'policy_{safe_name(run.config_name)}'
+                f'_seed{run.seed}.png')
             written.append(plot_policy(records, out))
     return written
 
 
-def plot_all(roots: List[str], out_dir: str,
+def plot_all(roots: List[str],
+             out_dir: str,
              reference_path: str = DEFAULT_REFERENCE) -> List[str]:
     """Curves per pair and policy plots for every run under ``roots``."""
     reference = load_reference(reference_path)
@@ -113,8 +121,8 @@ def plot_all(roots: List[str], out_dir: str,
         by_pair[group.pair or 'unmatched'].append(group)
     written = []
     for pair, pair_groups in by_pair.items():
-        path = plot_pair(pair, pair_groups, osp.join(
-            out_dir, f'curves_{safe_name(pair)}.png'))
+        path = plot_pair(pair, pair_groups,
+                         osp.join(out_dir, f'curves_{safe_name(pair)}.png'))
         if path:
             written.append(path)
     return written + plot_policies(groups, out_dir)
@@ -127,12 +135,14 @@ def parse_args(argv=None):
     parser.add_argument('--sets', default=DEFAULT_SETS)
     parser.add_argument('--work-root', help="override the sets file's")
     parser.add_argument('--reference', default=DEFAULT_REFERENCE)
-    parser.add_argument('--out', help="output folder (default: the set's "
-                        'folder, or the first root)')
+    parser.add_argument(
+        '--out',
+        help="output folder (default: the set's "
+        'folder, or the first root)')
     args = parser.parse_args(argv)
     if args.set:
-        args.roots.append(set_root(args.set, load_sets(args.sets),
-                                   args.work_root))
+        args.roots.append(
+            set_root(args.set, load_sets(args.sets), args.work_root))
     if not args.roots:
         parser.error('give work dirs or --set')
     args.out = args.out or args.roots[-1]

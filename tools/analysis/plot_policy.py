@@ -8,9 +8,10 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtst.apis import run_friendly  # noqa: E402
-from mmtst.visualization import plot_policy, read_policy_records  # noqa: E402
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmtst.apis import run_friendly
+from mmtst.visualization import plot_policy, read_policy_records
 
 
 def main():

@@ -40,8 +40,8 @@ from typing import Dict, List, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from mmtst.apis import run_friendly  # noqa: E402
-from mmtst.apis.results import (DEFAULT_SETS, export_teacher,  # noqa: E402
+from mmtst.apis import run_friendly
+from mmtst.apis.results import (DEFAULT_SETS, export_teacher,
                                 latest_checkpoint, load_sets, parse_run,
                                 set_root)
 
@@ -88,12 +88,13 @@ def expand_configs(pattern: str) -> List[str]:
             raise FileNotFoundError(f'config {pattern} of the set does not '
                                     'exist')
         return [pattern]
-    hits = sorted(osp.relpath(p, ROOT)
-                  for p in glob.glob(osp.join(ROOT, pattern)))
+    hits = sorted(
+        osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, pattern)))
     hits = [p for p in hits if not osp.basename(p).startswith('_base_')]
     if not hits:
-        print(f'[benchmark] warning: {pattern} matches no config yet',
-              file=sys.stderr)
+        print(
+            f'[benchmark] warning: {pattern} matches no config yet',
+            file=sys.stderr)
     return hits
 
 
@@ -105,11 +106,13 @@ def run_specs(set_cfg: dict, seeds: Optional[int]) -> List[RunSpec]:
         entry = {'config': entry} if isinstance(entry, str) else entry
         count = seeds or entry.get('seeds') or set_cfg.get('seeds') or 1
         for config in expand_configs(entry['config']):
-            specs.append(RunSpec(
-                name=config_name(config) + entry.get('suffix', ''),
-                config=config, seeds=list(range(count)),
-                teacher=entry.get('teacher'),
-                cfg_options=list(entry.get('cfg_options') or [])))
+            specs.append(
+                RunSpec(
+                    name=config_name(config) + entry.get('suffix', ''),
+                    config=config,
+                    seeds=list(range(count)),
+                    teacher=entry.get('teacher'),
+                    cfg_options=list(entry.get('cfg_options') or [])))
     return specs
 
 
@@ -128,8 +131,9 @@ def per_gpu_batch_option(config: str, options: List[str], gpus: int) -> str:
     from mmengine.config import Config
     key = 'train_dataloader.batch_size='
     given = [o for o in options if o.startswith(key)]
-    total = (int(given[-1][len(key):]) if given else
-             Config.fromfile(config).train_dataloader.batch_size)
+    total = (
+        int(given[-1][len(key):])
+        if given else Config.fromfile(config).train_dataloader.batch_size)
     if total % gpus:
         raise SystemExit(
             f'run_benchmark: error: {display_path(config)} trains with a '
@@ -154,12 +158,14 @@ def train_command(args, config: str, work_dir: str, options: List[str],
     elif args.launcher == 'dist':
         argv = ['tools/dist_train.sh', config, str(args.gpus)] + tail
     else:  # slurm_train.sh takes the work dir as its 4th argument
-        env = dict(GPUS=str(args.gpus),
-                   GPUS_PER_NODE=str(min(args.gpus, args.gpus_per_node)))
-        argv = ['tools/slurm_train.sh', args.partition, job_name, config,
-                work_dir] + tail[2:]
-    text = ' '.join([f'{k}={v}' for k, v in env.items()]
-                    + [shlex.quote(a) for a in argv])
+        env = dict(
+            GPUS=str(args.gpus),
+            GPUS_PER_NODE=str(min(args.gpus, args.gpus_per_node)))
+        argv = [
+            'tools/slurm_train.sh', args.partition, job_name, config, work_dir
+        ] + tail[2:]
+    text = ' '.join([f'{k}={v}'
+                     for k, v in env.items()] + [shlex.quote(a) for a in argv])
     return Step('train', text, argv, env, work_dir=work_dir)
 
 
@@ -192,36 +198,47 @@ def teacher_steps(args, root: str, teacher: str, seed: int,
     steps = []
     state = run_state(work_dir)
     if state == 'finished':
-        steps.append(Step('skip', '# skip (finished '
-                          f'{progress_text(work_dir)}): '
-                          f'{display_path(work_dir)}'))
+        steps.append(
+            Step(
+                'skip', '# skip (finished '
+                f'{progress_text(work_dir)}): '
+                f'{display_path(work_dir)}'))
     else:
-        step = train_command(
-            args, teacher, work_dir,
-            [f'randomness.seed={seed}'] + set_options + (args.cfg_options or []),
-            state == 'resume', f'{args.set}-{config_name(teacher)}')
+        step = train_command(args, teacher, work_dir,
+                             [f'randomness.seed={seed}'] + set_options +
+                             (args.cfg_options or []), state == 'resume',
+                             f'{args.set}-{config_name(teacher)}')
         step.teacher = teacher  # the export of its weights waits for it
         steps.append(step)
-    export = ['python', 'tools/analysis/run_benchmark.py', args.set,
-              '--export-teachers']
+    export = [
+        'python', 'tools/analysis/run_benchmark.py', args.set,
+        '--export-teachers'
+    ]
     if args.work_root:
         export += ['--work-root', args.work_root]
     if args.sets != DEFAULT_SETS:
         export += ['--sets', args.sets]
-    steps.append(Step('export', ' '.join(shlex.quote(a) for a in export),
-                      export, teacher=teacher))
+    steps.append(
+        Step(
+            'export',
+            ' '.join(shlex.quote(a) for a in export),
+            export,
+            teacher=teacher))
     return steps
 
 
 def plan(args, set_cfg: dict, root: str) -> List[Step]:
     """Every step of the set, in order: teachers first, then each run and
     seed; finished runs become skips."""
-    specs = [s for s in run_specs(set_cfg, args.seeds)
-             if not args.only or any(fnmatch(s.name, p) for p in args.only)]
+    specs = [
+        s for s in run_specs(set_cfg, args.seeds)
+        if not args.only or any(fnmatch(s.name, p) for p in args.only)
+    ]
     teacher_seed = int(set_cfg.get('teacher_seed', 0))
     set_options = [str(o) for o in set_cfg.get('cfg_options') or []]
     teacher_options = set_options + [
-        str(o) for o in set_cfg.get('teacher_cfg_options') or []]
+        str(o) for o in set_cfg.get('teacher_cfg_options') or []
+    ]
     steps: List[Step] = []
     for teacher in dict.fromkeys(s.teacher for s in specs if s.teacher):
         steps += teacher_steps(args, root, teacher, teacher_seed,
@@ -229,31 +246,35 @@ def plan(args, set_cfg: dict, root: str) -> List[Step]:
     # seed-major: every run's first seed before any second seed, so that a
     # set cut short still compares every method
     order = sorted(((seed, index, spec) for index, spec in enumerate(specs)
-                    for seed in spec.seeds), key=lambda t: (t[0], t[1]))
+                    for seed in spec.seeds),
+                   key=lambda t: (t[0], t[1]))
     for seed, _, spec in order:
         work_dir = osp.join(root, spec.name, f'seed{seed}')
         state = run_state(work_dir)
         if state == 'finished':
-            steps.append(Step('skip', f'# skip (finished '
-                              f'{progress_text(work_dir)}): '
-                              f'{display_path(work_dir)}'))
+            steps.append(
+                Step(
+                    'skip', f'# skip (finished '
+                    f'{progress_text(work_dir)}): '
+                    f'{display_path(work_dir)}'))
             continue
-        options = ([f'randomness.seed={seed}'] + set_options
-                   + spec.cfg_options)
+        options = ([f'randomness.seed={seed}'] + set_options +
+                   spec.cfg_options)
         if spec.teacher:
             ckpt = teacher_paths(root, spec.teacher, teacher_seed)[1]
             options.append(f'model.teacher_ckpt={display_path(ckpt)}')
         options += args.cfg_options or []
-        step = train_command(
-            args, spec.config, work_dir, options, state == 'resume',
-            f'{args.set}-{spec.name}-seed{seed}')
+        step = train_command(args, spec.config, work_dir, options,
+                             state == 'resume',
+                             f'{args.set}-{spec.name}-seed{seed}')
         step.needs = spec.teacher
         steps.append(step)
     return steps
 
 
 # -------------------------------------------------------------- execution
-def export_teachers(set_cfg: dict, root: str,
+def export_teachers(set_cfg: dict,
+                    root: str,
                     only: Optional[str] = None) -> None:
     """Export the weights of the set's teacher runs (or of ``only``).
 
@@ -261,8 +282,8 @@ def export_teachers(set_cfg: dict, root: str,
         RuntimeError: A teacher run has not finished.
     """
     seed = int(set_cfg.get('teacher_seed', 0))
-    teachers = dict.fromkeys(s.teacher for s in run_specs(set_cfg, 1)
-                             if s.teacher)
+    teachers = dict.fromkeys(
+        s.teacher for s in run_specs(set_cfg, 1) if s.teacher)
     for teacher in [only] if only else teachers:
         work_dir, ckpt = teacher_paths(root, teacher, seed)
         if osp.isfile(ckpt):
@@ -287,8 +308,8 @@ def execute(args, steps: List[Step], set_cfg: dict, root: str) -> int:
         if step.kind == 'export':
             export_teachers(set_cfg, root, step.teacher)
         elif step.kind == 'train':
-            done = subprocess.run(step.local_argv(), cwd=ROOT,
-                                  env=dict(os.environ, **step.env))
+            done = subprocess.run(
+                step.local_argv(), cwd=ROOT, env=dict(os.environ, **step.env))
             if done.returncode:
                 failures += 1
                 if not args.keep_going:
@@ -306,12 +327,20 @@ def _launch(step: Step) -> subprocess.Popen:
         osp.join(ROOT, step.work_dir or '.')
     os.makedirs(work_dir, exist_ok=True)
     with open(osp.join(work_dir, 'console.log'), 'ab') as log:
-        return subprocess.Popen(step.local_argv(), cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            step.local_argv(),
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT)
 
 
-def execute_parallel(args, steps: List[Step], set_cfg: dict, root: str,
-                     jobs: int, poll_s: float = 0.5) -> int:
+def execute_parallel(args,
+                     steps: List[Step],
+                     set_cfg: dict,
+                     root: str,
+                     jobs: int,
+                     poll_s: float = 0.5) -> int:
     """Run up to ``jobs`` trainings at once, in plan order as far as their
     dependencies allow: an export waits for the trainings before it (its
     teacher's), a run that needs a teacher waits for that teacher's export.
@@ -348,7 +377,8 @@ def execute_parallel(args, steps: List[Step], set_cfg: dict, root: str,
             print(f'[benchmark] {status}: {step.text}', flush=True)
             if code:
                 failures += 1
-                failed_text = failed_text or f'{step.text} failed (exit {code})'
+                failed_text = (
+                    failed_text or f'{step.text} failed (exit {code})')
         if failures and not args.keep_going:
             pending = []
         started = True
@@ -369,8 +399,9 @@ def execute_parallel(args, steps: List[Step], set_cfg: dict, root: str,
                         print(f'[benchmark] {err}', flush=True)
                         failed_text = failed_text or str(err)
                         failures += 1
-                        pending = [s for s in pending
-                                   if s.needs != step.teacher]
+                        pending = [
+                            s for s in pending if s.needs != step.teacher
+                        ]
                 else:
                     running[_launch(step)] = step
                 started = True
@@ -390,23 +421,31 @@ def parse_args(argv=None):
     parser.add_argument('--seeds', type=int, help='seeds 0..N-1 per run')
     parser.add_argument('--work-root', help="override the sets file's")
     parser.add_argument('--only', nargs='+', help='run names (globs) to keep')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'dist', 'slurm'])
+    parser.add_argument(
+        '--launcher', default='none', choices=['none', 'dist', 'slurm'])
     parser.add_argument('--gpus', type=int, default=8)
     parser.add_argument('--gpus-per-node', type=int, default=8)
     parser.add_argument('--partition', help='slurm partition')
     parser.add_argument('--amp', action='store_true', help='train with AMP')
-    parser.add_argument('--cfg-options', nargs='+',
-                        help='key=value overrides for every run')
-    parser.add_argument('--print-only', action='store_true',
-                        help='print the commands instead of running them')
-    parser.add_argument('--keep-going', action='store_true',
-                        help='go on with the next run after a failure')
-    parser.add_argument('--jobs', type=int,
-                        help="trainings at once, one thread each (default: "
-                        "the set's `jobs`, else 1)")
-    parser.add_argument('--export-teachers', action='store_true',
-                        help="only export the set's trained teachers")
+    parser.add_argument(
+        '--cfg-options', nargs='+', help='key=value overrides for every run')
+    parser.add_argument(
+        '--print-only',
+        action='store_true',
+        help='print the commands instead of running them')
+    parser.add_argument(
+        '--keep-going',
+        action='store_true',
+        help='go on with the next run after a failure')
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        help="trainings at once, one thread each (default: "
+        "the set's `jobs`, else 1)")
+    parser.add_argument(
+        '--export-teachers',
+        action='store_true',
+        help="only export the set's trained teachers")
     args = parser.parse_args(argv)
     if not args.list and not args.set:
         parser.error('name a set (or --list)')
@@ -420,7 +459,8 @@ def main(argv=None) -> int:
     sets = load_sets(args.sets)
     if args.list:
         for name, cfg in (sets.get('sets') or {}).items():
-            print(f"{name}: {' '.join(str(cfg.get('description', '')).split())}")
+            print(
+                f"{name}: {' '.join(str(cfg.get('description', '')).split())}")
         return 0
     root = set_root(args.set, sets, args.work_root, ROOT)
     set_cfg = sets['sets'][args.set]
@@ -432,8 +472,11 @@ def main(argv=None) -> int:
         print('\n'.join(step.text for step in steps))
         return 0
     failures = execute(args, steps, set_cfg, root)
-    subprocess.run([sys.executable, 'tools/analysis/collect_results.py',
-                    root, '--out', root], cwd=ROOT)
+    subprocess.run([
+        sys.executable, 'tools/analysis/collect_results.py', root, '--out',
+        root
+    ],
+                   cwd=ROOT)
     return 1 if failures else 0
 
 

@@ -7,7 +7,8 @@ Uses the augmenter of a TST config at the policy stored in a checkpoint
 default) the augmenter is deterministic for a given seed.
 
 Usage:
-    python tools/analysis/show_augmented.py CONFIG [CHECKPOINT] [--out grid.png] [--num 32] [--train-mode] [--cfg-options k=v ...]
+    python tools/analysis/show_augmented.py CONFIG [CHECKPOINT] \\
+        [--out grid.png] [--num 32] [--train-mode] [--cfg-options k=v ...]
 """
 import argparse
 import os.path as osp
@@ -17,17 +18,19 @@ import torch
 from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtst.apis import load_config, run_friendly  # noqa: E402
-from mmtst.apis.config_checks import check_overrides  # noqa: E402
-from mmtst.utils import extract_state_dict, load_checkpoint_file  # noqa: E402
-from mmtst.visualization import fired_ops, sample_grid  # noqa: E402
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmtst.apis import load_config, run_friendly
+from mmtst.apis.config_checks import check_overrides
+from mmtst.utils import extract_state_dict, load_checkpoint_file
+from mmtst.visualization import fired_ops, sample_grid
 
 
 def augment(augmenter, batch, samples, model_type: str):
     """The augmented batch, and for a detection / segmentation distiller
     the samples whose boxes / label maps followed the warp (else None)."""
-    if not model_type.endswith(('DetectionDistiller', 'SegmentationDistiller')):
+    structured = ('DetectionDistiller', 'SegmentationDistiller')
+    if not model_type.endswith(structured):
         return augmenter(batch), None
     from mmtst.models.task_adapters import (warp_data_samples,
                                             warp_seg_data_samples)
@@ -42,9 +45,11 @@ def annotations(samples, warped):
     if warped is None:
         return None, None
     if hasattr(samples[0], 'gt_instances'):
+
         def boxes(sample):
             bboxes = sample.gt_instances.bboxes
             return getattr(bboxes, 'tensor', bboxes)
+
         return [(boxes(s), boxes(w)) for s, w in zip(samples, warped)], 'boxes'
     return [(s.gt_sem_seg.data[0], w.gt_sem_seg.data[0])
             for s, w in zip(samples, warped)], 'label_maps'
@@ -57,11 +62,16 @@ def main():
     parser.add_argument('--out', default='augmented.png')
     parser.add_argument('--num', type=int, default=32)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--train-mode', action='store_true',
-                        help='sample as in training (soft gates) instead of '
-                        'the deterministic eval mode')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, key=value')
+    parser.add_argument(
+        '--train-mode',
+        action='store_true',
+        help='sample as in training (soft gates) instead of '
+        'the deterministic eval mode')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value')
     args = parser.parse_args()
 
     cfg = load_config(args.config)
@@ -71,11 +81,12 @@ def main():
         raise ValueError(f'{args.config} has no model.augmenter (not TST)')
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     from mmengine.registry import DATASETS, MODELS
-    augmenter_cfg = dict(cfg.model.augmenter, _scope_='mmtst', eval_seed=args.seed)
+    augmenter_cfg = dict(
+        cfg.model.augmenter, _scope_='mmtst', eval_seed=args.seed)
     augmenter = MODELS.build(augmenter_cfg)
     if args.checkpoint:
-        state = extract_state_dict(load_checkpoint_file(args.checkpoint),
-                                   prefix='augmenter.')
+        state = extract_state_dict(
+            load_checkpoint_file(args.checkpoint), prefix='augmenter.')
         if not state:
             raise ValueError(f'{args.checkpoint} holds no augmenter weights')
         augmenter.load_state_dict(state, strict=False)
@@ -91,15 +102,21 @@ def main():
     batch = torch.stack([item['inputs'] for item in items]).float() / 255.0
     samples = [item.get('data_samples') for item in items]
     with torch.no_grad():
-        augmented, warped = augment(augmenter, batch,
-                                    samples, str(cfg.model.get('type', '')))
+        augmented, warped = augment(augmenter, batch, samples,
+                                    str(cfg.model.get('type', '')))
     # under each augmented image: the picked ops whose gate fired on it
     labels = [fired_ops(augmenter.last_draws, i) for i in range(len(batch))]
     drawn, kind = annotations(samples, warped)
-    sample_grid(batch, augmented, args.out, labels=labels,
-                annotations=drawn, annotation_kind=kind)
-    print(f'wrote {args.out}; policy: ' + ', '.join(
-        f'{k}={v:.2f}' for k, v in augmenter.policy_dict().items()))
+    sample_grid(
+        batch,
+        augmented,
+        args.out,
+        labels=labels,
+        annotations=drawn,
+        annotation_kind=kind)
+    print(f'wrote {args.out}; policy: ' +
+          ', '.join(f'{k}={v:.2f}'
+                    for k, v in augmenter.policy_dict().items()))
 
 
 if __name__ == '__main__':

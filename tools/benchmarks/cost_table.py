@@ -5,9 +5,9 @@ Whole runs: the wall-clock of every finished run of a benchmark set
 over launches) per method, as a ratio to the set's KD runs at equal epochs,
 with the accuracy each method ends at, so a cheaper TST variant
 (interleaved augmenter steps, ``replace`` mode) shows what it saves and
-whether it kept its gain. Single steps: the rows of ``tools/benchmarks/tst_step_cost.py`` (its
-``--json`` output, or a fresh run with ``--run-steps``), with peak memory
-when that JSON has it.
+whether it kept its gain. Single steps: the rows of
+``tools/benchmarks/tst_step_cost.py`` (its ``--json`` output, or a fresh
+run with ``--run-steps``), with peak memory when that JSON has it.
 
 Usage:
     python tools/benchmarks/cost_table.py --set fmnist-mini
@@ -25,9 +25,8 @@ from typing import List, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from mmtst.apis.results import (DEFAULT_SETS, find_runs,  # noqa: E402
-                                group_runs, load_sets, parse_run, set_root)
-
+from mmtst.apis.results import (DEFAULT_SETS, find_runs, group_runs, load_sets,
+                                parse_run, set_root)
 
 
 def run_rows(root: str) -> List[dict]:
@@ -39,15 +38,22 @@ def run_rows(root: str) -> List[dict]:
         final = group.stats('final')[0]
         if not n:
             continue
-        rows.append(dict(method=group.method, config=group.config_name,
-                         n=n, minutes=wall / 60, final=final))
+        rows.append(
+            dict(
+                method=group.method,
+                config=group.config_name,
+                n=n,
+                minutes=wall / 60,
+                final=final))
     return rows
 
 
 def whole_run_table(rows: List[dict]) -> str:
     kd = next((r for r in rows if r['method'] == 'kd'), None)
-    lines = ['| run (config) | method | seeds | min / run | ratio to KD '
-             '| top-1 | Δ top-1 vs KD |', '|---|---|---|---|---|---|---|']
+    lines = [
+        '| run (config) | method | seeds | min / run | ratio to KD '
+        '| top-1 | Δ top-1 vs KD |', '|---|---|---|---|---|---|---|'
+    ]
     for row in rows:
         ratio = (f"{row['minutes'] / kd['minutes']:.2f}x" if kd else '—')
         delta = (f"{row['final'] - kd['final']:+.2f}"
@@ -63,21 +69,25 @@ def whole_run_table(rows: List[dict]) -> str:
 
 
 def step_table(result: dict) -> str:
-    lines = ['| step kind | ratio to KD step | target | pass/fail |',
-             '|---|---|---|---|']
+    lines = [
+        '| step kind | ratio to KD step | target | pass/fail |',
+        '|---|---|---|---|'
+    ]
     for row in result['rows']:
         ratio = f"{row['ratio_to_kd']:.2f}x"
         if row.get('percent_of_student') is not None:
             ratio += f" ({row['percent_of_student']:.2f}% of TST step)"
         target = '—' if row.get('target') is None else (
-            f"<= {row['target']:g}%" if row.get('metric') ==
-            'percent_of_student' else f"<= {row['target']:.2f}x")
+            f"<= {row['target']:g}%" if row.get('metric')
+            == 'percent_of_student' else f"<= {row['target']:.2f}x")
         verdict = {True: 'pass', False: 'FAIL', None: '—'}[row.get('passed')]
         lines.append(f"| {row['kind']} | {ratio} | {target} | {verdict} |")
     memory = result.get('peak_memory')
     if memory:  # tst_step_cost.py --peak-memory: one process per kind
-        lines += ['', '| step kind | peak RSS MB | added by the steps MB |',
-                  '|---|---|---|']
+        lines += [
+            '', '| step kind | peak RSS MB | added by the steps MB |',
+            '|---|---|---|'
+        ]
         for kind, entry in memory.items():
             lines.append(f"| {kind} | {entry['peak_rss_mb']:.0f} "
                          f"| {entry['added_by_steps_mb']:.0f} |")
@@ -85,9 +95,13 @@ def step_table(result: dict) -> str:
 
 
 def run_steps(step_args: List[str], out: str) -> dict:
-    subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'benchmarks',
-                                             'tst_step_cost.py'),
-                    '--json', out, *step_args], check=True, cwd=ROOT)
+    subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'benchmarks', 'tst_step_cost.py'), '--json',
+        out, *step_args
+    ],
+                   check=True,
+                   cwd=ROOT)
     with open(out) as f:
         return json.load(f)
 
@@ -98,11 +112,16 @@ def parse_args(argv=None):
     parser.add_argument('--sets', default=DEFAULT_SETS)
     parser.add_argument('--work-root', help="override the sets file's")
     parser.add_argument('--steps-json', help='tst_step_cost.py --json output')
-    parser.add_argument('--run-steps', action='store_true',
-                        help='run tst_step_cost.py now (writes --steps-json '
-                        'or a file next to the set)')
-    parser.add_argument('--step-args', nargs=argparse.REMAINDER, default=[],
-                        help='arguments for tst_step_cost.py (last)')
+    parser.add_argument(
+        '--run-steps',
+        action='store_true',
+        help='run tst_step_cost.py now (writes --steps-json '
+        'or a file next to the set)')
+    parser.add_argument(
+        '--step-args',
+        nargs=argparse.REMAINDER,
+        default=[],
+        help='arguments for tst_step_cost.py (last)')
     args = parser.parse_args(argv)
     if not (args.set or args.steps_json or args.run_steps):
         parser.error('give --set, --steps-json or --run-steps')
@@ -129,8 +148,8 @@ def main(argv=None) -> int:
         with open(args.steps_json) as f:
             result = json.load(f)
     if result is not None:
-        parts.append('Single steps (tools/benchmarks/tst_step_cost.py):\n\n'
-                     + step_table(result))
+        parts.append('Single steps (tools/benchmarks/tst_step_cost.py):\n\n' +
+                     step_table(result))
     print('\n\n'.join(parts))
     return 0
 

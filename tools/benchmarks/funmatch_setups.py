@@ -19,7 +19,7 @@ import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from mmtst.apis.results import mean_std, read_scalars  # noqa: E402
+from mmtst.apis.results import mean_std, read_scalars
 
 SETUPS = dict(
     fixed_teacher='fixed teacher',
@@ -45,12 +45,18 @@ def run(setup: str, epochs: int, seed: int, args) -> dict:
         f'train_cfg.val_interval={epochs}',  # evaluate the final student only
     ]
     if setup == 'fixed_teacher':
-        options.append(f'model.views.cache_dir={osp.join(args.work_dir, "cache")}')
-    subprocess.run([sys.executable, osp.join(ROOT, 'tools/train.py'), config,
-                    '--work-dir', work_dir, '--cfg-options', *options],
-                   check=True, cwd=ROOT)
+        options.append(
+            f'model.views.cache_dir={osp.join(args.work_dir, "cache")}')
+    subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools/train.py'), config, '--work-dir', work_dir,
+        '--cfg-options', *options
+    ],
+                   check=True,
+                   cwd=ROOT)
     last = [r for r in read_scalars(work_dir) if 'accuracy/top1' in r][-1]
-    result = dict(accuracy=last['accuracy/top1'], agreement=last['agreement/top1'])
+    result = dict(
+        accuracy=last['accuracy/top1'], agreement=last['agreement/top1'])
     with open(result_file, 'w') as f:
         json.dump(result, f)
     return result
@@ -62,16 +68,19 @@ def main():
     parser.add_argument('--work-dir', default='work_dirs/funmatch_setups')
     parser.add_argument('--epochs', type=int, nargs='+', default=[3, 12])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
-    parser.add_argument('--setups', nargs='+', default=list(SETUPS),
-                        choices=list(SETUPS))
-    parser.add_argument('--train-images', type=int, default=10000,
-                        help='first N training images (the full 60k is slow on CPU)')
+    parser.add_argument(
+        '--setups', nargs='+', default=list(SETUPS), choices=list(SETUPS))
+    parser.add_argument(
+        '--train-images',
+        type=int,
+        default=10000,
+        help='first N training images (the full 60k is slow on CPU)')
     args = parser.parse_args()
     args.teacher_ckpt = osp.abspath(args.teacher_ckpt)
     args.work_dir = osp.abspath(args.work_dir)
 
-    header = '| set-up | ' + ' | '.join(
-        f'top-1 {e} ep | agreement {e} ep' for e in args.epochs) + ' |'
+    header = '| set-up | ' + ' | '.join(f'top-1 {e} ep | agreement {e} ep'
+                                        for e in args.epochs) + ' |'
     rows = [header, '|' + '---|' * (1 + 2 * len(args.epochs))]
     for setup in args.setups:
         label = SETUPS[setup]

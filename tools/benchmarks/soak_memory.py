@@ -40,9 +40,10 @@ def rss_mb() -> float:
 
 def module_hooks(model) -> int:
     """Forward / pre-forward / backward hooks on all modules of ``model``."""
-    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks)
-               + len(m._backward_hooks) + len(m._backward_pre_hooks)
-               for m in model.modules())
+    return sum(
+        len(m._forward_hooks) + len(m._forward_pre_hooks) +
+        len(m._backward_hooks) + len(m._backward_pre_hooks)
+        for m in model.modules())
 
 
 def slope_per_100(samples) -> float:
@@ -50,7 +51,7 @@ def slope_per_100(samples) -> float:
     xs = [s['iter'] for s in samples]
     ys = [s['rss_mb'] for s in samples]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    var = sum((x - mx) ** 2 for x in xs)
+    var = sum((x - mx)**2 for x in xs)
     if var == 0:
         return 0.0
     return 100 * sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / var
@@ -63,15 +64,21 @@ def make_sampler_hook(every: int, samples: list):
     class MemorySampler(Hook):
         priority = 'LOWEST'
 
-        def after_train_iter(self, runner, batch_idx, data_batch=None,
+        def after_train_iter(self,
+                             runner,
+                             batch_idx,
+                             data_batch=None,
                              outputs=None):
             step = runner.iter + 1
             if step % every == 0:
                 model = runner.model
                 model = model.module if is_model_wrapper(model) else model
-                samples.append(dict(iter=step, rss_mb=rss_mb(),
-                                    hooks=module_hooks(model),
-                                    time=time.time()))
+                samples.append(
+                    dict(
+                        iter=step,
+                        rss_mb=rss_mb(),
+                        hooks=module_hooks(model),
+                        time=time.time()))
 
     return MemorySampler()
 
@@ -79,28 +86,48 @@ def make_sampler_hook(every: int, samples: list):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', nargs='?', default=DEFAULT_CONFIG)
-    parser.add_argument('--iters', type=int, default=400,
-                        help='student iterations to run (rounded up to '
-                        'whole epochs)')
-    parser.add_argument('--every', type=int, default=10,
-                        help='sample memory every this many iterations')
-    parser.add_argument('--warmup', type=float, default=0.25,
-                        help='fraction of the run left out of the slope')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=400,
+        help='student iterations to run (rounded up to '
+        'whole epochs)')
+    parser.add_argument(
+        '--every',
+        type=int,
+        default=10,
+        help='sample memory every this many iterations')
+    parser.add_argument(
+        '--warmup',
+        type=float,
+        default=0.25,
+        help='fraction of the run left out of the slope')
     parser.add_argument('--batch-size', type=int, default=64)
-    parser.add_argument('--images', type=int, default=2048,
-                        help='training subset (Fashion-MNIST configs)')
-    parser.add_argument('--interleave', type=int, default=4,
-                        help='an augmenter step every N student iterations')
+    parser.add_argument(
+        '--images',
+        type=int,
+        default=2048,
+        help='training subset (Fashion-MNIST configs)')
+    parser.add_argument(
+        '--interleave',
+        type=int,
+        default=4,
+        help='an augmenter step every N student iterations')
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--json', help='also write the samples here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        default={}, help='key=value overrides, as in '
-                        'tools/train.py')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='key=value overrides, as in '
+        'tools/train.py')
     return parser.parse_args(argv)
 
 
 def build_config(args, work_dir: str):
     from mmengine.config import Config
+
     from mmtst.apis import prepare_config
     cfg = Config.fromfile(osp.join(ROOT, args.config))
     per_epoch = math.ceil(args.images / args.batch_size)
@@ -114,13 +141,17 @@ def build_config(args, work_dir: str):
         'train_cfg.augmenter_epochs': [0, 1],
         'train_cfg.interleave_interval': args.interleave,
         'default_hooks.logger.interval': 50,
-        'default_hooks.checkpoint.interval': 10 ** 6,
+        'default_hooks.checkpoint.interval': 10**6,
         'model.allow_random_teacher': True,
         'model.teacher_ckpt': None,
     }
     options.update(args.cfg_options)
-    return prepare_config(cfg, args.config, work_dir=work_dir,
-                          no_validate=True, cfg_options=options)
+    return prepare_config(
+        cfg,
+        args.config,
+        work_dir=work_dir,
+        no_validate=True,
+        cfg_options=options)
 
 
 def summarize(samples, warmup: float, iters: int) -> dict:
@@ -133,15 +164,18 @@ def summarize(samples, warmup: float, iters: int) -> dict:
     early = sum(s['rss_mb'] for s in steady[:quarter]) / quarter
     late = sum(s['rss_mb'] for s in steady[-quarter:]) / quarter
     return dict(
-        iters=samples[-1]['iter'], samples=len(samples),
-        rss_early_mean_mb=round(early, 1), rss_late_mean_mb=round(late, 1),
+        iters=samples[-1]['iter'],
+        samples=len(samples),
+        rss_early_mean_mb=round(early, 1),
+        rss_late_mean_mb=round(late, 1),
         rss_min_mb=round(min(s['rss_mb'] for s in steady), 1),
         rss_peak_mb=round(max(s['rss_mb'] for s in samples), 1),
         growth_mb=round(late - early, 1),
         slope_mb_per_100_iters=round(slope_per_100(steady), 2),
-        hooks_start=samples[0]['hooks'], hooks_end=samples[-1]['hooks'],
-        s_per_iter=round((last['time'] - first['time'])
-                         / max(last['iter'] - first['iter'], 1), 3))
+        hooks_start=samples[0]['hooks'],
+        hooks_end=samples[-1]['hooks'],
+        s_per_iter=round((last['time'] - first['time']) /
+                         max(last['iter'] - first['iter'], 1), 3))
 
 
 def main(argv=None) -> int:

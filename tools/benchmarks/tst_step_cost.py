@@ -66,7 +66,7 @@ peak does.
 
 Examples::
 
-    python tools/benchmarks/tst_step_cost.py                 # the issue's check
+    python tools/benchmarks/tst_step_cost.py    # the default table
     python tools/benchmarks/tst_step_cost.py --peak-memory --json out.json
     python tools/benchmarks/tst_step_cost.py --flops --threads 1
     python tools/benchmarks/tst_step_cost.py --profile 'aug_step[neural]'
@@ -98,7 +98,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-import torch  # noqa: E402
+import torch
 
 StepFn = Callable[[], object]
 
@@ -107,9 +107,9 @@ StepFn = Callable[[], object]
 # ----------------------------------------------------------------------------
 # Every step kind has a role; a scenario's targets and references are keyed
 # by role, so a detection scenario reuses the table and its checks.
-BASELINE = 'baseline'            # the KD step every ratio is taken to
-STUDENT = 'student'              # TST student step, doubled batch (paper)
-REPLACE = 'replace'              # TST student step, half replaced
+BASELINE = 'baseline'  # the KD step every ratio is taken to
+STUDENT = 'student'  # TST student step, doubled batch (paper)
+REPLACE = 'replace'  # TST student step, half replaced
 AUGMENTER_STEP = 'augmenter_step'
 AUGMENTER_FORWARD = 'augmenter_forward'
 
@@ -168,9 +168,11 @@ SCENARIOS: Dict[str, Callable[[argparse.Namespace], Scenario]] = {}
 
 
 def register_scenario(name: str):
+
     def wrap(fn):
         SCENARIOS[name] = fn
         return fn
+
     return wrap
 
 
@@ -184,23 +186,31 @@ CIFAR_STD = [68.170, 65.392, 70.418]
 def _cifar_classifier(arch: str, num_classes: int = 100) -> dict:
     return dict(
         type='ImageClassifier',
-        data_preprocessor=dict(type='ClsDataPreprocessor', mean=CIFAR_MEAN,
-                               std=CIFAR_STD, to_rgb=False),
+        data_preprocessor=dict(
+            type='ClsDataPreprocessor',
+            mean=CIFAR_MEAN,
+            std=CIFAR_STD,
+            to_rgb=False),
         backbone=dict(type='mmtst.CifarResNet', arch=arch, in_channels=3),
         neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=num_classes,
-                  in_channels=256))
+        head=dict(
+            type='LinearClsHead', num_classes=num_classes, in_channels=256))
 
 
-def _random_cls_batch(batch: int, num_classes: int, size: int = 32,
+def _random_cls_batch(batch: int,
+                      num_classes: int,
+                      size: int = 32,
                       seed: int = 0) -> dict:
     """What a dataloader yields: uint8 CHW images and labelled samples."""
     from mmpretrain.structures import DataSample
     gen = torch.Generator().manual_seed(seed)
-    inputs = [torch.randint(0, 256, (3, size, size), dtype=torch.uint8,
-                            generator=gen) for _ in range(batch)]
+    inputs = [
+        torch.randint(
+            0, 256, (3, size, size), dtype=torch.uint8, generator=gen)
+        for _ in range(batch)
+    ]
     labels = torch.randint(0, num_classes, (batch, ), generator=gen)
-    samples = [DataSample().set_gt_label(int(l)) for l in labels]
+    samples = [DataSample().set_gt_label(int(label)) for label in labels]
     return dict(inputs=inputs, data_samples=samples)
 
 
@@ -221,9 +231,12 @@ def neural_backend_unavailable() -> Optional[str]:
     return None
 
 
-def cached_distillers(scope: str, distiller: dict, student_optim: dict,
-                      augmenter_optim: dict, init_weights: bool = False
-                      ) -> Callable[[Optional[str]], tuple]:
+def cached_distillers(
+        scope: str,
+        distiller: dict,
+        student_optim: dict,
+        augmenter_optim: dict,
+        init_weights: bool = False) -> Callable[[Optional[str]], tuple]:
     """``model_and_optim(backend)``: one distiller per augmenter backend
     (``None``: KD, no augmenter), built once in ``scope`` with a random
     teacher and shared by that backend's step kinds, as in training, where
@@ -245,8 +258,11 @@ def cached_distillers(scope: str, distiller: dict, student_optim: dict,
             optim_cfg = dict(architecture=student_optim)
             if backend is not None:
                 cfg['augmenter'] = dict(
-                    type='LearnableAugmentPolicy', backend=backend,
-                    solve_number=4, temperature=0.05, cutout_size=32)
+                    type='LearnableAugmentPolicy',
+                    backend=backend,
+                    solve_number=4,
+                    temperature=0.05,
+                    cutout_size=32)
                 optim_cfg['augmenter'] = augmenter_optim
             model = MODELS.build(cfg)
             if init_weights:
@@ -260,26 +276,29 @@ def cached_distillers(scope: str, distiller: dict, student_optim: dict,
                 finally:
                     logger.setLevel(level)
             model.train()
-            cache[backend] = (model,
-                              DistillerOptimWrapperConstructor(optim_cfg)(model))
+            cache[backend] = (
+                model, DistillerOptimWrapperConstructor(optim_cfg)(model))
         return cache[backend]
+
     return model_and_optim
 
 
-def distiller_step_kinds(args: argparse.Namespace, data: dict,
-                         model_and_optim: Callable, augment: Callable,
-                         replace_mode: bool) -> Tuple[List[StepKind],
-                                                      List[str]]:
+def distiller_step_kinds(
+        args: argparse.Namespace, data: dict, model_and_optim: Callable,
+        augment: Callable,
+        replace_mode: bool) -> Tuple[List[StepKind], List[str]]:
     """The step kinds of a distiller scenario: ``kd`` (``model_and_optim(
     None)``), then per backend the TST student step (doubled batch, and
     ``replace`` where the task has it), the augmenter step and the
     augmenter forward (``augment(model, inputs)`` under ``no_grad``). One
     model per backend serves all its kinds, as in training."""
+
     def kd_step() -> StepFn:
         model, optim = model_and_optim(None)
         return lambda: model.train_step(data, optim)
 
     def student_step(backend: str, mode: str) -> Callable[[], StepFn]:
+
         def build() -> StepFn:
             model, optim = model_and_optim(backend)
 
@@ -287,16 +306,21 @@ def distiller_step_kinds(args: argparse.Namespace, data: dict,
                 if replace_mode:
                     model.tst_mode = mode
                 return model.train_step(data, optim)
+
             return step
+
         return build
 
     def augmenter_step(backend: str) -> Callable[[], StepFn]:
+
         def build() -> StepFn:
             model, optim = model_and_optim(backend)
             return lambda: model.augmenter_step(data, optim)
+
         return build
 
     def augmenter_forward(backend: str) -> Callable[[], StepFn]:
+
         def build() -> StepFn:
             model, _ = model_and_optim(backend)
             inputs = model.data_preprocessor(data, True)['inputs']
@@ -305,11 +329,15 @@ def distiller_step_kinds(args: argparse.Namespace, data: dict,
                 model.train()
                 with torch.no_grad():
                     return augment(model, inputs)
+
             return step
+
         return build
 
-    kinds = [StepKind('kd', BASELINE, kd_step,
-                      description='KD step (no augmenter)')]
+    kinds = [
+        StepKind(
+            'kd', BASELINE, kd_step, description='KD step (no augmenter)')
+    ]
     notes = []
     for backend in args.backends:
         if backend == 'neural':
@@ -317,13 +345,15 @@ def distiller_step_kinds(args: argparse.Namespace, data: dict,
             if why:
                 notes.append(why)
                 continue
-        kinds.append(StepKind(f'tst_double[{backend}]', STUDENT,
-                              student_step(backend, 'double'), backend,
-                              'TST student step, doubled batch (paper)'))
+        kinds.append(
+            StepKind(f'tst_double[{backend}]', STUDENT,
+                     student_step(backend, 'double'), backend,
+                     'TST student step, doubled batch (paper)'))
         if replace_mode:
-            kinds.append(StepKind(f'tst_replace[{backend}]', REPLACE,
-                                  student_step(backend, 'replace'), backend,
-                                  'TST student step, half replaced'))
+            kinds.append(
+                StepKind(f'tst_replace[{backend}]', REPLACE,
+                         student_step(backend, 'replace'), backend,
+                         'TST student step, half replaced'))
         kinds += [
             StepKind(f'aug_step[{backend}]', AUGMENTER_STEP,
                      augmenter_step(backend), backend,
@@ -340,20 +370,24 @@ def cls_cifar100(args: argparse.Namespace) -> Scenario:
     """ResNet32x4 -> ResNet8x4 on CIFAR-100-shaped random data."""
     num_classes = 100
     data = _random_cls_batch(args.batch, num_classes)
-    student_optim = dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9,
-                                        weight_decay=5e-4))
+    student_optim = dict(
+        optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))
     augmenter_optim = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9))
     model_and_optim = cached_distillers(
         'mmpretrain',
-        dict(type='mmtst.ClassificationDistiller',
-             teacher=_cifar_classifier('resnet32x4', num_classes),
-             student=_cifar_classifier('resnet8x4', num_classes),
-             distill_loss=dict(type='KDLoss', tau=4.0)),
-        student_optim, augmenter_optim)
+        dict(
+            type='mmtst.ClassificationDistiller',
+            teacher=_cifar_classifier('resnet32x4', num_classes),
+            student=_cifar_classifier('resnet8x4', num_classes),
+            distill_loss=dict(type='KDLoss', tau=4.0)), student_optim,
+        augmenter_optim)
 
     kinds, notes = distiller_step_kinds(
-        args, data, model_and_optim,
-        lambda model, inputs: model.augment(inputs), replace_mode=True)
+        args,
+        data,
+        model_and_optim,
+        lambda model, inputs: model.augment(inputs),
+        replace_mode=True)
     return Scenario(
         name='cls_cifar100',
         description=('ResNet32x4 -> ResNet8x4, CIFAR-100-shaped random data '
@@ -366,8 +400,13 @@ def cls_cifar100(args: argparse.Namespace) -> Scenario:
             AUGMENTER_STEP: Target('ratio', 1.5, '1.6-1.7x'),
             AUGMENTER_FORWARD: Target('percent_of_student', 1.0, '0.3-0.4%'),
         },
-        rss_refs_mb={BASELINE: 800.0, STUDENT: 1190.0, AUGMENTER_STEP: 1410.0},
-        notes=notes, preload=_import_cls_toolboxes)
+        rss_refs_mb={
+            BASELINE: 800.0,
+            STUDENT: 1190.0,
+            AUGMENTER_STEP: 1410.0
+        },
+        notes=notes,
+        preload=_import_cls_toolboxes)
 
 
 # ----------------------------------------------------------------------------
@@ -381,14 +420,18 @@ def _random_det_batch(batch: int, size: int = 96, seed: int = 0) -> dict:
     gen = torch.Generator().manual_seed(seed)
     inputs, samples = [], []
     for i in range(batch):
-        inputs.append(torch.randint(0, 256, (3, size, size),
-                                    dtype=torch.uint8, generator=gen))
-        sample = DetDataSample(metainfo=dict(
-            img_shape=(size, size), ori_shape=(size, size),
-            scale_factor=(1.0, 1.0), img_id=i))
+        inputs.append(
+            torch.randint(
+                0, 256, (3, size, size), dtype=torch.uint8, generator=gen))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                scale_factor=(1.0, 1.0),
+                img_id=i))
         sample.gt_instances = InstanceData(
-            bboxes=HorizontalBoxes(torch.tensor([[10., 12., 40., 50.],
-                                                 [50., 50., 80., 90.]])),
+            bboxes=HorizontalBoxes(
+                torch.tensor([[10., 12., 40., 50.], [50., 50., 80., 90.]])),
             labels=torch.randint(0, 10, (2, ), generator=gen))
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
@@ -401,43 +444,54 @@ def _random_seg_batch(batch: int, size: int = 96, seed: int = 0) -> dict:
     gen = torch.Generator().manual_seed(seed)
     inputs, samples = [], []
     for _ in range(batch):
-        inputs.append(torch.randint(0, 256, (3, size, size),
-                                    dtype=torch.uint8, generator=gen))
+        inputs.append(
+            torch.randint(
+                0, 256, (3, size, size), dtype=torch.uint8, generator=gen))
         labels = torch.zeros(1, size, size, dtype=torch.long)
-        labels[:, 20:60, 24:70] = int(torch.randint(1, 11, (1, ),
-                                                    generator=gen))
-        sample = SegDataSample(metainfo=dict(img_shape=(size, size),
-                                             ori_shape=(size, size)))
+        labels[:, 20:60,
+               24:70] = int(torch.randint(1, 11, (1, ), generator=gen))
+        sample = SegDataSample(
+            metainfo=dict(img_shape=(size, size), ori_shape=(size, size)))
         sample.gt_sem_seg = PixelData(data=labels)
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
 
 
-def _structured_scenario(args: argparse.Namespace, name: str, scope: str,
-                         distiller: dict, data: dict, description: str,
+def _structured_scenario(args: argparse.Namespace,
+                         name: str,
+                         scope: str,
+                         distiller: dict,
+                         data: dict,
+                         description: str,
                          augmenter_clip: float = 20.0) -> Scenario:
     """KD / TST student / augmenter step kinds of a detection or
     segmentation distiller (no ``replace`` mode there: the doubled batch is
     how the paper trains every task)."""
     model_and_optim = cached_distillers(
-        scope, distiller,
-        dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
-                            weight_decay=1e-4)),
-        dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
-             clip_grad=dict(max_norm=augmenter_clip)),
+        scope,
+        distiller,
+        dict(
+            optimizer=dict(
+                type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4)),
+        dict(
+            optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
+            clip_grad=dict(max_norm=augmenter_clip)),
         init_weights=True)
 
     kinds, notes = distiller_step_kinds(
-        args, data, model_and_optim,
-        lambda model, inputs: model.augmenter(inputs), replace_mode=False)
-    return Scenario(name=name, description=description, kinds=kinds,
-                    notes=notes)
+        args,
+        data,
+        model_and_optim,
+        lambda model, inputs: model.augmenter(inputs),
+        replace_mode=False)
+    return Scenario(
+        name=name, description=description, kinds=kinds, notes=notes)
 
 
 def _scenes_models(kind: str):
     from mmengine.config import Config
-    return Config.fromfile(osp.join(REPO, 'configs', '_base_', 'models',
-                                    f'scenes_{kind}.py'))
+    return Config.fromfile(
+        osp.join(REPO, 'configs', '_base_', 'models', f'scenes_{kind}.py'))
 
 
 @register_scenario('det_scenes')
@@ -447,10 +501,12 @@ def det_scenes(args: argparse.Namespace) -> Scenario:
     import mmdet.models  # noqa: F401
     return _structured_scenario(
         args, 'det_scenes', 'mmdet',
-        dict(type='mmtst.DetectionDistiller',
-             teacher=models.retinanet_teacher,
-             student=models.retinanet_student, kl_weight=1.0, tau=1.0),
-        _random_det_batch(args.batch),
+        dict(
+            type='mmtst.DetectionDistiller',
+            teacher=models.retinanet_teacher,
+            student=models.retinanet_student,
+            kl_weight=1.0,
+            tau=1.0), _random_det_batch(args.batch),
         'RetinaNet ResNet-18 w16 -> w8 (the scenes pair), 96x96 random '
         f'images with 2 boxes each, batch {args.batch}, random teacher, KL '
         'on the classification maps, SGD')
@@ -463,11 +519,13 @@ def seg_scenes(args: argparse.Namespace) -> Scenario:
     import mmseg.models  # noqa: F401
     return _structured_scenario(
         args, 'seg_scenes', 'mmseg',
-        dict(type='mmtst.SegmentationDistiller',
-             teacher=models.pspnet_teacher, student=models.pspnet_student,
-             distill_loss=dict(type='PixelWiseKL', tau=1.0),
-             decode_weight=1.5, aux_weight=0.5),
-        _random_seg_batch(args.batch),
+        dict(
+            type='mmtst.SegmentationDistiller',
+            teacher=models.pspnet_teacher,
+            student=models.pspnet_student,
+            distill_loss=dict(type='PixelWiseKL', tau=1.0),
+            decode_weight=1.5,
+            aux_weight=0.5), _random_seg_batch(args.batch),
         'PSPNet ResNetV1c-18 w16 -> w8 (the scenes pair), 96x96 random '
         f'images and label maps, batch {args.batch}, random teacher, '
         'pixel-wise KL (decode 1.5, aux 0.5), SGD')
@@ -536,8 +594,9 @@ def keep_freed_memory_in_heap() -> bool:
         mallopt(m_trim_threshold, 2**31 - 1))
 
 
-def time_round_robin(steps: Dict[str, StepFn], iters: int, warmup: int
-                     ) -> Tuple[Dict[str, List[float]], Dict[str, List[float]]]:
+def time_round_robin(
+        steps: Dict[str, StepFn], iters: int,
+        warmup: int) -> Tuple[Dict[str, List[float]], Dict[str, List[float]]]:
     """Wall and process-CPU times (s) of ``iters`` calls of every step after
     ``warmup`` rounds, the steps interleaved and their order rotated each
     round."""
@@ -578,26 +637,38 @@ def _quartiles(values: Sequence[float]) -> tuple:
     return q[0], q[2]
 
 
-def evaluate(scenario: Scenario, times: Dict[str, List[float]],
+def evaluate(scenario: Scenario,
+             times: Dict[str, List[float]],
              cpu_times: Optional[Dict[str, List[float]]] = None,
              flops: Optional[Dict[str, int]] = None) -> List[dict]:
     """One row per kind: median, spread, ratios, target and verdict. The
     verdict uses the wall-time median (the CPU-time and FLOP ratios are
     there to judge how much of it is machine noise)."""
     median = {k: statistics.median(v) * 1e3 for k, v in times.items()}
-    cpu = ({k: statistics.median(v) * 1e3 for k, v in cpu_times.items()}
-           if cpu_times else {})
+    cpu = ({
+        k: statistics.median(v) * 1e3
+        for k, v in cpu_times.items()
+    } if cpu_times else {})
     baseline = next(k.name for k in scenario.kinds if k.role == BASELINE)
     rows = []
     for kind in scenario.kinds:
         if kind.name not in times:
             continue
         q1, q3 = _quartiles([t * 1e3 for t in times[kind.name]])
-        row = dict(kind=kind.name, role=kind.role, backend=kind.backend,
-                   description=kind.description, median_ms=median[kind.name],
-                   q1_ms=q1, q3_ms=q3, n=len(times[kind.name]),
-                   ratio_to_kd=median[kind.name] / median[baseline],
-                   target=None, ref=None, value=None, passed=None)
+        row = dict(
+            kind=kind.name,
+            role=kind.role,
+            backend=kind.backend,
+            description=kind.description,
+            median_ms=median[kind.name],
+            q1_ms=q1,
+            q3_ms=q3,
+            n=len(times[kind.name]),
+            ratio_to_kd=median[kind.name] / median[baseline],
+            target=None,
+            ref=None,
+            value=None,
+            passed=None)
         if kind.name in cpu and cpu.get(baseline):
             row['cpu_median_ms'] = cpu[kind.name]
             row['cpu_ratio_to_kd'] = cpu[kind.name] / cpu[baseline]
@@ -605,12 +676,13 @@ def evaluate(scenario: Scenario, times: Dict[str, List[float]],
             row['gflop'] = flops[kind.name] / 1e9
             row['flop_ratio_to_kd'] = flops[kind.name] / flops[baseline]
         if kind.role == AUGMENTER_FORWARD:  # reported with or without target
-            student = next((k.name for k in scenario.kinds
-                            if k.role == STUDENT and k.backend == kind.backend
-                            and k.name in median), None)
-            row['percent_of_student'] = row['value'] = (
-                100.0 * median[kind.name] / median[student] if student
-                else None)
+            student = next(
+                (k.name for k in scenario.kinds if k.role == STUDENT
+                 and k.backend == kind.backend and k.name in median), None)
+            row['percent_of_student'] = row['value'] = (100.0 *
+                                                        median[kind.name] /
+                                                        median[student]
+                                                        if student else None)
         target = scenario.targets.get(kind.role)
         if target is not None:
             if target.metric == 'ratio':
@@ -619,34 +691,39 @@ def evaluate(scenario: Scenario, times: Dict[str, List[float]],
                 value = row['percent_of_student']
             else:
                 raise ValueError(f'unknown target metric {target.metric!r}')
-            row.update(target=target.limit, metric=target.metric,
-                       ref=target.ref, value=value,
-                       passed=None if value is None else value <= target.limit)
+            row.update(
+                target=target.limit,
+                metric=target.metric,
+                ref=target.ref,
+                value=value,
+                passed=None if value is None else value <= target.limit)
         rows.append(row)
     return rows
 
 
-def measure_peak_memory(scenario: Scenario, args: argparse.Namespace
-                        ) -> Dict[str, dict]:
+def measure_peak_memory(scenario: Scenario,
+                        args: argparse.Namespace) -> Dict[str, dict]:
     """Peak RSS of each kind, each in a fresh process (``--only KIND``)."""
     results = {}
     for kind in scenario.kinds:
-        cmd = [sys.executable, osp.abspath(__file__), '--only', kind.name,
-               '--scenario', args.scenario, '--batch', str(args.batch),
-               '--threads', str(args.threads),
-               '--memory-iters', str(args.memory_iters),
-               '--backends', *args.backends]
+        cmd = [
+            sys.executable,
+            osp.abspath(__file__), '--only', kind.name, '--scenario',
+            args.scenario, '--batch',
+            str(args.batch), '--threads',
+            str(args.threads), '--memory-iters',
+            str(args.memory_iters), '--backends', *args.backends
+        ]
         if args.malloc_heap:
             cmd.append('--malloc-heap')
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env,
-                              cwd=REPO)
-        lines = [ln for ln in proc.stdout.splitlines()
-                 if ln.startswith('{')]
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, env=env, cwd=REPO)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('{')]
         if proc.returncode != 0 or not lines:
             raise RuntimeError(f'peak-memory run of {kind.name} failed '
-                               f'(exit {proc.returncode}):\n'
-                               + (proc.stdout + proc.stderr)[-3000:])
+                               f'(exit {proc.returncode}):\n' +
+                               (proc.stdout + proc.stderr)[-3000:])
         results[kind.name] = json.loads(lines[-1])
     return results
 
@@ -669,15 +746,22 @@ def run_only(scenario: Scenario, name: str, iters: int) -> dict:
     for _ in range(iters):
         step()
     steps_peak = _peak_rss_mb()
-    return dict(kind=name, role=kind.role, rss_after_imports_mb=after_imports,
-                rss_after_build_mb=after_build,
-                peak_rss_mb=max(after_build, steps_peak),
-                added_by_steps_mb=(steps_peak - rss_before_steps if reset
-                                   else max(steps_peak - after_build, 0.0)),
-                peak_reset=reset, steps=iters)
+    return dict(
+        kind=name,
+        role=kind.role,
+        rss_after_imports_mb=after_imports,
+        rss_after_build_mb=after_build,
+        peak_rss_mb=max(after_build, steps_peak),
+        added_by_steps_mb=(steps_peak - rss_before_steps if reset else max(
+            steps_peak - after_build, 0.0)),
+        peak_reset=reset,
+        steps=iters)
 
 
-def profile_kind(scenario: Scenario, name: str, iters: int, warmup: int,
+def profile_kind(scenario: Scenario,
+                 name: str,
+                 iters: int,
+                 warmup: int,
                  row_limit: int = 25) -> str:
     """torch.profiler table (self CPU time) of ``iters`` steps of a kind."""
     from torch.profiler import ProfilerActivity, profile
@@ -687,8 +771,8 @@ def profile_kind(scenario: Scenario, name: str, iters: int, warmup: int,
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(iters):
             step()
-    return prof.key_averages().table(sort_by='self_cpu_time_total',
-                                     row_limit=row_limit)
+    return prof.key_averages().table(
+        sort_by='self_cpu_time_total', row_limit=row_limit)
 
 
 # ----------------------------------------------------------------------------
@@ -717,15 +801,18 @@ def format_table(rows: List[dict]) -> str:
     head += ['CPU-time ratio'] if has_cpu else []
     head += ['FLOP ratio'] if has_flops else []
     head += ['target', 'pass/fail']
-    lines = ['| ' + ' | '.join(head) + ' |',
-             '|---|---:|---:|---:|' + '---:|' * (has_cpu + has_flops)
-             + '---|---|']
+    lines = [
+        '| ' + ' | '.join(head) + ' |',
+        '|---|---:|---:|---:|' + '---:|' * (has_cpu + has_flops) + '---|---|'
+    ]
     for row in rows:
         ratio = f"{row['ratio_to_kd']:.2f}x"
         if row['role'] == AUGMENTER_FORWARD and row.get('value') is not None:
             ratio += f" ({row['value']:.2f}% of TST)"
-        cells = [row['kind'], f"{row['median_ms']:.1f}",
-                 f"{row['q1_ms']:.1f}-{row['q3_ms']:.1f}", ratio]
+        cells = [
+            row['kind'], f"{row['median_ms']:.1f}",
+            f"{row['q1_ms']:.1f}-{row['q3_ms']:.1f}", ratio
+        ]
         if has_cpu:
             cells.append(f"{row['cpu_ratio_to_kd']:.2f}x")
         if has_flops:
@@ -736,28 +823,34 @@ def format_table(rows: List[dict]) -> str:
 
 
 def format_forward_share(rows: List[dict]) -> str:
-    parts = [f"{r['backend']}: {r['value']:.2f}%" for r in rows
-             if r['role'] == AUGMENTER_FORWARD and r.get('value') is not None]
+    parts = [
+        f"{r['backend']}: {r['value']:.2f}%" for r in rows
+        if r['role'] == AUGMENTER_FORWARD and r.get('value') is not None
+    ]
     if not parts:
-        return 'augmenter forward as % of TST step: (no augmenter forward rows timed)'
+        return ('augmenter forward as % of TST step: '
+                '(no augmenter forward rows timed)')
     targeted = any(r['role'] == AUGMENTER_FORWARD and r['target'] is not None
                    for r in rows)
-    return ('augmenter forward as % of TST step: ' + ', '.join(parts)
-            + (' (target <= 1%, ref 0.3-0.4%)' if targeted else ''))
+    return ('augmenter forward as % of TST step: ' + ', '.join(parts) +
+            (' (target <= 1%, ref 0.3-0.4%)' if targeted else ''))
 
 
 def format_memory(scenario: Scenario, memory: Dict[str, dict]) -> str:
     """Peak RSS per kind against the references; also what the step adds
     to the process (peak - after build) and to the KD step's peak, which
     do not depend on the process's import baseline."""
-    baseline = next((k.name for k in scenario.kinds if k.role == BASELINE
-                     and k.name in memory), None)
+    baseline = next(
+        (k.name
+         for k in scenario.kinds if k.role == BASELINE and k.name in memory),
+        None)
     base_peak = memory[baseline]['peak_rss_mb'] if baseline else None
     base_ref = scenario.rss_refs_mb.get(BASELINE)
-    lines = ['| step kind | peak RSS MB | reference MB | pass/fail '
-             '| after imports MB | after build MB | added by steps MB '
-             '| above KD peak MB (ref) |',
-             '|---|---:|---:|---|---:|---:|---:|---:|']
+    lines = [
+        '| step kind | peak RSS MB | reference MB | pass/fail '
+        '| after imports MB | after build MB | added by steps MB '
+        '| above KD peak MB (ref) |', '|---|---:|---:|---|---:|---:|---:|---:|'
+    ]
     for kind in scenario.kinds:
         if kind.name not in memory:
             continue
@@ -772,28 +865,33 @@ def format_memory(scenario: Scenario, memory: Dict[str, dict]) -> str:
             above = f"{m['above_kd_peak_mb']:+.0f}"
             if ref is not None and base_ref is not None:
                 above += f' ({ref - base_ref:+.0f})'
-        lines.append(
-            f"| {kind.name} | {m['peak_rss_mb']:.0f} "
-            f"| {'-' if ref is None else f'{ref:.0f}'} | {verdict} "
-            f"| {m.get('rss_after_imports_mb', float('nan')):.0f} "
-            f"| {m['rss_after_build_mb']:.0f} "
-            f"| {m['added_by_steps_mb']:.0f} | {above} |")
+        lines.append(f"| {kind.name} | {m['peak_rss_mb']:.0f} "
+                     f"| {'-' if ref is None else f'{ref:.0f}'} | {verdict} "
+                     f"| {m.get('rss_after_imports_mb', float('nan')):.0f} "
+                     f"| {m['rss_after_build_mb']:.0f} "
+                     f"| {m['added_by_steps_mb']:.0f} | {above} |")
     return '\n'.join(lines)
 
 
 def machine_info(threads: int) -> dict:
-    info = dict(python=platform.python_version(), torch=torch.__version__,
-                platform=platform.platform(), processor=platform.processor(),
-                cpu_count=os.cpu_count(), torch_threads=threads,
-                torch_interop_threads=torch.get_num_interop_threads())
+    info = dict(
+        python=platform.python_version(),
+        torch=torch.__version__,
+        platform=platform.platform(),
+        processor=platform.processor(),
+        cpu_count=os.cpu_count(),
+        torch_threads=threads,
+        torch_interop_threads=torch.get_num_interop_threads())
     try:
         info['loadavg'] = os.getloadavg()
     except OSError:
         pass
     try:
         with open('/proc/cpuinfo') as f:
-            models = [ln.split(':', 1)[1].strip() for ln in f
-                      if ln.startswith('model name')]
+            models = [
+                ln.split(':', 1)[1].strip() for ln in f
+                if ln.startswith('model name')
+            ]
         if models:
             info['cpu_model'] = models[0]
     except OSError:
@@ -807,40 +905,70 @@ def machine_info(threads: int) -> dict:
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Time TST student / augmenter steps against a KD step '
-                    '(see the module docstring).')
-    parser.add_argument('--scenario', default='cls_cifar100',
-                        choices=sorted(SCENARIOS))
+        '(see the module docstring).')
+    parser.add_argument(
+        '--scenario', default='cls_cifar100', choices=sorted(SCENARIOS))
     parser.add_argument('--batch', type=int, default=64)
-    parser.add_argument('--threads', type=int, default=2,
-                        help='torch.set_num_threads (default 2)')
-    parser.add_argument('--iters', type=int, default=20,
-                        help='timed rounds (default 20)')
-    parser.add_argument('--warmup', type=int, default=3,
-                        help='untimed rounds first (default 3)')
-    parser.add_argument('--backends', nargs='+', default=['neural', 'analytic'],
-                        choices=['neural', 'analytic'])
-    parser.add_argument('--kinds', nargs='+', default=None, metavar='KIND',
-                        help='time only these step kinds (default all)')
-    parser.add_argument('--peak-memory', action='store_true',
-                        help='also measure each kind\'s peak RSS in its own '
-                             'process')
-    parser.add_argument('--flops', action='store_true',
-                        help='also count each step\'s convolution/matmul '
-                             'FLOPs (one extra call per kind, noise-free)')
-    parser.add_argument('--malloc-heap', action='store_true',
-                        help='diagnostic: glibc keeps freed memory in the '
-                             'heap instead of unmapping large blocks (see '
-                             'keep_freed_memory_in_heap)')
-    parser.add_argument('--memory-iters', type=int, default=5,
-                        help='steps per peak-memory process (default 5)')
-    parser.add_argument('--only', default=None, metavar='KIND',
-                        help=argparse.SUPPRESS)  # a --peak-memory child
-    parser.add_argument('--profile', nargs='+', default=None, metavar='KIND',
-                        help='print a torch.profiler table of these kinds '
-                             '(--iters steps after --warmup) instead of '
-                             'timing')
-    parser.add_argument('--json', default=None, metavar='OUT',
-                        help='also write the results as JSON')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=2,
+        help='torch.set_num_threads (default 2)')
+    parser.add_argument(
+        '--iters', type=int, default=20, help='timed rounds (default 20)')
+    parser.add_argument(
+        '--warmup',
+        type=int,
+        default=3,
+        help='untimed rounds first (default 3)')
+    parser.add_argument(
+        '--backends',
+        nargs='+',
+        default=['neural', 'analytic'],
+        choices=['neural', 'analytic'])
+    parser.add_argument(
+        '--kinds',
+        nargs='+',
+        default=None,
+        metavar='KIND',
+        help='time only these step kinds (default all)')
+    parser.add_argument(
+        '--peak-memory',
+        action='store_true',
+        help='also measure each kind\'s peak RSS in its own '
+        'process')
+    parser.add_argument(
+        '--flops',
+        action='store_true',
+        help='also count each step\'s convolution/matmul '
+        'FLOPs (one extra call per kind, noise-free)')
+    parser.add_argument(
+        '--malloc-heap',
+        action='store_true',
+        help='diagnostic: glibc keeps freed memory in the '
+        'heap instead of unmapping large blocks (see '
+        'keep_freed_memory_in_heap)')
+    parser.add_argument(
+        '--memory-iters',
+        type=int,
+        default=5,
+        help='steps per peak-memory process (default 5)')
+    parser.add_argument(
+        '--only', default=None, metavar='KIND',
+        help=argparse.SUPPRESS)  # a --peak-memory child
+    parser.add_argument(
+        '--profile',
+        nargs='+',
+        default=None,
+        metavar='KIND',
+        help='print a torch.profiler table of these kinds '
+        '(--iters steps after --warmup) instead of '
+        'timing')
+    parser.add_argument(
+        '--json',
+        default=None,
+        metavar='OUT',
+        help='also write the results as JSON')
     args = parser.parse_args(argv)
     for name in ('batch', 'threads', 'iters'):
         if getattr(args, name) < 1:
@@ -877,8 +1005,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     if args.kinds:
         kinds = [scenario.kind(name) for name in args.kinds]
         if not any(k.role == BASELINE for k in kinds):
-            kinds.insert(0, next(k for k in scenario.kinds
-                                 if k.role == BASELINE))
+            kinds.insert(0,
+                         next(k for k in scenario.kinds if k.role == BASELINE))
         scenario.kinds = [k for k in scenario.kinds if k in kinds]
 
     info = machine_info(args.threads)
@@ -914,20 +1042,33 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
               'reference):\n')
         print(format_memory(scenario, memory))
 
-    result = dict(scenario=scenario.name, description=scenario.description,
-                  config=dict(batch=args.batch, threads=args.threads,
-                              iters=args.iters, warmup=args.warmup,
-                              backends=args.backends,
-                              memory_iters=args.memory_iters,
-                              malloc_heap=args.malloc_heap),
-                  machine=dict(info, loadavg_before=load_before,
-                               loadavg_after=load_after),
-                  timing_seconds=elapsed, cores_used=cores_used, notes=scenario.notes, rows=rows,
-                  times_ms={k: [t * 1e3 for t in v] for k, v in times.items()},
-                  cpu_times_ms={k: [t * 1e3 for t in v]
-                                for k, v in cpu_times.items()},
-                  flops=flops,
-                  peak_memory=memory)
+    result = dict(
+        scenario=scenario.name,
+        description=scenario.description,
+        config=dict(
+            batch=args.batch,
+            threads=args.threads,
+            iters=args.iters,
+            warmup=args.warmup,
+            backends=args.backends,
+            memory_iters=args.memory_iters,
+            malloc_heap=args.malloc_heap),
+        machine=dict(
+            info, loadavg_before=load_before, loadavg_after=load_after),
+        timing_seconds=elapsed,
+        cores_used=cores_used,
+        notes=scenario.notes,
+        rows=rows,
+        times_ms={
+            k: [t * 1e3 for t in v]
+            for k, v in times.items()
+        },
+        cpu_times_ms={
+            k: [t * 1e3 for t in v]
+            for k, v in cpu_times.items()
+        },
+        flops=flops,
+        peak_memory=memory)
     if args.json:
         os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
         with open(args.json, 'w') as f:

@@ -33,9 +33,10 @@ from typing import Dict, Optional
 
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtst.apis import run_friendly  # noqa: E402
-from mmtst.utils import (extract_state_dict, load_checkpoint_file,  # noqa: E402
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmtst.apis import run_friendly
+from mmtst.utils import (extract_state_dict, load_checkpoint_file,
                          save_atomically)
 
 # CRD's classifier names, most specific first ('classifier.0.' before
@@ -55,15 +56,16 @@ def find_classifier(state: Dict[str, torch.Tensor]) -> str:
     if len(found) != 1:
         raise ValueError(
             'Cannot tell the classifier of this checkpoint: expected the keys '
-            'of exactly one of ' + ', '.join(p + 'weight' for p in
-                                             CLASSIFIER_PREFIXES)
-            + f', found {found or "none"}. Is it a RepDistiller CIFAR '
+            'of exactly one of ' + ', '.join(p + 'weight'
+                                             for p in CLASSIFIER_PREFIXES) +
+            f', found {found or "none"}. Is it a RepDistiller CIFAR '
             'checkpoint? Name it with --classifier.')
     return found[0]
 
 
-def convert(state: Dict[str, torch.Tensor],
-            classifier: Optional[str] = None) -> 'OrderedDict[str, torch.Tensor]':
+def convert(
+        state: Dict[str, torch.Tensor],
+        classifier: Optional[str] = None) -> 'OrderedDict[str, torch.Tensor]':
     """CRD state dict -> mmpretrain ImageClassifier state dict."""
     if not state:
         raise ValueError('The checkpoint holds no weights.')
@@ -106,34 +108,43 @@ def check_loads(state: Dict[str, torch.Tensor], config: str) -> str:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='RepDistiller checkpoint, e.g. '
-                        'save/models/resnet32x4_vanilla/ckpt_epoch_240.pth')
+    parser.add_argument(
+        'src',
+        help='RepDistiller checkpoint, e.g. '
+        'save/models/resnet32x4_vanilla/ckpt_epoch_240.pth')
     parser.add_argument('dst', help='output mmpretrain checkpoint (.pth)')
-    parser.add_argument('--classifier', choices=[p[:-1] for p in
-                                                 CLASSIFIER_PREFIXES],
-                        help='name of the classifier layer (default: found '
-                        'from the keys)')
-    parser.add_argument('--config', help='check that the result loads '
-                        'strictly into this config\'s model (a distiller '
-                        'config: its teacher)')
-    parser.add_argument('--allow-unsafe-checkpoint', action='store_true',
-                        help='allow a checkpoint that needs arbitrary '
-                        'unpickling, e.g. CRD\'s *_last.pth, which holds the '
-                        'argparse options (only for files you trust)')
+    parser.add_argument(
+        '--classifier',
+        choices=[p[:-1] for p in CLASSIFIER_PREFIXES],
+        help='name of the classifier layer (default: found '
+        'from the keys)')
+    parser.add_argument(
+        '--config',
+        help='check that the result loads '
+        'strictly into this config\'s model (a distiller '
+        'config: its teacher)')
+    parser.add_argument(
+        '--allow-unsafe-checkpoint',
+        action='store_true',
+        help='allow a checkpoint that needs arbitrary '
+        'unpickling, e.g. CRD\'s *_last.pth, which holds the '
+        'argparse options (only for files you trust)')
     args = parser.parse_args()
     checkpoint = load_checkpoint_file(
-        args.src, allow_unsafe=args.allow_unsafe_checkpoint,
+        args.src,
+        allow_unsafe=args.allow_unsafe_checkpoint,
         what='CRD checkpoint')
     state = convert(extract_state_dict(checkpoint), args.classifier)
     checked = check_loads(state, args.config) if args.config else None
-    meta = dict(converted_by='mmtst crd_to_mmpretrain',
-                source=osp.basename(args.src))
-    if isinstance(checkpoint, dict) and isinstance(checkpoint.get('epoch'), int):
+    meta = dict(
+        converted_by='mmtst crd_to_mmpretrain', source=osp.basename(args.src))
+    if isinstance(checkpoint, dict) and isinstance(
+            checkpoint.get('epoch'), int):
         meta['epoch'] = checkpoint['epoch']
     save_atomically(dict(state_dict=state, meta=meta), args.dst)
-    print(f'wrote {args.dst} ({len(state)} tensors)'
-          + (f'; loads strictly into {checked} of {args.config}'
-             if checked else ''))
+    print(f'wrote {args.dst} ({len(state)} tensors)' +
+          (f'; loads strictly into {checked} of {args.config}'
+           if checked else ''))
 
 
 if __name__ == '__main__':

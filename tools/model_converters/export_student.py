@@ -16,7 +16,8 @@ evaluation settings), made fit for those inferencers:
   it has none, from the test data set's class.
 
 Usage:
-    python tools/model_converters/export_student.py CONFIG CHECKPOINT OUT.pth [--teacher]
+    python tools/model_converters/export_student.py CONFIG CHECKPOINT \\
+        OUT.pth [--teacher]
 """
 import argparse
 import copy
@@ -25,18 +26,18 @@ import sys
 
 from mmengine.config import Config
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtst.apis import load_config, run_friendly  # noqa: E402
-from mmtst.utils import (extract_state_dict, load_checkpoint_file,  # noqa: E402
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmtst.apis import load_config, run_friendly
+from mmtst.utils import (extract_state_dict, load_checkpoint_file,
                          save_atomically)
 
 # Settings of the distiller config that the exported config keeps.
 CARRIED_KEYS = ('default_scope', 'dataset_type', 'data_root', 'test_pipeline',
                 'val_dataloader', 'val_evaluator', 'val_cfg',
-                'test_dataloader', 'test_evaluator', 'test_cfg',
-                'env_cfg', 'default_hooks', 'vis_backends', 'visualizer',
-                'log_level', 'randomness')
-
+                'test_dataloader', 'test_evaluator', 'test_cfg', 'env_cfg',
+                'default_hooks', 'vis_backends', 'visualizer', 'log_level',
+                'randomness')
 
 # mmtst's loaders, subclasses of mmcv's LoadImageFromFile that the
 # inferencers do not recognise: the export names mmcv's instead
@@ -95,8 +96,10 @@ def grey_preprocessor(model_cfg: dict) -> dict:
     grey = (mean is not None and len(mean) == 1) or \
         backbone.get('in_channels') == 1
     if grey:
-        model_cfg = dict(model_cfg, data_preprocessor=dict(
-            preprocessor, type='mmtst.GreyClsDataPreprocessor'))
+        model_cfg = dict(
+            model_cfg,
+            data_preprocessor=dict(
+                preprocessor, type='mmtst.GreyClsDataPreprocessor'))
     return model_cfg
 
 
@@ -107,11 +110,13 @@ def dataset_meta_of(cfg) -> dict:
     while isinstance(dataset, dict) and 'type' in dataset and \
             'dataset' in dataset and 'pipeline' not in dataset:
         dataset = dataset['dataset']  # a wrapper (RepeatDataset, ...)
-    if not isinstance(dataset, dict) or not isinstance(dataset.get('type'), str):
+    if not isinstance(dataset, dict) or not isinstance(
+            dataset.get('type'), str):
         return {}
     meta = {}
     try:
         from mmengine.registry import DATASETS
+
         import mmtst.registry  # noqa: F401  (the mmtst. scope)
         with DATASETS.switch_scope_and_registry(
                 cfg.get('default_scope')) as registry:
@@ -123,7 +128,10 @@ def dataset_meta_of(cfg) -> dict:
     return {k: _plain(meta[k]) for k in ('classes', 'palette') if k in meta}
 
 
-def export(config: str, checkpoint: str, out: str, part: str = 'student',
+def export(config: str,
+           checkpoint: str,
+           out: str,
+           part: str = 'student',
            allow_unsafe: bool = False) -> str:
     """Write ``out`` (weights) and its config beside it; return the config's
     path."""
@@ -131,22 +139,26 @@ def export(config: str, checkpoint: str, out: str, part: str = 'student',
         raise ValueError(f'the output must be a .pth path, got {out!r}')
     cfg = load_config(config)
     model_cfg = cfg.model.get(part)
-    if not str(cfg.model.get('type', '')).endswith('Distiller') or model_cfg is None:
+    if not str(cfg.model.get('type',
+                             '')).endswith('Distiller') or model_cfg is None:
         raise ValueError(f'{config} is not a distiller config with a {part}')
     if isinstance(model_cfg, str):
         # a config path, 'mmseg::...' included, with its data preprocessor
         from mmtst.models.algorithms.base_distiller import resolve_model_cfg
         model_cfg = resolve_model_cfg(model_cfg, part).to_dict()
-    loaded = load_checkpoint_file(checkpoint, allow_unsafe=allow_unsafe,
-                                  what='distiller checkpoint')
+    loaded = load_checkpoint_file(
+        checkpoint, allow_unsafe=allow_unsafe, what='distiller checkpoint')
     state = extract_state_dict(loaded, prefix=f'{part}.')
-    meta = dict(exported_by='mmtst', part=part,
-                source_config=osp.abspath(config),
-                source_checkpoint=osp.abspath(checkpoint))
+    meta = dict(
+        exported_by='mmtst',
+        part=part,
+        source_config=osp.abspath(config),
+        source_checkpoint=osp.abspath(checkpoint))
     # the class names: mmdet's init_detector / mmseg's init_model read them
     # from here (and fall back to COCO / Cityscapes names without them)
-    dataset_meta = (loaded.get('meta') or {}).get('dataset_meta') if isinstance(
-        loaded, dict) else None
+    dataset_meta = (loaded.get('meta')
+                    or {}).get('dataset_meta') if isinstance(loaded,
+                                                             dict) else None
     if not dataset_meta:
         dataset_meta = dataset_meta_of(cfg)
     if dataset_meta:
@@ -173,11 +185,15 @@ def main():
     parser.add_argument('config', help='the distiller config')
     parser.add_argument('checkpoint', help='a checkpoint of that distiller')
     parser.add_argument('out', help='output .pth (its .py is written beside)')
-    parser.add_argument('--teacher', action='store_true',
-                        help='export the teacher instead of the student')
-    parser.add_argument('--allow-unsafe-checkpoint', action='store_true',
-                        help='allow a checkpoint that needs arbitrary '
-                        'unpickling (only for files you trust)')
+    parser.add_argument(
+        '--teacher',
+        action='store_true',
+        help='export the teacher instead of the student')
+    parser.add_argument(
+        '--allow-unsafe-checkpoint',
+        action='store_true',
+        help='allow a checkpoint that needs arbitrary '
+        'unpickling (only for files you trust)')
     args = parser.parse_args()
     part = 'teacher' if args.teacher else 'student'
     config_out = export(args.config, args.checkpoint, args.out, part,

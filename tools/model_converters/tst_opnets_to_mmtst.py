@@ -35,13 +35,14 @@ from typing import Dict, Optional, Sequence
 
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmtst.apis import run_friendly  # noqa: E402
-from mmtst.models.augmenters.authors_op_nets import (  # noqa: E402
-    DATASET_STATS, checkpoint_meta, expected_state_shapes)
-from mmtst.models.augmenters.op_specs import (  # noqa: E402
-    MAGNITUDE_OPS, OP_SPECS)
-from mmtst.utils import save_atomically  # noqa: E402
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmtst.apis import run_friendly
+from mmtst.models.augmenters.authors_op_nets import (DATASET_STATS,
+                                                     checkpoint_meta,
+                                                     expected_state_shapes)
+from mmtst.models.augmenters.op_specs import MAGNITUDE_OPS, OP_SPECS
+from mmtst.utils import save_atomically
 
 # the authors' class name per kind, for messages
 AUTHORS_CLASS = {'geometric': 'FreezeSTN', 'colour': 'ColorAugmentation'}
@@ -58,10 +59,10 @@ def load_op_state(src_dir: str, name: str) -> Dict[str, torch.Tensor]:
     try:
         state = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as err:
-        raise ValueError(f'cannot read {path} as a weights-only torch '
-                         f'checkpoint ({type(err).__name__}: '
-                         f'{str(err).splitlines()[0] if str(err) else ""})'
-                         ) from err
+        raise ValueError(
+            f'cannot read {path} as a weights-only torch '
+            f'checkpoint ({type(err).__name__}: '
+            f'{str(err).splitlines()[0] if str(err) else ""})') from err
     expected = expected_state_shapes(name)
     what = f'{AUTHORS_CLASS[OP_SPECS[name].kind]} state dict'
     if not isinstance(state, dict):
@@ -113,18 +114,21 @@ def apply_table(state: Dict[str, torch.Tensor]) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src_dir', help='folder with the authors\' <Op>.pth '
-                        'files (SDAKD_FOR_BASELINE/checkpoints/Augmentation)')
+    parser.add_argument(
+        'src_dir',
+        help='folder with the authors\' <Op>.pth '
+        'files (SDAKD_FOR_BASELINE/checkpoints/Augmentation)')
     parser.add_argument('dst', help='output mmtst checkpoint (.pth)')
-    parser.add_argument('--dataset-type', default='CIFAR',
-                        choices=list(DATASET_STATS),
-                        help='mean/std the nets normalise with (default: '
-                        'CIFAR, the data the published nets were fitted on)')
+    parser.add_argument(
+        '--dataset-type',
+        default='CIFAR',
+        choices=list(DATASET_STATS),
+        help='mean/std the nets normalise with (default: '
+        'CIFAR, the data the published nets were fitted on)')
     args = parser.parse_args(argv)
     state = convert(args.src_dir)
-    meta = checkpoint_meta(args.dataset_type,
-                           source=osp.abspath(args.src_dir),
-                           ops=MAGNITUDE_OPS)
+    meta = checkpoint_meta(
+        args.dataset_type, source=osp.abspath(args.src_dir), ops=MAGNITUDE_OPS)
     save_atomically(dict(state_dict=state, meta=meta), args.dst)
     print(apply_table(state))
     print(f'wrote {args.dst} ({len(state)} tensors, arch authors, '

@@ -18,8 +18,11 @@ train_dataloader = dict(
     batch_size=64,
     num_workers=4,
     persistent_workers=True,
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 pipeline=train_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
 val_dataloader = dict(
@@ -28,8 +31,12 @@ val_dataloader = dict(
     persistent_workers=True,
     # split='test' selects the 10k test images; test_mode only marks the
     # dataset as an evaluation set.
-    dataset=dict(type=dataset_type, data_root=data_root, split='test',
-                 test_mode=True, pipeline=test_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        test_mode=True,
+        pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
 val_evaluator = dict(type='Accuracy', topk=(1, 5))

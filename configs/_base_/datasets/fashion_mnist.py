@@ -14,16 +14,22 @@ train_dataloader = dict(
     batch_size=128,
     num_workers=2,
     persistent_workers=True,
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 pipeline=train_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
 val_dataloader = dict(
     batch_size=500,
     num_workers=2,
     persistent_workers=True,
-    dataset=dict(type=dataset_type, data_root=data_root, split='test',
-                 pipeline=test_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
 val_evaluator = dict(type='Accuracy', topk=(1, ))

@@ -16,9 +16,10 @@ test_pipeline = [
     dict(type='mmtst.LoadImageOrReport', backend_args=backend_args),
     dict(type='Resize', scale=(96, 96), keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                    'scale_factor')),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor')),
 ]
 train_dataloader = dict(
     batch_size=16,
@@ -49,6 +50,9 @@ val_dataloader = dict(
         generate=dict(num_images=200, seed=0),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='CocoMetric', ann_file=data_root +
-                     'annotations/val.json', metric='bbox', format_only=False)
+val_evaluator = dict(
+    type='CocoMetric',
+    ann_file=data_root + 'annotations/val.json',
+    metric='bbox',
+    format_only=False)
 test_evaluator = val_evaluator

@@ -18,9 +18,11 @@ def _classifier(backbone, in_channels):
         data_preprocessor=cifar100_preprocessor,
         backbone=backbone,
         neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=100,
-                  in_channels=in_channels,
-                  loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+        head=dict(
+            type='LinearClsHead',
+            num_classes=100,
+            in_channels=in_channels,
+            loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
 
 
 # ResNets (CRD resnet.py): 64-d features; the x4 variants 256-d.
@@ -44,10 +46,8 @@ wrn_40_1_cifar = _classifier(
 wrn_40_2_cifar = _classifier(
     dict(type='mmtst.CifarWideResNet', arch='wrn_40_2'), 128)
 # BN-VGGs (CRD vgg.py vgg8_bn / vgg13_bn): 512-d.
-vgg8_cifar = _classifier(
-    dict(type='mmtst.CifarVGG', arch='vgg8'), 512)
-vgg13_cifar = _classifier(
-    dict(type='mmtst.CifarVGG', arch='vgg13'), 512)
+vgg8_cifar = _classifier(dict(type='mmtst.CifarVGG', arch='vgg8'), 512)
+vgg13_cifar = _classifier(dict(type='mmtst.CifarVGG', arch='vgg13'), 512)
 # CRD's "MobileNetV2" (mobile_half: width 0.5, t 6): 1280-d.
 mobilenetv2_cifar = _classifier(
     dict(type='mmtst.CifarMobileNetV2', arch='mobile_half'), 1280)

@@ -5,8 +5,11 @@ max_epochs = 240
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=True, milestones=[150, 180, 210],
-         gamma=0.1),
+    dict(
+        type='MultiStepLR',
+        by_epoch=True,
+        milestones=[150, 180, 210],
+        gamma=0.1),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 val_cfg = dict()

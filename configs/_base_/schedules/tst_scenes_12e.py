@@ -15,10 +15,12 @@ _base_ = ['./scenes_12e.py']
 optim_wrapper = dict(
     _delete_=True,
     constructor='mmtst.DistillerOptimWrapperConstructor',
-    architecture=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
-                                     weight_decay=0.0001)),
-    augmenter=dict(optimizer=dict(type='SGD', lr=0.5, momentum=0.9),
-                   clip_grad=dict(max_norm=20)))
+    architecture=dict(
+        optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
+                       weight_decay=0.0001)),
+    augmenter=dict(
+        optimizer=dict(type='SGD', lr=0.5, momentum=0.9),
+        clip_grad=dict(max_norm=20)))
 param_scheduler = dict(
     _delete_=True, architecture={{_base_.param_scheduler}}, augmenter=[])
 train_cfg = dict(

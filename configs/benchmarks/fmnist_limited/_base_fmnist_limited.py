@@ -33,23 +33,34 @@ tst_augmenter_passes = 5
 # Loading 28x28 images is cheap: no loader workers, so that two runs of
 # one thread each share the two cores without extra processes.
 train_dataloader = dict(
-    batch_size=128, num_workers=0, persistent_workers=False,
+    batch_size=128,
+    num_workers=0,
+    persistent_workers=False,
     dataset=dict(per_class=per_class, subset_seed=subset_seed))
 val_dataloader = dict(num_workers=0, persistent_workers=False)
 test_dataloader = val_dataloader
 
 model = {{_base_.fmnist_student}}
-optimizer = dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4,
-                 nesterov=True)
+optimizer = dict(
+    type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True)
 optim_wrapper = dict(optimizer=optimizer)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs,
-                 val_interval=val_interval)
+train_cfg = dict(
+    by_epoch=True, max_epochs=max_epochs, val_interval=val_interval)
 val_cfg = dict()
 test_cfg = dict()
 default_hooks = dict(

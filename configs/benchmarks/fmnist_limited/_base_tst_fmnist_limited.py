@@ -14,8 +14,8 @@ model = dict(
         temperature=0.05,
         # the authors' Cutout side is the CIFAR image side (32 of 32 px)
         cutout_size=28),
-    augmenter_loss=dict(type='TSTAugmentLoss', teacher_weight=1.0,
-                        student_weight=1.0))
+    augmenter_loss=dict(
+        type='TSTAugmentLoss', teacher_weight=1.0, student_weight=1.0))
 optim_wrapper = dict(
     augmenter=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)))
 param_scheduler = dict(

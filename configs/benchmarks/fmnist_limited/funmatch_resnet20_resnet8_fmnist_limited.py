@@ -10,6 +10,6 @@ model = dict(
     views=dict(
         type='DistillationViews',
         mode='consistent',
-        transform=dict(type='RandomResizedCropFlip', size=28,
-                       scale=(0.25, 1.0)),
+        transform=dict(
+            type='RandomResizedCropFlip', size=28, scale=(0.25, 1.0)),
         mixup=dict(type='BatchMixup', alpha=1.0)))

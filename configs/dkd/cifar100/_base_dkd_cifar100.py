@@ -16,10 +16,11 @@ _base_ = [
 model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 model = dict(
     type='mmtst.ClassificationDistiller',
-    distill_loss=dict(type='DKDLoss', tau=4.0, alpha=1.0, beta=8.0,
-                      ce_weight=1.0, warmup=20))
+    distill_loss=dict(
+        type='DKDLoss', tau=4.0, alpha=1.0, beta=8.0, ce_weight=1.0,
+        warmup=20))
 optim_wrapper = dict(
     _delete_=True,
     constructor='mmtst.DistillerOptimWrapperConstructor',
-    architecture=dict(optimizer=dict(
-        type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)))
+    architecture=dict(
+        optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)))

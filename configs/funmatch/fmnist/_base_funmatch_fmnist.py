@@ -22,8 +22,8 @@ model = dict(
         type='DistillationViews',
         mode='consistent',
         # 28 px garments: a milder minimum crop area than ImageNet's 0.08
-        transform=dict(type='RandomResizedCropFlip', size=28,
-                       scale=(0.25, 1.0)),
+        transform=dict(
+            type='RandomResizedCropFlip', size=28, scale=(0.25, 1.0)),
         mixup=dict(type='BatchMixup', alpha=1.0)),
     record_teacher_predictions=True)
 
@@ -33,10 +33,19 @@ optim_wrapper = dict(
         optimizer=dict(type='Adam', lr=3e-3, weight_decay=1e-5),
         clip_grad=dict(max_norm=1.0)))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=0.01,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=1,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 val_cfg = dict()

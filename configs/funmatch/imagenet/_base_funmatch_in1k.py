@@ -28,15 +28,21 @@ train_dataloader = dict(
     batch_size=64,  # x 64 GPUs = the paper's 4096
     num_workers=8,
     persistent_workers=True,
-    dataset=dict(type='ImageNet', data_root=data_root, split='train',
-                 pipeline=loader_pipeline),
+    dataset=dict(
+        type='ImageNet',
+        data_root=data_root,
+        split='train',
+        pipeline=loader_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True))
 val_dataloader = dict(
     batch_size=64,
     num_workers=8,
     persistent_workers=True,
-    dataset=dict(type='ImageNet', data_root=data_root, split='val',
-                 pipeline=test_pipeline),
+    dataset=dict(
+        type='ImageNet',
+        data_root=data_root,
+        split='val',
+        pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False))
 test_dataloader = val_dataloader
 val_evaluator = [
@@ -49,7 +55,8 @@ model = dict(
     type='mmtst.ClassificationDistiller',
     teacher='mmpretrain::convnext/convnext-base_32xb128_in1k-384px.py',
     student='mmpretrain::resnet/resnet50_8xb32_in1k.py',
-    teacher_ckpt='checkpoints/imagenet/convnext-base_in21k-pre-3rdparty_in1k-384px.pth',
+    teacher_ckpt=
+    'checkpoints/imagenet/convnext-base_in21k-pre-3rdparty_in1k-384px.pth',
     distill_loss=dict(type='KLDivergence', tau=1.0),
     views=dict(
         type='DistillationViews',
@@ -69,9 +76,14 @@ optim_wrapper = dict(
         optimizer=dict(type='Adam', lr=0.03, weight_decay=3e-4),
         clip_grad=dict(max_norm=1.0)))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=5000),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=5000),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=10)
 val_cfg = dict()

@@ -25,15 +25,21 @@ train_dataloader = dict(
     batch_size=64,  # x 8 GPUs = the paper's 512
     num_workers=8,
     persistent_workers=True,
-    dataset=dict(type=dataset_type, data_root=data_root, split='trainval',
-                 pipeline=loader_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='trainval',
+        pipeline=loader_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True))
 val_dataloader = dict(
     batch_size=64,
     num_workers=8,
     persistent_workers=True,
-    dataset=dict(type=dataset_type, data_root=data_root, split='test',
-                 pipeline=test_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False))
 test_dataloader = val_dataloader
 val_evaluator = [
@@ -46,18 +52,26 @@ model = dict(
     type='mmtst.ClassificationDistiller',
     teacher=dict(
         type='ImageClassifier',
-        backbone=dict(type='ResNet', depth=152, num_stages=4,
-                      out_indices=(3, ), style='pytorch'),
+        backbone=dict(
+            type='ResNet',
+            depth=152,
+            num_stages=4,
+            out_indices=(3, ),
+            style='pytorch'),
         neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=num_classes,
-                  in_channels=2048)),
+        head=dict(
+            type='LinearClsHead', num_classes=num_classes, in_channels=2048)),
     student=dict(
         type='ImageClassifier',
-        backbone=dict(type='ResNet', depth=50, num_stages=4,
-                      out_indices=(3, ), style='pytorch'),
+        backbone=dict(
+            type='ResNet',
+            depth=50,
+            num_stages=4,
+            out_indices=(3, ),
+            style='pytorch'),
         neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=num_classes,
-                  in_channels=2048)),
+        head=dict(
+            type='LinearClsHead', num_classes=num_classes, in_channels=2048)),
     teacher_ckpt='checkpoints/flowers102/resnet152_teacher.pth',
     distill_loss=dict(type='KLDivergence', tau=1.0),
     views=dict(
@@ -70,8 +84,10 @@ model = dict(
     record_teacher_predictions=True)
 # both classifiers need ImageNet normalisation
 model['teacher']['data_preprocessor'] = dict(
-    type='ClsDataPreprocessor', mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375], to_rgb=True)
+    type='ClsDataPreprocessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    to_rgb=True)
 model['student']['data_preprocessor'] = model['teacher']['data_preprocessor']
 
 max_epochs = 10000
@@ -81,9 +97,14 @@ optim_wrapper = dict(
         optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-5),
         clip_grad=dict(max_norm=1.0)))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=1500),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=1500),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=100)
 val_cfg = dict()

@@ -5,16 +5,23 @@ dataset_type = 'Flowers102'
 data_root = 'data/flowers102'
 num_classes = 102
 max_epochs = 10000
-train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, split='trainval'))
-val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, split='test'))
+train_dataloader = dict(
+    dataset=dict(type=dataset_type, data_root=data_root, split='trainval'))
+val_dataloader = dict(
+    dataset=dict(type=dataset_type, data_root=data_root, split='test'))
 test_dataloader = val_dataloader
 model = dict(
     teacher=dict(head=dict(num_classes=num_classes)),
     student=dict(head=dict(num_classes=num_classes)),
     teacher_ckpt='checkpoints/flowers102/resnet152_teacher.pth')
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=1500),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=1500),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs)

@@ -20,5 +20,5 @@ model = dict(
 optim_wrapper = dict(
     _delete_=True,
     constructor='mmtst.DistillerOptimWrapperConstructor',
-    architecture=dict(optimizer=dict(
-        type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)))
+    architecture=dict(
+        optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)))

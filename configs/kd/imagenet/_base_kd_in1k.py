@@ -19,11 +19,11 @@ model = dict(
     distill_loss=dict(type='KDLoss', tau=1.0, alpha=0.5, ce_weight=0.5))
 optim_wrapper = dict(
     constructor='mmtst.DistillerOptimWrapperConstructor',
-    architecture=dict(optimizer=dict(
-        type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)))
+    architecture=dict(
+        optimizer=dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=1e-4)))
 param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=True, milestones=[30, 60, 90],
-         gamma=0.1),
+    dict(
+        type='MultiStepLR', by_epoch=True, milestones=[30, 60, 90], gamma=0.1),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=100, val_interval=1)
 val_cfg = dict()

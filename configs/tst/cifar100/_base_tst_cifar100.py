@@ -41,22 +41,27 @@ model = dict(
         solve_number=4,
         temperature=0.05,
         cutout_size=32),  # the paper's CIFAR patch (the whole 32x32 image)
-    augmenter_loss=dict(type='TSTAugmentLoss', teacher_weight=1.0,
-                        student_weight=1.0))
+    augmenter_loss=dict(
+        type='TSTAugmentLoss', teacher_weight=1.0, student_weight=1.0))
 
 optim_wrapper = dict(
     _delete_=True,
     constructor='mmtst.DistillerOptimWrapperConstructor',
-    architecture=dict(optimizer=dict(
-        type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4, nesterov=True)),
+    architecture=dict(
+        optimizer=dict(
+            type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4,
+            nesterov=True)),
     augmenter=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)))
 # lr x0.1 after 150/180/210 epochs for the student only; the augmenter's lr
 # follows ALRS within each phase.
 param_scheduler = dict(
     _delete_=True,
     architecture=[
-        dict(type='MultiStepLR', by_epoch=True, milestones=[150, 180, 210],
-             gamma=0.1),
+        dict(
+            type='MultiStepLR',
+            by_epoch=True,
+            milestones=[150, 180, 210],
+            gamma=0.1),
     ],
     augmenter=[])
 train_cfg = dict(

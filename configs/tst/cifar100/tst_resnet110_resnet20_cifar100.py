@@ -9,5 +9,4 @@ model = dict(
     student={{_base_.resnet20_cifar}},
     teacher_ckpt='checkpoints/cifar100/resnet110.pth',
     distill_loss=dict(alpha=0.5))
-train_cfg = dict(
-    augmenter_epochs=[])
+train_cfg = dict(augmenter_epochs=[])

@@ -9,5 +9,4 @@ model = dict(
 # 64 originals + 64 augmented = the paper's batch of 128
 train_dataloader = dict(batch_size=64)
 auto_scale_lr = dict(base_batch_size=64)
-optim_wrapper = dict(
-    architecture=dict(optimizer=dict(lr=0.02)))
+optim_wrapper = dict(architecture=dict(optimizer=dict(lr=0.02)))

@@ -6,5 +6,4 @@ model = dict(
     teacher={{_base_.resnet56_cifar}},
     student={{_base_.resnet20_cifar}},
     teacher_ckpt='checkpoints/cifar100/resnet56.pth')
-train_cfg = dict(
-    augmenter_passes=1)
+train_cfg = dict(augmenter_passes=1)

@@ -7,5 +7,4 @@ model = dict(
     student={{_base_.vgg8_cifar}},
     teacher_ckpt='checkpoints/cifar100/vgg13.pth')
 train_cfg = dict(
-    augmenter_epochs=[32, 62, 92, 122, 152, 182, 212],
-    augmenter_passes=5)
+    augmenter_epochs=[32, 62, 92, 122, 152, 182, 212], augmenter_passes=5)

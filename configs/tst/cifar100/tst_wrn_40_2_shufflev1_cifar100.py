@@ -12,5 +12,4 @@ model = dict(
 optim_wrapper = dict(
     architecture=dict(optimizer=dict(lr=0.05, weight_decay=5e-4)))
 train_cfg = dict(
-    augmenter_epochs=[32, 62, 92, 122, 152, 182, 212],
-    augmenter_passes=5)
+    augmenter_epochs=[32, 62, 92, 122, 152, 182, 212], augmenter_passes=5)

@@ -6,7 +6,5 @@ model = dict(
     teacher={{_base_.wrn_40_2_cifar}},
     student={{_base_.wrn_40_1_cifar}},
     teacher_ckpt='checkpoints/cifar100/wrn_40_2.pth')
-optim_wrapper = dict(
-    architecture=dict(optimizer=dict(lr=0.05)))
-train_cfg = dict(
-    augmenter_passes=10)
+optim_wrapper = dict(architecture=dict(optimizer=dict(lr=0.05)))
+train_cfg = dict(augmenter_passes=10)

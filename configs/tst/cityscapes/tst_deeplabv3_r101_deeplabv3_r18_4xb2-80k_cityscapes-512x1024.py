@@ -4,7 +4,8 @@
 # augmenter phases at passes 0, 6, 12).
 _base_ = ['./tst_pspnet_r101_pspnet_r18_4xb2-80k_cityscapes-512x1024.py']
 model = dict(
-    teacher='mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024.py',
+    teacher=
+    'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024.py',
     student='mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py',
     # mmseg's model zoo checkpoint of that teacher (mmseg's metafile.yaml, 80.20 mIoU):
     # https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3/

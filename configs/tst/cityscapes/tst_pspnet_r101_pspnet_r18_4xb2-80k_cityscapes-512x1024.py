@@ -4,8 +4,10 @@
 # passes 0, 6 and 12, one pass each. Data, schedule and student come from
 # mmseg's own config (the student keeps its ImageNet-pretrained backbone).
 # the native config, then mmtst's runner and hooks
-_base_ = ['mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py',
-          '../../_base_/mmtst_runtime.py']
+_base_ = [
+    'mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+    '../../_base_/mmtst_runtime.py'
+]
 # DDP for distillers: mmengine wraps the model only in distributed runs
 model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 # mmseg's top-level (normalising) preprocessor would be handed to the
@@ -22,8 +24,11 @@ model = dict(
     #   pspnet_r101-d8_512x1024_80k_cityscapes/
     #   pspnet_r101-d8_512x1024_80k_cityscapes_20200606_112211-e1e1100f.pth
     teacher_ckpt='checkpoints/pspnet_r101-d8_512x1024_80k_cityscapes.pth',
-    augmenter=dict(type='LearnableAugmentPolicy', backend='neural',
-                   solve_number=4, temperature=0.05),
+    augmenter=dict(
+        type='LearnableAugmentPolicy',
+        backend='neural',
+        solve_number=4,
+        temperature=0.05),
     distill_loss=dict(type='PixelWiseKL', tau=1.0),
     decode_weight=1.5,
     aux_weight=0.5)
@@ -34,8 +39,9 @@ optim_wrapper = dict(
     _delete_=True,
     constructor='mmtst.DistillerOptimWrapperConstructor',
     architecture={{_base_.optim_wrapper}},
-    augmenter=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
-                   clip_grad=dict(max_norm=20)))
+    augmenter=dict(
+        optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
+        clip_grad=dict(max_norm=20)))
 param_scheduler = dict(
     _delete_=True, architecture={{_base_.param_scheduler}}, augmenter=[])
 train_cfg = dict(

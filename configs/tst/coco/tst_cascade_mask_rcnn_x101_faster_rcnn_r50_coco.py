@@ -11,8 +11,10 @@
 # Teacher weights (mmdet model zoo, cascade-mask-rcnn_x101-64x4d_fpn_20e_coco):
 #   wget -P checkpoints https://download.openmmlab.com/mmdetection/v2.0/cascade_rcnn/cascade_mask_rcnn_x101_64x4d_fpn_20e_coco/cascade_mask_rcnn_x101_64x4d_fpn_20e_coco_20200512_161033-bdb5126a.pth
 # the native config, then mmtst's runner and hooks
-_base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py',
-          '../../_base_/mmtst_runtime.py']
+_base_ = [
+    'mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py',
+    '../../_base_/mmtst_runtime.py'
+]
 # DDP for distillers: mmengine wraps the model only in distributed runs
 model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 
@@ -23,15 +25,22 @@ model = dict(
     teacher_ckpt='checkpoints/cascade_mask_rcnn_x101_64x4d_fpn_20e_coco_'
     '20200512_161033-bdb5126a.pth',
     student={{_base_.model}},
-    augmenter=dict(type='LearnableAugmentPolicy', backend='neural',
-                   solve_number=4, temperature=0.05, cutout_size=128),
+    augmenter=dict(
+        type='LearnableAugmentPolicy',
+        backend='neural',
+        solve_number=4,
+        temperature=0.05,
+        cutout_size=128),
     kl_weight=1.0,
     tau=1.0)
 
 train_pipeline = [
     dict(type='mmtst.LoadImageOrReport', backend_args={{_base_.backend_args}}),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True,
-         poly2mask=False),
+    dict(
+        type='LoadAnnotations',
+        with_bbox=True,
+        with_mask=True,
+        poly2mask=False),
     dict(type='Resize', scale=(1333, 800), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
@@ -49,17 +58,28 @@ train_cfg = dict(
 optim_wrapper = dict(
     _delete_=True,
     constructor='mmtst.DistillerOptimWrapperConstructor',
-    architecture=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
-                                     weight_decay=0.0001)),
-    augmenter=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
-                   clip_grad=dict(max_norm=20)))
+    architecture=dict(
+        optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
+                       weight_decay=0.0001)),
+    augmenter=dict(
+        optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
+        clip_grad=dict(max_norm=20)))
 param_scheduler = dict(
     _delete_=True,
     architecture=[
-        dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
-             end=500),
-        dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,
-             milestones=[16, 22], gamma=0.1)
+        dict(
+            type='LinearLR',
+            start_factor=0.001,
+            by_epoch=False,
+            begin=0,
+            end=500),
+        dict(
+            type='MultiStepLR',
+            begin=0,
+            end=max_epochs,
+            by_epoch=True,
+            milestones=[16, 22],
+            gamma=0.1)
     ],
     augmenter=[])
 # mmengine's CheckpointHook, deleting old checkpoints only after the new

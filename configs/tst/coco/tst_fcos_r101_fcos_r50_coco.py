@@ -8,8 +8,10 @@
 # Teacher weights (mmdet model zoo, fcos_r101-caffe_fpn_gn-head_ms-640-800-2x_coco):
 #   wget -P checkpoints https://download.openmmlab.com/mmdetection/v2.0/fcos/fcos_r101_caffe_fpn_gn-head_mstrain_640-800_2x_coco/fcos_r101_caffe_fpn_gn-head_mstrain_640-800_2x_coco-511424d6.pth
 # the native config, then mmtst's runner and hooks
-_base_ = ['mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py',
-          '../../_base_/mmtst_runtime.py']
+_base_ = [
+    'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py',
+    '../../_base_/mmtst_runtime.py'
+]
 # DDP for distillers: mmengine wraps the model only in distributed runs
 model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
 
@@ -20,8 +22,12 @@ model = dict(
     teacher_ckpt='checkpoints/fcos_r101_caffe_fpn_gn-head_mstrain_640-800_'
     '2x_coco-511424d6.pth',
     student={{_base_.model}},
-    augmenter=dict(type='LearnableAugmentPolicy', backend='neural',
-                   solve_number=4, temperature=0.05, cutout_size=128),
+    augmenter=dict(
+        type='LearnableAugmentPolicy',
+        backend='neural',
+        solve_number=4,
+        temperature=0.05,
+        cutout_size=128),
     kl_weight=1.0,
     centerness_kl_weight=1.0,
     tau=1.0)
@@ -38,19 +44,28 @@ optim_wrapper = dict(
     _delete_=True,
     constructor='mmtst.DistillerOptimWrapperConstructor',
     architecture=dict(
-        optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
-                       weight_decay=0.0001),
+        optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001),
         paramwise_cfg=dict(bias_lr_mult=2., bias_decay_mult=0.),
         clip_grad=dict(max_norm=35, norm_type=2)),
-    augmenter=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
-                   clip_grad=dict(max_norm=20)))
+    augmenter=dict(
+        optimizer=dict(type='SGD', lr=0.01, momentum=0.9),
+        clip_grad=dict(max_norm=20)))
 param_scheduler = dict(
     _delete_=True,
     architecture=[
-        dict(type='ConstantLR', factor=1.0 / 3, by_epoch=False, begin=0,
-             end=500),
-        dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,
-             milestones=[16, 22], gamma=0.1)
+        dict(
+            type='ConstantLR',
+            factor=1.0 / 3,
+            by_epoch=False,
+            begin=0,
+            end=500),
+        dict(
+            type='MultiStepLR',
+            begin=0,
+            end=max_epochs,
+            by_epoch=True,
+            milestones=[16, 22],
+            gamma=0.1)
     ],
     augmenter=[])
 # mmengine's CheckpointHook, deleting old checkpoints only after the new

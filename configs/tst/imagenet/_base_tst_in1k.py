@@ -39,18 +39,20 @@ model = dict(
         temperature=0.05,
         # The paper's ImageNet patch: 224, i.e. the whole crop.
         cutout_size=224),
-    augmenter_loss=dict(type='TSTAugmentLoss', teacher_weight=1.0,
-                        student_weight=1.0))
+    augmenter_loss=dict(
+        type='TSTAugmentLoss', teacher_weight=1.0, student_weight=1.0))
 
 optim_wrapper = dict(
     constructor='mmtst.DistillerOptimWrapperConstructor',
-    architecture=dict(optimizer=dict(
-        type='SGD', lr=0.3, momentum=0.9, weight_decay=1e-4, nesterov=True)),
+    architecture=dict(
+        optimizer=dict(
+            type='SGD', lr=0.3, momentum=0.9, weight_decay=1e-4,
+            nesterov=True)),
     augmenter=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)))
 param_scheduler = dict(
     architecture=[
-        dict(type='MultiStepLR', by_epoch=True, milestones=[40, 70],
-             gamma=0.1),
+        dict(
+            type='MultiStepLR', by_epoch=True, milestones=[40, 70], gamma=0.1),
     ],
     augmenter=[])
 train_cfg = dict(

@@ -16,7 +16,8 @@ model = dict(
     teacher_ckpt='checkpoints/imagenet/resnet50_8xb32_in1k.pth')
 optim_wrapper = dict(architecture=dict(optimizer=dict(lr=0.2)))
 param_scheduler = dict(architecture=[
-    dict(type='MultiStepLR', by_epoch=True, milestones=[40, 70, 100],
-         gamma=0.1),
+    dict(
+        type='MultiStepLR', by_epoch=True, milestones=[40, 70, 100],
+        gamma=0.1),
 ])
 train_cfg = dict(max_epochs=110)

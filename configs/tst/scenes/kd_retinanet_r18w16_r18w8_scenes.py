@@ -18,5 +18,6 @@ model = dict(
 optim_wrapper = dict(
     _delete_=True,
     constructor='mmtst.DistillerOptimWrapperConstructor',
-    architecture=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
-                                     weight_decay=0.0001)))
+    architecture=dict(
+        optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
+                       weight_decay=0.0001)))

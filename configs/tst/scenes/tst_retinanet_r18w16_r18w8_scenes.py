@@ -14,7 +14,11 @@ model = dict(
     teacher={{_base_.retinanet_teacher}},
     student={{_base_.retinanet_student}},
     teacher_ckpt='work_dirs/retinanet_r18w16_scenes/epoch_12.pth',
-    augmenter=dict(type='LearnableAugmentPolicy', backend='neural',
-                   solve_number=4, temperature=0.05, cutout_size=32),
+    augmenter=dict(
+        type='LearnableAugmentPolicy',
+        backend='neural',
+        solve_number=4,
+        temperature=0.05,
+        cutout_size=32),
     kl_weight=1.0,
     tau=1.0)

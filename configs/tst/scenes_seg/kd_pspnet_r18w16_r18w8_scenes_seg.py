@@ -16,5 +16,6 @@ model = dict(
 optim_wrapper = dict(
     _delete_=True,
     constructor='mmtst.DistillerOptimWrapperConstructor',
-    architecture=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
-                                     weight_decay=0.0005)))
+    architecture=dict(
+        optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
+                       weight_decay=0.0005)))

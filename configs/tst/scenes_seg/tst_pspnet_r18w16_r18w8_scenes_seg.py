@@ -6,8 +6,12 @@
 #   python tools/train.py configs/tst/scenes_seg/pspnet_r18w16_scenes_seg.py
 _base_ = ['./kd_pspnet_r18w16_r18w8_scenes_seg.py']
 model = dict(
-    augmenter=dict(type='LearnableAugmentPolicy', backend='neural',
-                   solve_number=4, temperature=0.05, cutout_size=32))
+    augmenter=dict(
+        type='LearnableAugmentPolicy',
+        backend='neural',
+        solve_number=4,
+        temperature=0.05,
+        cutout_size=32))
 # the augmenter's SGD (momentum 0.9) with grad-norm clip 20, its lr reset
 # each phase and decayed by ALRS (so no param_scheduler drives it). lr 0.5
 # instead of the authors' 0.01, as the scenes detection schedule
@@ -16,8 +20,9 @@ model = dict(
 # 0.500 (beyond the paper; the authors' value with
 # --cfg-options optim_wrapper.augmenter.optimizer.lr=0.01).
 optim_wrapper = dict(
-    augmenter=dict(optimizer=dict(type='SGD', lr=0.5, momentum=0.9),
-                   clip_grad=dict(max_norm=20)))
+    augmenter=dict(
+        optimizer=dict(type='SGD', lr=0.5, momentum=0.9),
+        clip_grad=dict(max_norm=20)))
 param_scheduler = dict(
     _delete_=True, architecture={{_base_.param_scheduler}}, augmenter=[])
 train_cfg = dict(

@@ -4,6 +4,8 @@ from .safe_checkpoint_hook import CheckpointWriteError, SafeCheckpointHook
 from .teacher_validation_hook import TeacherValidationHook
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
-__all__ = ['CheckpointWriteError', 'ExactResumeHook', 'FiniteLossHook',
-           'NonFiniteLossError', 'SafeCheckpointHook', 'TeacherValidationHook',
-           'WeightsOnlyCheckpointHook']
+__all__ = [
+    'CheckpointWriteError', 'ExactResumeHook', 'FiniteLossHook',
+    'NonFiniteLossError', 'SafeCheckpointHook', 'TeacherValidationHook',
+    'WeightsOnlyCheckpointHook'
+]

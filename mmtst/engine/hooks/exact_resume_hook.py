@@ -18,11 +18,16 @@ def capture_rng() -> dict:
     version, mt, gauss = random.getstate()
     name, keys, pos, has_gauss, cached = np.random.get_state()
     state = dict(
-        python=dict(version=version, mt=torch.tensor(mt, dtype=torch.int64),
-                    gauss=gauss),
-        numpy=dict(name=name, keys=torch.from_numpy(keys.astype(np.int64)),
-                   pos=int(pos), has_gauss=int(has_gauss),
-                   cached=float(cached)),
+        python=dict(
+            version=version,
+            mt=torch.tensor(mt, dtype=torch.int64),
+            gauss=gauss),
+        numpy=dict(
+            name=name,
+            keys=torch.from_numpy(keys.astype(np.int64)),
+            pos=int(pos),
+            has_gauss=int(has_gauss),
+            cached=float(cached)),
         torch=torch.get_rng_state())
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state['cuda'] = torch.cuda.get_rng_state_all()
@@ -32,8 +37,8 @@ def capture_rng() -> dict:
 def restore_rng(state: dict) -> None:
     """Inverse of :func:`capture_rng`."""
     py = state['python']
-    random.setstate((py['version'], tuple(int(v) for v in py['mt'].tolist()),
-                     py['gauss']))
+    random.setstate(
+        (py['version'], tuple(int(v) for v in py['mt'].tolist()), py['gauss']))
     npy = state['numpy']
     np.random.set_state((npy['name'], npy['keys'].numpy().astype(np.uint32),
                          npy['pos'], npy['has_gauss'], npy['cached']))

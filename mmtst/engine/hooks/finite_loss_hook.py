@@ -26,10 +26,14 @@ class FiniteLossHook(Hook):
 
     priority = 'VERY_HIGH'
 
-    def after_train_iter(self, runner, batch_idx: int,
-                         data_batch=None, outputs: Optional[dict] = None) -> None:
-        check_finite_loss(runner, outputs, 'iteration '
-                          f'{runner.iter + 1} (epoch {runner.epoch + 1})')
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
+                         outputs: Optional[dict] = None) -> None:
+        check_finite_loss(
+            runner, outputs, 'iteration '
+            f'{runner.iter + 1} (epoch {runner.epoch + 1})')
 
 
 def check_finite_loss(runner, outputs: Optional[dict], where: str) -> None:
@@ -51,8 +55,8 @@ def check_finite_loss(runner, outputs: Optional[dict], where: str) -> None:
                 last = f.read().strip()
     raise NonFiniteLossError(
         f'non-finite loss at {where}: {parts}. Training stopped so that no '
-        'checkpoint is written from these weights; '
-        + (f'the last good checkpoint is {last} (resume with --resume). '
-           if last else 'no checkpoint was written yet. ')
-        + 'Lower the learning rate, enable gradient clipping '
+        'checkpoint is written from these weights; ' +
+        (f'the last good checkpoint is {last} (resume with --resume). '
+         if last else 'no checkpoint was written yet. ') +
+        'Lower the learning rate, enable gradient clipping '
         '(optim_wrapper.clip_grad) or check the data.')

@@ -60,4 +60,3 @@ class SafeCheckpointHook(CheckpointHook):
                 return f.read().strip()
         except OSError:
             return ''
-

@@ -47,12 +47,15 @@ class TeacherValidationHook(Hook):
         with _preserved_random_state():
             metrics = _evaluate(teacher, loop.dataloader, loop.evaluator)
         runner.logger.info(
-            'Teacher on the validation set (before training): '
-            + '  '.join(f'{k}: {v:.4f}' if isinstance(v, float) else
-                        f'{k}: {v}' for k, v in metrics.items()))
+            'Teacher on the validation set (before training): ' +
+            '  '.join(f'{k}: {v:.4f}' if isinstance(v, float) else f'{k}: {v}'
+                      for k, v in metrics.items()))
         runner.visualizer.add_scalars(
-            {f'teacher/{k}': v for k, v in metrics.items()
-             if isinstance(v, (int, float))}, step=0)
+            {
+                f'teacher/{k}': v
+                for k, v in metrics.items() if isinstance(v, (int, float))
+            },
+            step=0)
 
 
 def _evaluate(teacher, dataloader, evaluator) -> Dict[str, float]:
@@ -64,8 +67,10 @@ def _evaluate(teacher, dataloader, evaluator) -> Dict[str, float]:
             outputs = teacher.val_step(data_batch)
             evaluator.process(data_samples=outputs, data_batch=data_batch)
     teacher.train(was_training)
-    return {k: float(v) if isinstance(v, (int, float)) else v
-            for k, v in evaluator.evaluate(len(dataloader.dataset)).items()}
+    return {
+        k: float(v) if isinstance(v, (int, float)) else v
+        for k, v in evaluator.evaluate(len(dataloader.dataset)).items()
+    }
 
 
 class _preserved_random_state:
@@ -73,8 +78,7 @@ class _preserved_random_state:
 
     def __enter__(self):
         self.states = (random.getstate(), np.random.get_state(),
-                       torch.get_rng_state(),
-                       torch.cuda.get_rng_state_all()
+                       torch.get_rng_state(), torch.cuda.get_rng_state_all()
                        if torch.cuda.is_available() else None)
 
     def __exit__(self, *exc) -> None:

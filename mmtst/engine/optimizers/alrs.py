@@ -30,8 +30,11 @@ class ALRS:
 
     RELATIVE_CHANGES = ('absolute', 'signed')
 
-    def __init__(self, optimizer: Optimizer, min_drop: float = 0.02,
-                 min_rel_drop: float = 0.02, factor: float = 0.9,
+    def __init__(self,
+                 optimizer: Optimizer,
+                 min_drop: float = 0.02,
+                 min_rel_drop: float = 0.02,
+                 factor: float = 0.9,
                  relative_change: str = 'absolute') -> None:
         if relative_change not in self.RELATIVE_CHANGES:
             raise ValueError(

@@ -33,7 +33,8 @@ class DistillerOptimWrapperConstructor:
 
     PARTS = ('architecture', 'augmenter')
 
-    def __init__(self, optim_wrapper_cfg: dict,
+    def __init__(self,
+                 optim_wrapper_cfg: dict,
                  paramwise_cfg: Optional[dict] = None) -> None:
         if paramwise_cfg is not None:
             raise ValueError('Give paramwise_cfg inside optim_wrapper.'
@@ -58,8 +59,10 @@ class DistillerOptimWrapperConstructor:
                     'augmenter: add model.augmenter (TST) or remove it.')
             return augmenter
         return nn.ModuleDict({
-            child_name: child for child_name, child in model.named_children()
-            if child_name not in NOT_ARCHITECTURE})
+            child_name: child
+            for child_name, child in model.named_children()
+            if child_name not in NOT_ARCHITECTURE
+        })
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
         if is_model_wrapper(model):

@@ -3,4 +3,8 @@ from .augmenter_trainer import AugmenterTrainer
 from .distiller_ddp import DistillerDistributedDataParallel
 from .tst_loops import TSTEpochBasedTrainLoop, TSTIterBasedTrainLoop
 
-__all__ = ['AtomicCheckpointRunner', 'AugmenterTrainer', 'DistillerDistributedDataParallel', 'TSTEpochBasedTrainLoop', 'TSTIterBasedTrainLoop']
+__all__ = [
+    'AtomicCheckpointRunner', 'AugmenterTrainer',
+    'DistillerDistributedDataParallel', 'TSTEpochBasedTrainLoop',
+    'TSTIterBasedTrainLoop'
+]

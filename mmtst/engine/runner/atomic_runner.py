@@ -41,7 +41,8 @@ class AtomicCheckpointRunner(Runner):
         """Build mmengine's ``CheckpointHook`` as
         :class:`mmtst.engine.SafeCheckpointHook` (same arguments), which
         deletes old checkpoints only once the new one is written."""
-        if isinstance(hook, dict) and hook.get('type') in _PLAIN_CHECKPOINT_HOOKS:
+        if isinstance(hook,
+                      dict) and hook.get('type') in _PLAIN_CHECKPOINT_HOOKS:
             hook = dict(hook, type='mmtst.SafeCheckpointHook')
         super().register_hook(hook, priority)
 
@@ -61,14 +62,15 @@ class AtomicCheckpointRunner(Runner):
         if self._load_from is None and osp.exists(
                 osp.join(self.work_dir, 'last_checkpoint')):
             latest = find_latest_checkpoint(self.work_dir) or ''
-        chosen, warning = choose_resume_checkpoint(
-            self.work_dir, self._load_from, latest)
+        chosen, warning = choose_resume_checkpoint(self.work_dir,
+                                                   self._load_from, latest)
         if warning:
             self.logger.warning(warning)
         if chosen is not None:
             self._load_from = chosen
 
-    def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:
+    def save_checkpoint(self, out_dir: str, filename: str, *args,
+                        **kwargs) -> None:
         if not is_main_process() or not osp.isdir(out_dir):
             # other ranks write nothing (mmengine's method is master-only);
             # remote back-ends are written mmengine's way

@@ -31,7 +31,10 @@ class AugmenterTrainer:
             phase (paper). Defaults to True.
     """
 
-    def __init__(self, runner, dataloader, passes: int = 1,
+    def __init__(self,
+                 runner,
+                 dataloader,
+                 passes: int = 1,
                  alrs: Optional[dict] = None,
                  reset_optimizer: bool = True) -> None:
         if passes < 1:
@@ -56,7 +59,8 @@ class AugmenterTrainer:
     @property
     def optim_wrapper(self):
         wrapper = self.runner.optim_wrapper
-        if not isinstance(wrapper, OptimWrapperDict) or 'augmenter' not in wrapper:
+        if not isinstance(wrapper,
+                          OptimWrapperDict) or 'augmenter' not in wrapper:
             raise ValueError(
                 'TST needs an augmenter optimiser: set optim_wrapper = dict('
                 "constructor='mmtst.DistillerOptimWrapperConstructor', "
@@ -88,10 +92,11 @@ class AugmenterTrainer:
         """
         if self._alrs is None:  # no augmenter step yet: nothing decayed
             return dict(alrs=None, base_lrs=None)
-        return dict(alrs=self._alrs.state_dict(),
-                    base_lrs=list(self._base_lrs),
-                    interleaved=dict(self._interleaved),
-                    interleaved_steps=self._interleaved_steps)
+        return dict(
+            alrs=self._alrs.state_dict(),
+            base_lrs=list(self._base_lrs),
+            interleaved=dict(self._interleaved),
+            interleaved_steps=self._interleaved_steps)
 
     def load_state_dict(self, state: dict) -> None:
         if state.get('alrs') is None:
@@ -112,9 +117,10 @@ class AugmenterTrainer:
         """One augmenter update on ``data_batch``; a NaN/inf loss stops the
         run before any checkpoint holds the broken augmenter."""
         log_vars = self.model.augmenter_step(data_batch, self.optim_wrapper)
-        check_finite_loss(self.runner, log_vars,
-                          f'an augmenter step (epoch {self.runner.epoch + 1}, '
-                          f'iteration {self.runner.iter})')
+        check_finite_loss(
+            self.runner, log_vars,
+            f'an augmenter step (epoch {self.runner.epoch + 1}, '
+            f'iteration {self.runner.iter})')
         return {k: to_float(v) for k, v in log_vars.items()}
 
     def run_phase(self, where: str) -> None:
@@ -146,10 +152,10 @@ class AugmenterTrainer:
                 for key, value in self.step(data_batch).items():
                     totals[key] += value
                 steps += 1
-                progress.step(
-                    f'{where}, pass {index + 1}/{self.passes}',
-                    {k: v / steps for k, v in totals.items()},
-                    self.alrs.optimizer.param_groups[0]['lr'])
+                progress.step(f'{where}, pass {index + 1}/{self.passes}', {
+                    k: v / steps
+                    for k, v in totals.items()
+                }, self.alrs.optimizer.param_groups[0]['lr'])
             means = {k: v / max(steps, 1) for k, v in totals.items()}
             decayed = self.alrs.step(means.get('loss', 0.0))
             self.log(f'{where}, pass {index + 1}/{self.passes}', means,
@@ -166,8 +172,10 @@ class AugmenterTrainer:
     def end_interleaved_epoch(self, where: str) -> None:
         if not self._interleaved_steps:
             return
-        means = {k: v / self._interleaved_steps
-                 for k, v in self._interleaved.items()}
+        means = {
+            k: v / self._interleaved_steps
+            for k, v in self._interleaved.items()
+        }
         decayed = self.alrs.step(means.get('loss', 0.0))
         self.log(f'{where} (interleaved, {self._interleaved_steps} steps)',
                  means, decayed)
@@ -177,8 +185,10 @@ class AugmenterTrainer:
     def log_initial_policy(self) -> None:
         """Record the policy before its first update, marked
         ``augmenter.initial`` (the starting point of the policy plots)."""
-        scalars = {f'augmenter.{k}': v
-                   for k, v in self.model.augmenter.policy_dict().items()}
+        scalars = {
+            f'augmenter.{k}': v
+            for k, v in self.model.augmenter.policy_dict().items()
+        }
         scalars['augmenter.initial'] = 1
         self.runner.visualizer.add_scalars(scalars, step=self.runner.iter)
 
@@ -186,16 +196,20 @@ class AugmenterTrainer:
         """Log the phase's losses, confidences, lr and the learned policy."""
         lr = self.alrs.optimizer.param_groups[0]['lr']
         policy = self.model.augmenter.policy_dict()
-        self.runner.logger.info(
-            f'TST augmenter {where}: '
-            + ', '.join(f'{k}: {v:.4f}' for k, v in sorted(means.items()))
-            + f', lr: {lr:.5f}' + (' (ALRS decay)' if decayed else ''))
-        self.runner.logger.info(
-            'TST policy: ' + ', '.join(f'{k}={v:.3f}' for k, v in policy.items()))
+        self.runner.logger.info(f'TST augmenter {where}: ' +
+                                ', '.join(f'{k}: {v:.4f}'
+                                          for k, v in sorted(means.items())) +
+                                f', lr: {lr:.5f}' +
+                                (' (ALRS decay)' if decayed else ''))
+        self.runner.logger.info('TST policy: ' +
+                                ', '.join(f'{k}={v:.3f}'
+                                          for k, v in policy.items()))
         # the augmenter's own tags: its total 'loss' must not land on the
         # student's 'loss' curve
-        scalars = {(k if k.startswith('augmenter.') else f'augmenter.{k}'): v
-                   for k, v in means.items()}
+        scalars = {
+            (k if k.startswith('augmenter.') else f'augmenter.{k}'): v
+            for k, v in means.items()
+        }
         scalars['augmenter.lr'] = lr
         scalars.update({f'augmenter.{k}': v for k, v in policy.items()})
         self.runner.visualizer.add_scalars(scalars, step=self.runner.iter)

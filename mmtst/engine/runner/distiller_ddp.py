@@ -25,9 +25,12 @@ class DistillerDistributedDataParallel(MMDistributedDataParallel):
     def __init__(self, module, **kwargs) -> None:
         augmenter = getattr(module, 'augmenter', None)
         if augmenter is not None:
-            DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
-                module, [f'augmenter.{name}' for name, _ in
-                         augmenter.named_parameters()])
+            ignore = DistributedDataParallel
+            ignore._set_params_and_buffers_to_ignore_for_model(
+                module, [
+                    f'augmenter.{name}'
+                    for name, _ in augmenter.named_parameters()
+                ])
         super().__init__(module=module, **kwargs)
 
     def train_step(self, data, optim_wrapper):

@@ -47,7 +47,10 @@ class PhaseProgress:
         interval: Steps between lines. Defaults to the LoggerHook's.
     """
 
-    def __init__(self, runner, total_steps: int, later_steps: int = 0,
+    def __init__(self,
+                 runner,
+                 total_steps: int,
+                 later_steps: int = 0,
                  interval: Optional[int] = None,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.runner = runner
@@ -67,9 +70,9 @@ class PhaseProgress:
         per_step = (self.clock() - self.start) / self.done
         phase_left = per_step * (self.total_steps - self.done)
         student_left = student_seconds_left(self.runner)
-        run_eta = ('' if student_left is None else ', run eta: '
-                   + _clock(phase_left + per_step * self.later_steps
-                            + student_left))
+        run_eta = (
+            '' if student_left is None else ', run eta: ' +
+            _clock(phase_left + per_step * self.later_steps + student_left))
         terms = ', '.join(f'{k}: {v:.4f}' for k, v in sorted(running.items()))
         self.runner.logger.info(
             f'TST augmenter {where} [{self.done}/{self.total_steps}] '

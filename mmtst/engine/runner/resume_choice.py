@@ -39,7 +39,8 @@ def unreadable_reason(path: str) -> Optional[str]:
         if legacy:
             return None
         with zipfile.ZipFile(path) as archive:
-            if not any(name.endswith('data.pkl') for name in archive.namelist()):
+            if not any(
+                    name.endswith('data.pkl') for name in archive.namelist()):
                 return 'not a torch checkpoint (no data.pkl)'
     except (zipfile.BadZipFile, OSError) as err:
         return f'truncated or corrupt ({err})'
@@ -50,8 +51,10 @@ def checkpoints_newest_first(work_dir: str) -> List[str]:
     """The training checkpoints of ``work_dir`` (mmengine's
     ``epoch_N.pth`` / ``iter_N.pth``; not exported weights such as a
     ``teacher.pth``), the newest first."""
-    paths = [p for p in glob.glob(osp.join(work_dir, '*.pth'))
-             if re.fullmatch(r'(epoch|iter)_\d+\.pth', osp.basename(p))]
+    paths = [
+        p for p in glob.glob(osp.join(work_dir, '*.pth'))
+        if re.fullmatch(r'(epoch|iter)_\d+\.pth', osp.basename(p))
+    ]
     return sorted(paths, key=os.path.getmtime, reverse=True)
 
 

@@ -26,17 +26,20 @@ def _train_iter(loop, batch_idx: int, data_batch, pass_ends: bool,
     hooks, so the checkpoints they write hold the augmenter's state after
     this iteration."""
     runner = loop.runner
-    runner.call_hook('before_train_iter', batch_idx=batch_idx,
-                     data_batch=data_batch)
-    outputs = runner.model.train_step(data_batch,
-                                      optim_wrapper=runner.optim_wrapper)
+    runner.call_hook(
+        'before_train_iter', batch_idx=batch_idx, data_batch=data_batch)
+    outputs = runner.model.train_step(
+        data_batch, optim_wrapper=runner.optim_wrapper)
     if loop.interleave_interval:
         if (loop._iter + 1) % loop.interleave_interval == 0:
             loop.augmenter_trainer.interleaved_step(data_batch)
         if pass_ends:
             loop.augmenter_trainer.end_interleaved_epoch(where)
-    runner.call_hook('after_train_iter', batch_idx=batch_idx,
-                     data_batch=data_batch, outputs=outputs)
+    runner.call_hook(
+        'after_train_iter',
+        batch_idx=batch_idx,
+        data_batch=data_batch,
+        outputs=outputs)
     loop._iter += 1
 
 
@@ -66,7 +69,9 @@ class TSTEpochBasedTrainLoop(EpochBasedTrainLoop):
         **kwargs: ``val_begin``, ``val_interval``, ``dynamic_intervals``.
     """
 
-    def __init__(self, runner, dataloader: Union[DataLoader, Dict],
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
                  max_epochs: int,
                  augmenter_epochs: Sequence[int] = (),
                  augmenter_passes: int = 1,
@@ -75,15 +80,15 @@ class TSTEpochBasedTrainLoop(EpochBasedTrainLoop):
                  reset_augmenter_optimizer: bool = True,
                  **kwargs) -> None:
         super().__init__(runner, dataloader, max_epochs, **kwargs)
-        self.augmenter_epochs = _check_schedule(
-            augmenter_epochs, interleave_interval, 'epochs')
+        self.augmenter_epochs = _check_schedule(augmenter_epochs,
+                                                interleave_interval, 'epochs')
         self.interleave_interval = interleave_interval
-        self.augmenter_trainer = AugmenterTrainer(
-            runner, self.dataloader, augmenter_passes, alrs,
-            reset_augmenter_optimizer)
+        self.augmenter_trainer = AugmenterTrainer(runner, self.dataloader,
+                                                  augmenter_passes, alrs,
+                                                  reset_augmenter_optimizer)
         self.augmenter_trainer.later_phase_steps = lambda: len(
-            [e for e in self.augmenter_epochs if e > self._epoch]
-        ) * augmenter_passes * len(self.dataloader)
+            [e for e in self.augmenter_epochs
+             if e > self._epoch]) * augmenter_passes * len(self.dataloader)
 
     def run_epoch(self) -> None:
         if self._epoch in self.augmenter_epochs:
@@ -95,9 +100,12 @@ class TSTEpochBasedTrainLoop(EpochBasedTrainLoop):
         super().run_epoch()
 
     def run_iter(self, idx: int, data_batch) -> None:
-        _train_iter(self, idx, data_batch,
-                    pass_ends=idx == len(self.dataloader) - 1,
-                    where=f'epoch {self._epoch}')
+        _train_iter(
+            self,
+            idx,
+            data_batch,
+            pass_ends=idx == len(self.dataloader) - 1,
+            where=f'epoch {self._epoch}')
 
 
 @LOOPS.register_module()
@@ -122,7 +130,9 @@ class TSTIterBasedTrainLoop(IterBasedTrainLoop):
         **kwargs: ``val_begin``, ``val_interval``, ``dynamic_intervals``.
     """
 
-    def __init__(self, runner, dataloader: Union[DataLoader, Dict],
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
                  max_iters: int,
                  augmenter_at_passes: Sequence[int] = (),
                  augmenter_passes: int = 1,
@@ -136,18 +146,22 @@ class TSTIterBasedTrainLoop(IterBasedTrainLoop):
         self.pass_length = len(self.dataloader)
         self.augmenter_iters = [p * self.pass_length for p in points]
         self.interleave_interval = interleave_interval
-        self.augmenter_trainer = AugmenterTrainer(
-            runner, self.dataloader, augmenter_passes, alrs,
-            reset_augmenter_optimizer)
+        self.augmenter_trainer = AugmenterTrainer(runner, self.dataloader,
+                                                  augmenter_passes, alrs,
+                                                  reset_augmenter_optimizer)
         self.augmenter_trainer.later_phase_steps = lambda: len(
-            [i for i in self.augmenter_iters if i > self._iter]
-        ) * augmenter_passes * self.pass_length
+            [i for i in self.augmenter_iters
+             if i > self._iter]) * augmenter_passes * self.pass_length
 
     def run_iter(self, data_batch) -> None:
         if self._iter in self.augmenter_iters:
-            self.augmenter_trainer.run_phase(f'phase at iteration {self._iter}')
+            self.augmenter_trainer.run_phase(
+                f'phase at iteration {self._iter}')
             self.runner.model.train()
         done = self._iter + 1
-        _train_iter(self, self._iter, data_batch,
-                    pass_ends=done % self.pass_length == 0,
-                    where=f'pass {done // self.pass_length}')
+        _train_iter(
+            self,
+            self._iter,
+            data_batch,
+            pass_ends=done % self.pass_length == 0,
+            where=f'pass {done // self.pass_length}')

@@ -39,9 +39,9 @@ def build_with_scope(cfg: Union[dict, ConfigDict], scope: str,
         hint = did_you_mean(type_name, cfg['_scope_'])
         raise KeyError(
             f'Cannot build the {what}: type {type_name!r} is not registered '
-            f'in the {where!r} scope. '
-            + (f'Did you mean {hint}? ' if hint else '')
-            + 'Types of another package need its scope prefix, e.g. '
+            f'in the {where!r} scope. ' +
+            (f'Did you mean {hint}? ' if hint else '') +
+            'Types of another package need its scope prefix, e.g. '
             '"mmtst.KDLoss" from an mmpretrain config.') from None
 
 
@@ -53,14 +53,16 @@ def did_you_mean(type_name: str, scope: str) -> str:
     name = type_name.split('.')[-1]
     spelled = {}  # short name -> how a config of `scope` writes it
     registries = [(scope, ROOT_MODELS.children.get(scope))] + [
-        (other, registry) for other, registry in ROOT_MODELS.children.items()
-        if other != scope]
+        (other, registry)
+        for other, registry in ROOT_MODELS.children.items() if other != scope
+    ]
     for owner, registry in registries:
         # mmtst's lazily registered parts count before their first use
         names = list(getattr(registry, 'module_dict', {})) + list(
             getattr(registry, 'lazy_names', list)())
         for key in names:
-            spelled.setdefault(key, key if owner == scope else f'{owner}.{key}')
+            spelled.setdefault(key,
+                               key if owner == scope else f'{owner}.{key}')
     close = difflib.get_close_matches(name, sorted(spelled), n=3, cutoff=0.8)
     return ' or '.join(repr(spelled[key]) for key in close)
 
@@ -155,7 +157,8 @@ class BaseDistiller(BaseModel):
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = ImgDataPreprocessor()
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.model_scope = model_scope
         self.student = build_with_scope(
             resolve_model_cfg(student, 'student'), model_scope, 'student')
@@ -187,27 +190,32 @@ class BaseDistiller(BaseModel):
             k for k in set(expected) & set(state)
             if tuple(expected[k].shape) != tuple(state[k].shape))
         if missing or unexpected or wrong_shape:
+
             def show(keys: List[str]) -> str:
                 more = f' ... (+{len(keys) - 8} more)' if len(keys) > 8 else ''
                 return ', '.join(keys[:8]) + more
+
             raise ValueError(
                 f'teacher_ckpt {path!r} does not match the teacher config:\n'
                 f'  missing keys ({len(missing)}): {show(missing)}\n'
                 f'  unexpected keys ({len(unexpected)}): {show(unexpected)}\n'
-                f'  shape mismatches ({len(wrong_shape)}): '
-                + show([f'{k} {tuple(state[k].shape)} vs '
-                        f'{tuple(expected[k].shape)}' for k in wrong_shape])
-                + '\nIs it the checkpoint of this teacher architecture '
+                f'  shape mismatches ({len(wrong_shape)}): ' + show([
+                    f'{k} {tuple(state[k].shape)} vs '
+                    f'{tuple(expected[k].shape)}' for k in wrong_shape
+                ]) + '\nIs it the checkpoint of this teacher architecture '
                 '(same backbone, same num_classes)?')
         self.teacher.load_state_dict(state)
         count = sum(p.numel() for p in self.teacher.parameters())
-        print_log(f'Teacher loaded from {path} ({count / 1e6:.2f} M '
-                  'parameters).', logger='current')
+        print_log(
+            f'Teacher loaded from {path} ({count / 1e6:.2f} M '
+            'parameters).',
+            logger='current')
         # mmengine's Runner calls init_weights() after building the model;
         # marking the teacher initialised keeps the loaded weights.
         self.teacher._is_init = True
 
-    def build_augmenter(self, cfg: Optional[dict],
+    def build_augmenter(self,
+                        cfg: Optional[dict],
                         reverse_mean: bool = False) -> Optional[nn.Module]:
         """Build the TST augmenter (None without one) and give it the
         dataset's pixel mean from the student's data preprocessor: the
@@ -242,9 +250,9 @@ class BaseDistiller(BaseModel):
                 f"predict_model must be 'student' or 'teacher', got {value!r}")
         self._predict_model = value
 
-    def train_step(self, data: dict,
-                   optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
-                   ) -> Dict[str, torch.Tensor]:
+    def train_step(
+        self, data: dict, optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
+    ) -> Dict[str, torch.Tensor]:
         """A student step; with TST's two optimisers only ``architecture``
         (the student's) is stepped here."""
         if isinstance(optim_wrapper, OptimWrapperDict):

@@ -78,30 +78,36 @@ class ClassificationDistiller(BaseDistiller):
                  views: Optional[dict] = None,
                  record_teacher_predictions: bool = False,
                  **kwargs) -> None:
-        super().__init__(student=student, teacher=teacher,
-                         teacher_ckpt=teacher_ckpt, **kwargs)
+        super().__init__(
+            student=student,
+            teacher=teacher,
+            teacher_ckpt=teacher_ckpt,
+            **kwargs)
         self._check_num_classes()
         self.distill_loss = build_with_scope(distill_loss, 'mmtst',
                                              'distill_loss')
         # the augmenter sees the pixels as loaded (BGR for OpenCV-loaded
         # colour images that the preprocessor turns to RGB)
         self.augmenter = self.build_augmenter(
-            augmenter, reverse_mean=bool(getattr(
-                self.student.data_preprocessor, 'to_rgb', False)))
+            augmenter,
+            reverse_mean=bool(
+                getattr(self.student.data_preprocessor, 'to_rgb', False)))
         self.augmenter_loss = build_with_scope(augmenter_loss, 'mmtst',
                                                'augmenter_loss')
         if tst_mode not in ('double', 'replace'):
-            raise ValueError(
-                f"tst_mode must be 'double' (paper) or 'replace', got {tst_mode!r}")
+            raise ValueError("tst_mode must be 'double' (paper) or 'replace', "
+                             f'got {tst_mode!r}')
         if not 0.0 <= aug_loss_weight <= 1.0:
-            raise ValueError(f'aug_loss_weight must be in [0, 1], got {aug_loss_weight}')
+            raise ValueError(
+                f'aug_loss_weight must be in [0, 1], got {aug_loss_weight}')
         self.tst_mode = tst_mode
         self.aug_loss_weight = aug_loss_weight
         self.teacher_input_size = _size_or_none(teacher_input_size)
         self.student_input_size = _size_or_none(student_input_size)
         self.predict_model = predict_model
-        self.views = (build_with_scope(views, 'mmtst', 'views')
-                      if views is not None else None)
+        self.views = (
+            build_with_scope(views, 'mmtst', 'views')
+            if views is not None else None)
         if self.augmenter is not None and self.views is not None \
                 and not self.views.consistent:
             raise ValueError(
@@ -112,8 +118,10 @@ class ClassificationDistiller(BaseDistiller):
         self._teacher_cache = None
 
     def _check_num_classes(self) -> None:
-        classes = [getattr(getattr(m, 'head', None), 'num_classes', None)
-                   for m in (self.teacher, self.student)]
+        classes = [
+            getattr(getattr(m, 'head', None), 'num_classes', None)
+            for m in (self.teacher, self.student)
+        ]
         if None not in classes and classes[0] != classes[1]:
             raise ValueError(
                 f'The teacher predicts {classes[0]} classes but the student '
@@ -126,12 +134,17 @@ class ClassificationDistiller(BaseDistiller):
         resized to its input size, grey repeated to RGB if its
         preprocessor expects 3 channels, then normalised by it."""
         model = self.teacher if which == 'teacher' else self.student
-        size = (self.teacher_input_size if which == 'teacher'
-                else self.student_input_size)
+        size = (
+            self.teacher_input_size
+            if which == 'teacher' else self.student_input_size)
         x = pixels
         if size is not None and tuple(x.shape[-2:]) != size:
-            x = F.interpolate(x, size=size, mode='bilinear',
-                              align_corners=False, antialias=True)
+            x = F.interpolate(
+                x,
+                size=size,
+                mode='bilinear',
+                align_corners=False,
+                antialias=True)
         mean = getattr(model.data_preprocessor, 'mean', None)
         if mean is not None and x.size(1) == 1 and mean.numel() == 3:
             x = x.expand(-1, 3, -1, -1)
@@ -153,7 +166,9 @@ class ClassificationDistiller(BaseDistiller):
         return torch.cat([s.gt_label for s in data_samples])
 
     # ------------------------------------------------------------ forward
-    def forward(self, inputs: Tensor, data_samples: Optional[List] = None,
+    def forward(self,
+                inputs: Tensor,
+                data_samples: Optional[List] = None,
                 mode: str = 'tensor'):
         if mode == 'loss':
             return self.loss(inputs, data_samples)
@@ -163,12 +178,17 @@ class ClassificationDistiller(BaseDistiller):
             return self.logits(inputs, 'student')
         raise RuntimeError(f'Invalid mode "{mode}".')
 
-    def predict(self, inputs: Tensor, data_samples: Optional[List] = None) -> List:
+    def predict(self,
+                inputs: Tensor,
+                data_samples: Optional[List] = None) -> List:
         """Predictions of ``predict_model``; with
         ``record_teacher_predictions`` also the teacher's labels."""
-        model = self.teacher if self.predict_model == 'teacher' else self.student
-        results = model(self.model_inputs(inputs, self.predict_model),
-                        data_samples, mode='predict')
+        model = (
+            self.teacher if self.predict_model == 'teacher' else self.student)
+        results = model(
+            self.model_inputs(inputs, self.predict_model),
+            data_samples,
+            mode='predict')
         if self.record_teacher_predictions:
             teacher_labels = self.logits(inputs, 'teacher').argmax(1)
             for result, label in zip(results, teacher_labels):
@@ -187,18 +207,20 @@ class ClassificationDistiller(BaseDistiller):
 
         teacher_logits = None
         if self.views is not None and self.views.mode == 'fixed_teacher':
-            teacher_logits = self._fixed_teacher_logits(teacher_px, data_samples)
+            teacher_logits = self._fixed_teacher_logits(
+                teacher_px, data_samples)
         elif self.views is not None:
             shared = teacher_px is student_px
             views = [student_px] if shared else [student_px, teacher_px]
-            views, (target, ) = self.views.mix(views, [target], self.num_classes)
+            views, (target, ) = self.views.mix(views, [target],
+                                               self.num_classes)
             student_px, teacher_px = views[0], views[-1]
         student_logits = self.logits(student_px, 'student')
         if teacher_logits is None:
             with torch.no_grad():
                 teacher_logits = self.logits(teacher_px, 'teacher')
-        losses = self.distill_loss(
-            student_logits, teacher_logits.to(student_logits), target)
+        losses = self.distill_loss(student_logits,
+                                   teacher_logits.to(student_logits), target)
         return {f'distill.{k}': v for k, v in losses.items()}
 
     @property
@@ -219,9 +241,9 @@ class ClassificationDistiller(BaseDistiller):
             indices = torch.tensor(
                 [s.metainfo['sample_idx'] for s in data_samples])
         except KeyError:
-            raise ValueError('the fixed teacher caches logits by dataset '
-                             'index: keep `sample_idx` in PackInputs meta_keys'
-                             ) from None
+            raise ValueError(
+                'the fixed teacher caches logits by dataset '
+                'index: keep `sample_idx` in PackInputs meta_keys') from None
         with torch.no_grad():
             return self._teacher_cache.get_or_compute(
                 indices, lambda miss: self.logits(teacher_px[miss], 'teacher'))
@@ -234,9 +256,11 @@ class ClassificationDistiller(BaseDistiller):
                 augmented, original, split = self.augment(inputs), inputs, n
             else:
                 split = n // 2
-                augmented, original = self.augment(inputs[:split]), inputs[split:]
+                augmented, original = self.augment(
+                    inputs[:split]), inputs[split:]
             aug_target = target[:split]
-            orig_target = target if self.tst_mode == 'double' else target[split:]
+            orig_target = target if self.tst_mode == 'double' else target[
+                split:]
             if self.views is not None:
                 # FunMatch's mixup on top of TST's views: one coefficient
                 # and pairing for both halves
@@ -249,22 +273,23 @@ class ClassificationDistiller(BaseDistiller):
             teacher_logits = self.logits(pixels, 'teacher')
         aug = self.distill_loss(student_logits[:split], teacher_logits[:split],
                                 aug_target)
-        orig = self.distill_loss(student_logits[split:], teacher_logits[split:],
-                                 orig_target)
+        orig = self.distill_loss(student_logits[split:],
+                                 teacher_logits[split:], orig_target)
         w = self.aug_loss_weight
         losses = {f'distill.{k}': w * aug[k] + (1 - w) * orig[k] for k in aug}
         if aug_target.dim() == 1:
             with torch.no_grad():
-                losses['tst.teacher_acc_aug'] = (
-                    teacher_logits[:split].argmax(1) == aug_target).float().mean()
-                losses['tst.student_acc_aug'] = (
-                    student_logits[:split].argmax(1) == aug_target).float().mean()
+                losses['tst.teacher_acc_aug'] = (teacher_logits[:split].argmax(
+                    1) == aug_target).float().mean()
+                losses['tst.student_acc_aug'] = (student_logits[:split].argmax(
+                    1) == aug_target).float().mean()
         return losses
 
     # ------------------------------------------------------------ TST stage II
-    def augmenter_step(self, data: dict,
-                       optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
-                       ) -> Dict[str, Tensor]:
+    def augmenter_step(
+        self, data: dict,
+        optim_wrapper: Union[OptimWrapper,
+                             OptimWrapperDict]) -> Dict[str, Tensor]:
         """One update of the augmenter (TST stage II).
 
         The student is switched to eval mode with its parameters frozen for
@@ -291,12 +316,16 @@ class ClassificationDistiller(BaseDistiller):
                 teacher_logits = self.logits(augmented, 'teacher')
                 losses = self.augmenter_loss(student_logits, teacher_logits,
                                              target)
-            loss, log_vars = self.parse_losses(
-                {f'augmenter.{k}': v for k, v in losses.items()})
+            loss, log_vars = self.parse_losses({
+                f'augmenter.{k}': v
+                for k, v in losses.items()
+            })
             update_augmenter(optim_wrapper, loss, self.augmenter)
         with torch.no_grad():
-            log_vars['augmenter.teacher_conf'] = _confidence(teacher_logits, target)
-            log_vars['augmenter.student_conf'] = _confidence(student_logits, target)
+            log_vars['augmenter.teacher_conf'] = _confidence(
+                teacher_logits, target)
+            log_vars['augmenter.student_conf'] = _confidence(
+                student_logits, target)
         return log_vars
 
 

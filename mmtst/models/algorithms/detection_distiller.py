@@ -148,11 +148,16 @@ class DetectionDistiller(StructuredDistiller):
                  data_preprocessor: Optional[dict] = None,
                  **kwargs) -> None:
         super().__init__(
-            student=student, teacher=teacher, teacher_ckpt=teacher_ckpt,
-            augmenter=augmenter, teacher_loss_weight=teacher_loss_weight,
+            student=student,
+            teacher=teacher,
+            teacher_ckpt=teacher_ckpt,
+            augmenter=augmenter,
+            teacher_loss_weight=teacher_loss_weight,
             student_loss_weight=student_loss_weight,
-            predict_model=predict_model, model_scope=model_scope,
-            data_preprocessor=data_preprocessor, **kwargs)
+            predict_model=predict_model,
+            model_scope=model_scope,
+            data_preprocessor=data_preprocessor,
+            **kwargs)
         if sigmoid_kl not in SIGMOID_KL_MODES:
             raise ValueError(f'sigmoid_kl must be one of {SIGMOID_KL_MODES}, '
                              f'got {sigmoid_kl!r}')
@@ -180,8 +185,9 @@ class DetectionDistiller(StructuredDistiller):
             self._build_mimic(dict(mimic))
 
     def _build_mimic(self, cfg: dict) -> None:
-        unknown = set(cfg) - {'levels', 'loss_weight', 'student_channels',
-                              'teacher_channels'}
+        unknown = set(cfg) - {
+            'levels', 'loss_weight', 'student_channels', 'teacher_channels'
+        }
         if unknown or 'levels' not in cfg:
             raise ValueError(
                 'mimic takes levels (FPN output indices, required), '
@@ -208,8 +214,9 @@ class DetectionDistiller(StructuredDistiller):
         student_in = self.model_inputs(inputs, 'student')
         # one student forward gives the task loss; the recorders pick up
         # the features and logits the distillation needs on the way
-        head_method = ('roi_head', '_bbox_forward') if self.two_stage else (
-            'bbox_head', 'forward')
+        head_method = ('roi_head',
+                       '_bbox_forward') if self.two_stage else ('bbox_head',
+                                                                'forward')
         head_owner = getattr(self.student, head_method[0])
         with record_output(self.student, 'extract_feat') as feats, \
                 record_output(head_owner, head_method[1]) as head_calls:
@@ -237,12 +244,14 @@ class DetectionDistiller(StructuredDistiller):
         channels = head.cls_out_channels
         kl = torch.cat([
             dense_kl(s, t, channels, sigmoid, self.sigmoid_kl, self.tau)
-            for s, t in zip(student_outs[0], teacher_outs[0])]).mean()
+            for s, t in zip(student_outs[0], teacher_outs[0])
+        ]).mean()
         losses = {'distill.loss_cls_kl': self.kl_weight * kl}
         if hasattr(head, 'conv_centerness') and len(student_outs) > 2:
             centerness = torch.cat([
                 dense_kl(s, t, 1, True, 'binary', self.tau)
-                for s, t in zip(student_outs[2], teacher_outs[2])]).mean()
+                for s, t in zip(student_outs[2], teacher_outs[2])
+            ]).mean()
             losses['distill.loss_centerness_kl'] = (
                 self.centerness_kl_weight * centerness)
         return losses
@@ -260,7 +269,7 @@ class DetectionDistiller(StructuredDistiller):
                 f'{tuple(student_logits.shape)}): same num_classes needed.')
         log_ps = F.log_softmax(student_logits / self.tau, dim=1)
         log_pt = F.log_softmax(teacher_logits / self.tau, dim=1)
-        kl = (log_pt.exp() * (log_pt - log_ps)).sum(1).mean() * self.tau ** 2
+        kl = (log_pt.exp() * (log_pt - log_ps)).sum(1).mean() * self.tau**2
         return {'distill.loss_roi_cls_kl': self.kl_weight * kl}
 
     def _mimic(self, student_feats, teacher_feats) -> Tensor:
@@ -281,8 +290,10 @@ def teacher_roi_logits(roi_head: nn.Module, feats, rois: Tensor) -> Tensor:
     num_stages = getattr(roi_head, 'num_stages', None)
     if num_stages is None:
         return roi_head._bbox_forward(feats, rois)['cls_score']
-    scores = [roi_head._bbox_forward(stage, feats, rois)['cls_score']
-              for stage in range(num_stages)]
+    scores = [
+        roi_head._bbox_forward(stage, feats, rois)['cls_score']
+        for stage in range(num_stages)
+    ]
     return sum(scores) / num_stages
 
 

@@ -9,8 +9,8 @@ from torch import Tensor, nn
 from mmtst.models.task_adapters.label_maps import warp_seg_data_samples
 from mmtst.registry import MODELS
 from .base_distiller import build_with_scope
-from .structured_distiller import StructuredDistiller
 from .detection_distiller import record_output
+from .structured_distiller import StructuredDistiller
 
 
 @MODELS.register_module()
@@ -103,11 +103,16 @@ class SegmentationDistiller(StructuredDistiller):
                  data_preprocessor: Optional[dict] = None,
                  **kwargs) -> None:
         super().__init__(
-            student=student, teacher=teacher, teacher_ckpt=teacher_ckpt,
-            augmenter=augmenter, teacher_loss_weight=teacher_loss_weight,
+            student=student,
+            teacher=teacher,
+            teacher_ckpt=teacher_ckpt,
+            augmenter=augmenter,
+            teacher_loss_weight=teacher_loss_weight,
             student_loss_weight=student_loss_weight,
-            predict_model=predict_model, model_scope=model_scope,
-            data_preprocessor=data_preprocessor, **kwargs)
+            predict_model=predict_model,
+            model_scope=model_scope,
+            data_preprocessor=data_preprocessor,
+            **kwargs)
         for name in ('student', 'teacher'):
             if not hasattr(getattr(self, name), 'decode_head'):
                 raise ValueError(f'The {name} must be an mmseg segmenter with '
@@ -116,8 +121,10 @@ class SegmentationDistiller(StructuredDistiller):
                            'decode heads')
         self.aux_weight = float(aux_weight)
         if self.aux_weight:
-            heads = [getattr(m, 'auxiliary_head', None)
-                     for m in (self.student, self.teacher)]
+            heads = [
+                getattr(m, 'auxiliary_head', None)
+                for m in (self.student, self.teacher)
+            ]
             if any(h is None or isinstance(h, nn.ModuleList) for h in heads):
                 raise ValueError(
                     'aux_weight > 0 needs one auxiliary_head in both teacher '
@@ -134,8 +141,9 @@ class SegmentationDistiller(StructuredDistiller):
             self._build_feature_distill(dict(feature_distill))
 
     def _build_feature_distill(self, cfg: dict) -> None:
-        unknown = set(cfg) - {'loss', 'loss_weight', 'student_channels',
-                              'teacher_channels'}
+        unknown = set(cfg) - {
+            'loss', 'loss_weight', 'student_channels', 'teacher_channels'
+        }
         if unknown:
             raise ValueError('feature_distill takes loss, loss_weight, '
                              'student_channels, teacher_channels; got '
@@ -144,11 +152,11 @@ class SegmentationDistiller(StructuredDistiller):
         t_ch = cfg.get('teacher_channels') or _head_in_channels(self.teacher)
         # a 1x1 conv maps the student's channels to the teacher's only
         # where they differ (the usual FitNets-style adapter)
-        self.feature_adapter = (nn.Conv2d(s_ch, t_ch, 1) if s_ch != t_ch
-                                else nn.Identity())
-        self.feature_loss = (build_with_scope(cfg['loss'], 'mmtst',
-                                              'feature loss')
-                             if cfg.get('loss') else None)
+        self.feature_adapter = (
+            nn.Conv2d(s_ch, t_ch, 1) if s_ch != t_ch else nn.Identity())
+        self.feature_loss = (
+            build_with_scope(cfg['loss'], 'mmtst', 'feature loss')
+            if cfg.get('loss') else None)
         self.feature_weight = float(cfg.get('loss_weight', 1.0))
         self.feature_index = self.student.decode_head.in_index
         self.teacher_feature_index = self.teacher.decode_head.in_index
@@ -174,26 +182,28 @@ class SegmentationDistiller(StructuredDistiller):
                 record_output(self.student, 'extract_feat'))
             decode = stack.enter_context(
                 record_output(self.student.decode_head, 'forward'))
-            aux = (stack.enter_context(record_output(
-                self.student.auxiliary_head, 'forward'))
+            aux = (
+                stack.enter_context(
+                    record_output(self.student.auxiliary_head, 'forward'))
                 if self.aux_weight else None)
-            task = self.student.loss(self.model_inputs(inputs, 'student'),
-                                     data_samples)
+            task = self.student.loss(
+                self.model_inputs(inputs, 'student'), data_samples)
         losses = {f'student.{k}': v for k, v in task.items()}
         with torch.no_grad():
             t_feats = self.teacher.extract_feat(
                 self.model_inputs(inputs, 'teacher'))
             t_decode = self.teacher.decode_head.forward(t_feats)
-            t_aux = (self.teacher.auxiliary_head.forward(t_feats)
-                     if self.aux_weight else None)
+            t_aux = (
+                self.teacher.auxiliary_head.forward(t_feats)
+                if self.aux_weight else None)
         losses['distill.loss_decode_kd'] = self.decode_weight * \
             self._logit_loss(decode[-1][1], t_decode)
         if self.aux_weight:
             losses['distill.loss_aux_kd'] = self.aux_weight * \
                 self._logit_loss(aux[-1][1], t_aux)
         if self.feature_adapter is not None:
-            losses['distill.loss_feature'] = self._feature(feats[-1][1],
-                                                           t_feats)
+            losses['distill.loss_feature'] = self._feature(
+                feats[-1][1], t_feats)
         return losses
 
     # ------------------------------------------------------------ distil
@@ -220,8 +230,8 @@ def _resize_like(student: Tensor, teacher: Tensor) -> Tensor:
     (heterogeneous output strides)."""
     if student.shape[2:] == teacher.shape[2:]:
         return student
-    return F.interpolate(student, size=teacher.shape[2:], mode='bilinear',
-                         align_corners=False)
+    return F.interpolate(
+        student, size=teacher.shape[2:], mode='bilinear', align_corners=False)
 
 
 def _check_num_classes(student_head, teacher_head, what: str) -> None:

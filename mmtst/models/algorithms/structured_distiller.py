@@ -71,11 +71,16 @@ class StructuredDistiller(BaseDistiller):
         if data_preprocessor is None:
             data_preprocessor = self.raw_pixel_preprocessor(student_cfg)
         if isinstance(data_preprocessor, dict):
-            data_preprocessor = build_with_scope(
-                data_preprocessor, model_scope, 'data_preprocessor')
-        super().__init__(student=student_cfg, teacher=teacher,
-                         teacher_ckpt=teacher_ckpt, model_scope=model_scope,
-                         data_preprocessor=data_preprocessor, **kwargs)
+            data_preprocessor = build_with_scope(data_preprocessor,
+                                                 model_scope,
+                                                 'data_preprocessor')
+        super().__init__(
+            student=student_cfg,
+            teacher=teacher,
+            teacher_ckpt=teacher_ckpt,
+            model_scope=model_scope,
+            data_preprocessor=data_preprocessor,
+            **kwargs)
         # the augmenter sees RGB (see augment()), the order of an mmdet /
         # mmseg mean given with bgr_to_rgb=True
         self.augmenter = self.build_augmenter(augmenter)
@@ -90,8 +95,10 @@ class StructuredDistiller(BaseDistiller):
         """The student's data preprocessor with normalisation and channel
         conversion off: the distiller keeps raw pixels (the augmenter works
         on them) and normalises per model later. Padding stays."""
-        cfg = copy.deepcopy(dict(student_cfg.get('data_preprocessor') or
-                                 dict(type=cls.RAW_PREPROCESSOR)))
+        cfg = copy.deepcopy(
+            dict(
+                student_cfg.get('data_preprocessor')
+                or dict(type=cls.RAW_PREPROCESSOR)))
         cfg.update(mean=None, std=None, bgr_to_rgb=False, rgb_to_bgr=False)
         return cfg
 
@@ -103,7 +110,8 @@ class StructuredDistiller(BaseDistiller):
     def model_inputs(self, pixels: Tensor, which: str) -> Tensor:
         """Raw padded pixels (0..255, as loaded) -> ``which`` model's
         normalised input: its preprocessor's channel flip, mean and std."""
-        pre = (self.teacher if which == 'teacher' else self.student).data_preprocessor
+        pre = (self.teacher
+               if which == 'teacher' else self.student).data_preprocessor
         x = pixels
         if flips_channels(pre) and x.size(1) == 3:
             x = x[:, [2, 1, 0]]
@@ -115,24 +123,33 @@ class StructuredDistiller(BaseDistiller):
         """Augment raw pixels; return ``(pixels, matrices)``. The augmenter
         works on RGB in [0, 1]: BGR batches (OpenMMLab's loading) are
         flipped for it when the student's preprocessor converts BGR to RGB."""
-        flip = flips_channels(self.student.data_preprocessor) and pixels.size(1) == 3
+        flip = flips_channels(
+            self.student.data_preprocessor) and pixels.size(1) == 3
         x = pixels[:, [2, 1, 0]] if flip else pixels
         out, matrices = self.augmenter.augment_with_geometry(x / 255.0)
         out = out * 255.0
         return (out[:, [2, 1, 0]] if flip else out), matrices
 
     # ------------------------------------------------------------ forward
-    def forward(self, inputs: Tensor, data_samples: Optional[List] = None,
+    def forward(self,
+                inputs: Tensor,
+                data_samples: Optional[List] = None,
                 mode: str = 'tensor'):
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':
-            model = self.teacher if self.predict_model == 'teacher' else self.student
-            return model(self.model_inputs(inputs, self.predict_model),
-                         data_samples, mode='predict')
+            model = (
+                self.teacher
+                if self.predict_model == 'teacher' else self.student)
+            return model(
+                self.model_inputs(inputs, self.predict_model),
+                data_samples,
+                mode='predict')
         if mode == 'tensor':
-            return self.student(self.model_inputs(inputs, 'student'),
-                                data_samples, mode='tensor')
+            return self.student(
+                self.model_inputs(inputs, 'student'),
+                data_samples,
+                mode='tensor')
         raise RuntimeError(f'Invalid mode "{mode}".')
 
     def loss(self, inputs: Tensor, data_samples: List) -> Dict[str, Tensor]:
@@ -147,9 +164,10 @@ class StructuredDistiller(BaseDistiller):
                 self.warp_samples(data_samples, matrices) + list(data_samples))
 
     # ------------------------------------------------------------ stage II
-    def augmenter_step(self, data: dict,
-                       optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
-                       ) -> Dict[str, Tensor]:
+    def augmenter_step(
+        self, data: dict,
+        optim_wrapper: Union[OptimWrapper,
+                             OptimWrapperDict]) -> Dict[str, Tensor]:
         """One update of the augmenter (TST stage II): the teacher's task
         losses + the student's inverted task losses on the augmented batch
         with warped annotations."""
@@ -171,11 +189,15 @@ class StructuredDistiller(BaseDistiller):
                                           self.inverted_reduction):
                     student = self.student.loss(
                         self.model_inputs(augmented, 'student'), samples)
-            losses = {f'augmenter.teacher.{k}': scale(v, self.teacher_loss_weight)
-                      for k, v in teacher.items()}
-            losses.update({f'augmenter.student_inverted.{k}':
-                           scale(v, self.student_loss_weight)
-                           for k, v in student.items()})
+            losses = {
+                f'augmenter.teacher.{k}': scale(v, self.teacher_loss_weight)
+                for k, v in teacher.items()
+            }
+            losses.update({
+                f'augmenter.student_inverted.{k}':
+                scale(v, self.student_loss_weight)
+                for k, v in student.items()
+            })
             loss, log_vars = self.parse_losses(losses)
             update_augmenter(optim_wrapper, loss, self.augmenter)
         return log_vars
@@ -184,8 +206,9 @@ class StructuredDistiller(BaseDistiller):
 def flips_channels(pre) -> bool:
     """Whether a data preprocessor converts BGR <-> RGB (mmseg names the
     flag ``channel_conversion``, mmdet / mmengine ``_channel_conversion``)."""
-    return bool(getattr(pre, 'channel_conversion', False)
-                or getattr(pre, '_channel_conversion', False))
+    return bool(
+        getattr(pre, 'channel_conversion', False)
+        or getattr(pre, '_channel_conversion', False))
 
 
 def scale(value, weight: float):

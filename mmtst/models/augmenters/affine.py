@@ -222,8 +222,8 @@ def pixel_to_theta(matrix: Tensor, height: int, width: int) -> Tensor:
 
 def identity_affine(num: int, like: Tensor) -> Tensor:
     """``(num, 2, 3)`` identity matrices with ``like``'s dtype/device."""
-    return like.new_tensor([[1.0, 0.0, 0.0],
-                            [0.0, 1.0, 0.0]]).expand(num, 2, 3).clone()
+    return like.new_tensor([[1.0, 0.0, 0.0], [0.0, 1.0,
+                                              0.0]]).expand(num, 2, 3).clone()
 
 
 def warp(img: Tensor,
@@ -257,9 +257,6 @@ def warp(img: Tensor,
         matrix = matrix.unsqueeze(0)
     theta = pixel_to_theta(matrix, h, w).expand(n, 2, 3)
     grid = F.affine_grid(theta, [n, src.shape[1], h, w], align_corners=False)
-    out = F.grid_sample(src,
-                        grid,
-                        mode=mode,
-                        padding_mode=padding_mode,
-                        align_corners=False)
+    out = F.grid_sample(
+        src, grid, mode=mode, padding_mode=padding_mode, align_corners=False)
     return out if is_float else out.round().to(img.dtype)

@@ -323,17 +323,18 @@ def equalize(img: Tensor) -> Tensor:
     rows = n * c
     # one 256-bin histogram per (image, channel): offset each row's bins
     offsets = torch.arange(rows, device=img.device).unsqueeze(1) * 256
-    hist = torch.bincount((levels + offsets).reshape(-1),
-                          minlength=rows * 256).reshape(rows, 256)
+    hist = torch.bincount(
+        (levels + offsets).reshape(-1),
+        minlength=rows * 256).reshape(rows, 256)
     # PIL: step = (count of all pixels except those at the highest present
     # level) // 255; the highest present level is the row maximum
     top_count = hist.gather(1, levels.max(dim=1, keepdim=True).values)
     step = torch.div(h * w - top_count, 255, rounding_mode='floor')
     safe_step = step.clamp(min=1)
-    lut = torch.div(hist.cumsum(dim=1) +
-                    torch.div(step, 2, rounding_mode='floor'),
-                    safe_step,
-                    rounding_mode='floor')
+    lut = torch.div(
+        hist.cumsum(dim=1) + torch.div(step, 2, rounding_mode='floor'),
+        safe_step,
+        rounding_mode='floor')
     # the lut is shifted by one bin (level k maps via the cumsum below k)
     lut = F.pad(lut, (1, 0))[:, :-1].clamp(0, 255)
     # step == 0 (nearly constant channel): the channel is left unchanged

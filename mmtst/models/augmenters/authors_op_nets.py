@@ -91,7 +91,8 @@ def check_dataset_type(dataset_type: str) -> str:
     return dataset_type
 
 
-def relaxed_bernoulli_gate(logit: Tensor, shape: Sequence[int],
+def relaxed_bernoulli_gate(logit: Tensor,
+                           shape: Sequence[int],
                            temperature: float = GATE_TEMPERATURE) -> Tensor:
     """Soft Bernoulli(sigmoid(logit)) samples of ``shape``: ``sigmoid((logit
     + log u - log(1 - u)) / temperature)``, ``u ~ U[0, 1)`` (the authors'
@@ -113,10 +114,10 @@ class _NormalisedNet(nn.Module):
         self.signed = signed
         self.dataset_type = check_dataset_type(dataset_type)
         mean, std = DATASET_STATS[dataset_type]
-        self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1),
-                             persistent=False)
-        self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1),
-                             persistent=False)
+        self.register_buffer(
+            'mean', torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer(
+            'std', torch.tensor(std).view(1, 3, 1, 1), persistent=False)
 
     def normalise(self, img: Tensor) -> Tensor:
         """[0, 1] ``(N, 1|3, H, W)`` -> normalised ``(N, 3, H, W)``."""
@@ -138,7 +139,9 @@ class _NormalisedNet(nn.Module):
         from .op_nets import signed_magnitude
         return signed_magnitude(magnitude, sign, self.signed, num)
 
-    def forward(self, img: Tensor, magnitude: Tensor,
+    def forward(self,
+                img: Tensor,
+                magnitude: Tensor,
                 sign: Optional[Tensor] = None) -> Tensor:
         """Apply the op.
 
@@ -176,7 +179,8 @@ class AuthorsGeometricNet(_NormalisedNet):
         dataset_type: 'CIFAR' or 'ImageNet' (:data:`DATASET_STATS`).
     """
 
-    def __init__(self, signed: bool = True,
+    def __init__(self,
+                 signed: bool = True,
                  dataset_type: str = 'CIFAR') -> None:
         super().__init__(signed, dataset_type)
         self.H = nn.Parameter(torch.randn(6))
@@ -195,7 +199,8 @@ class AuthorsGeometricNet(_NormalisedNet):
         inputs = torch.cat([
             self.H.view(1, 6).expand(num, 6),
             signed_magnitude.reshape(num, 1).to(self.H)
-        ], dim=1)
+        ],
+                           dim=1)
         if self.training:
             inputs = inputs + NOISE_STD * torch.randn_like(inputs)
         return self.fc(inputs).view(num, 2, 3)
@@ -219,8 +224,12 @@ class AuthorsGeometricNet(_NormalisedNet):
         x = self.normalise(img)
         theta = theta.to(x.dtype)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-        out = F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros',
-                            align_corners=False)
+        out = F.grid_sample(
+            x,
+            grid,
+            mode='bilinear',
+            padding_mode='zeros',
+            align_corners=False)
         return self.denormalise(out, img.shape[1])
 
     def forward_signed(self, img: Tensor, signed_magnitude: Tensor) -> Tensor:
@@ -243,7 +252,8 @@ class AuthorsColourNet(_NormalisedNet):
 
     NUM_FEATURES = 10
 
-    def __init__(self, signed: bool = True,
+    def __init__(self,
+                 signed: bool = True,
                  dataset_type: str = 'CIFAR') -> None:
         super().__init__(signed, dataset_type)
         width = self.NUM_FEATURES + 1
@@ -262,8 +272,8 @@ class AuthorsColourNet(_NormalisedNet):
             # one draw for the whole batch, as the authors
             feature = feature + NOISE_STD * torch.randn_like(feature)
         feature = feature.view(1, -1).expand(num, -1)
-        z = torch.cat([feature, signed_magnitude.reshape(num, 1).to(feature)],
-                      dim=1)
+        z = torch.cat(
+            [feature, signed_magnitude.reshape(num, 1).to(feature)], dim=1)
         a = (self.n_regress(z) + self.c_regress(z)).sigmoid()
         scale = self.scale * (a[:, 0] - 0.5) + 1
         shift = a[:, 1] - 0.5
@@ -279,8 +289,9 @@ class AuthorsColourNet(_NormalisedNet):
         with torch.no_grad():
             height, width = x.shape[-2:]
             zero = (x.sum(1, keepdim=True) == 0).float()
-            return torch.logical_and(zero.sum(-1, keepdim=True) < width,
-                                     zero.sum(-2, keepdim=True) < height)
+            return torch.logical_and(
+                zero.sum(-1, keepdim=True) < width,
+                zero.sum(-2, keepdim=True) < height)
 
     def forward_signed(self, img: Tensor, signed_magnitude: Tensor) -> Tensor:
         """Apply the op given per-sample signed magnitudes ``(N,)``."""
@@ -319,10 +330,13 @@ def checkpoint_meta(dataset_type: str, source: str,
                     ops: Sequence[str]) -> Dict[str, Union[str, List[str]]]:
     """The ``meta`` entry of a converted checkpoint (plain str/list, so
     the file stays ``weights_only``-loadable)."""
-    return dict(arch=ARCH, dataset_type=check_dataset_type(dataset_type),
-                source=str(source), ops=list(ops),
-                converted_by='mmtst tools/model_converters/'
-                'tst_opnets_to_mmtst.py')
+    return dict(
+        arch=ARCH,
+        dataset_type=check_dataset_type(dataset_type),
+        source=str(source),
+        ops=list(ops),
+        converted_by='mmtst tools/model_converters/'
+        'tst_opnets_to_mmtst.py')
 
 
 __all__ = ('AuthorsGeometricNet', 'AuthorsColourNet', 'build_authors_op_net',

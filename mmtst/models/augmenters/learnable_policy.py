@@ -172,12 +172,15 @@ class LearnableAugmentPolicy(BaseModule):
         self.clamp = clamp
         self.eval_seed = eval_seed
 
-        self.magnitude_ops = tuple(
-            op for op in self.ops if OP_SPECS[op].has_magnitude)
+        self.magnitude_ops = tuple(op for op in self.ops
+                                   if OP_SPECS[op].has_magnitude)
         self.probability_logits = nn.Parameter(torch.zeros(len(self.ops)))
         self.magnitude_logits = nn.Parameter(
             torch.zeros(len(self.magnitude_ops)))
-        self._magnitude_index = {op: i for i, op in enumerate(self.magnitude_ops)}
+        self._magnitude_index = {
+            op: i
+            for i, op in enumerate(self.magnitude_ops)
+        }
 
         self.op_nets = None
         if backend == 'neural' and self.magnitude_ops:
@@ -187,7 +190,8 @@ class LearnableAugmentPolicy(BaseModule):
             self.op_nets.load_fitted(op_net_ckpt)
             self.op_nets.freeze()
         if mean is not None:
-            self.register_buffer('mean', _channel_tensor(mean), persistent=False)
+            self.register_buffer(
+                'mean', _channel_tensor(mean), persistent=False)
             self.register_buffer('std', _channel_tensor(std), persistent=False)
         else:
             self.mean = self.std = None
@@ -219,10 +223,16 @@ class LearnableAugmentPolicy(BaseModule):
 
     def policy_dict(self) -> Dict[str, float]:
         """``{'p_Op': p, 'm_Op': m}`` for logging and plotting."""
-        policy = {f'p_{op}': float(p) for op, p in
-                  zip(self.ops, self.probabilities().detach())}
-        policy.update({f'm_{op}': float(m) for op, m in
-                       zip(self.magnitude_ops, self.magnitudes().detach())})
+        policy = {
+            f'p_{op}': float(p)
+            for op, p in zip(self.ops,
+                             self.probabilities().detach())
+        }
+        policy.update({
+            f'm_{op}': float(m)
+            for op, m in zip(self.magnitude_ops,
+                             self.magnitudes().detach())
+        })
         return policy
 
     def gate_logits(self) -> Tensor:
@@ -236,8 +246,9 @@ class LearnableAugmentPolicy(BaseModule):
         in eval; with ``gate_granularity='batch'`` one draw per op is
         repeated over the N samples."""
         draws = 1 if self.gate_granularity == 'batch' else num
-        u = torch.rand(logits.numel(), draws, device=logits.device,
-                       dtype=logits.dtype).clamp(1e-6, 1 - 1e-6)
+        u = torch.rand(
+            logits.numel(), draws, device=logits.device,
+            dtype=logits.dtype).clamp(1e-6, 1 - 1e-6)
         noise = u.log() - (-u).log1p()
         if self.training:
             gates = torch.sigmoid((logits[:, None] + noise) / self.temperature)
@@ -251,12 +262,15 @@ class LearnableAugmentPolicy(BaseModule):
         spec = OP_SPECS[name]
         if name == 'Cutout':
             return analytic_ops.cutout(
-                img, self.cutout_size, fill=self.fill_value(img),
+                img,
+                self.cutout_size,
+                fill=self.fill_value(img),
                 one_centre=self.cutout_centre == 'batch')
         if not spec.has_magnitude:
             return analytic_ops.apply_op(name, img)
         if spec.kind == 'geometric':
-            matrix = self.geometric_matrix(name, sign, img.size(-2), img.size(-1))
+            matrix = self.geometric_matrix(name, sign, img.size(-2),
+                                           img.size(-1))
             return self.warp(img, matrix)
         magnitude = self.magnitudes()[self._magnitude_index[name]]
         if self.op_nets is not None:
@@ -267,8 +281,8 @@ class LearnableAugmentPolicy(BaseModule):
         """What warps and Cutout fill with, in [0, 1] units (``fill``)."""
         if self.fill == 'black':
             return 0.0
-        mean = (self.mean / 255.0 if self.mean is not None
-                else self.dataset_mean)
+        mean = (
+            self.mean / 255.0 if self.mean is not None else self.dataset_mean)
         if mean is None:
             return NEUTRAL_GREY
         if mean.size(1) != img.size(1):  # e.g. an RGB mean, grey images
@@ -302,13 +316,15 @@ class LearnableAugmentPolicy(BaseModule):
 
     def _to_unit(self, inputs: Tensor) -> Tensor:
         """Input units -> [0, 1] pixels."""
-        return inputs if self.mean is None else (inputs * self.std + self.mean) / 255.0
+        return inputs if self.mean is None else (inputs * self.std +
+                                                 self.mean) / 255.0
 
     def _from_unit(self, pixels: Tensor) -> Tensor:
         """[0, 1] pixels (clamped if ``clamp``) -> input units."""
         if self.clamp:
             pixels = pixels.clamp(0.0, 1.0)
-        return pixels if self.mean is None else (pixels * 255.0 - self.mean) / self.std
+        return pixels if self.mean is None else (pixels * 255.0 -
+                                                 self.mean) / self.std
 
     def _draws(self, x: Tensor):
         """The batch's picked ops: (gate (N,), name, sign (N,)) each."""
@@ -319,7 +335,8 @@ class LearnableAugmentPolicy(BaseModule):
                            for gate, index in zip(gates, chosen)]
         for gate, index in zip(gates, chosen):
             if self.magnitude_sign == 'random':
-                sign = torch.randint(0, 2, (num, ), device=x.device).to(x.dtype) * 2 - 1
+                sign = torch.randint(
+                    0, 2, (num, ), device=x.device).to(x.dtype) * 2 - 1
             else:
                 sign = x.new_ones(num)
             yield gate, self.ops[index], sign
@@ -370,8 +387,8 @@ class LearnableAugmentPolicy(BaseModule):
             # apply gate already folded in as the identity)
             theta = self.op_nets.theta(name, magnitude, sign)
             return theta_to_pixel(theta.to(sign.dtype), height, width)
-        matrix = affine.affine_matrix(name, magnitude.to(sign.dtype),
-                                            sign, height, width)
+        matrix = affine.affine_matrix(name, magnitude.to(sign.dtype), sign,
+                                      height, width)
         return matrix.expand(sign.shape[0], 2, 3)
 
     def _augment_geometry(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
@@ -386,7 +403,8 @@ class LearnableAugmentPolicy(BaseModule):
                 matrix = affine.compose_affine(matrix, soft)
                 continue
             base = x if self.composition == 'residual' else out
-            out = out + gate.view(-1, 1, 1, 1) * (self.apply_op(name, base, sign) - base)
+            out = out + gate.view(-1, 1, 1, 1) * (
+                self.apply_op(name, base, sign) - base)
         if matrix is not identity:
             out = self.warp(out, matrix)
         return self._from_unit(out), matrix
@@ -396,12 +414,15 @@ class LearnableAugmentPolicy(BaseModule):
         out = x
         for gate, name, sign in self._draws(x):
             base = x if self.composition == 'residual' else out
-            out = out + gate.view(-1, 1, 1, 1) * (self.apply_op(name, base, sign) - base)
+            out = out + gate.view(-1, 1, 1, 1) * (
+                self.apply_op(name, base, sign) - base)
         return self._from_unit(out)
+
 
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
     if value not in choices:
-        raise ValueError(f'{name} must be one of {list(choices)}, got {value!r}')
+        raise ValueError(
+            f'{name} must be one of {list(choices)}, got {value!r}')
 
 
 def _channel_tensor(values: Sequence[float]) -> Tensor:

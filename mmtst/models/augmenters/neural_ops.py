@@ -84,12 +84,16 @@ class NeuralOpBank(nn.Module):
                              f'{arch!r}')
         old = next(self.parameters(), None) if hasattr(self, 'nets') else None
         if arch == 'mmtst':
-            nets = {name: build_op_net(name, self.noise_std, self.apply_prob)
-                    for name in ops}
+            nets = {
+                name: build_op_net(name, self.noise_std, self.apply_prob)
+                for name in ops
+            }
         else:
             from .authors_op_nets import build_authors_op_net
-            nets = {name: build_authors_op_net(name, dataset_type)
-                    for name in ops}
+            nets = {
+                name: build_authors_op_net(name, dataset_type)
+                for name in ops
+            }
         self.nets = nn.ModuleDict(nets)
         self.dataset_type = dataset_type if arch == 'authors' else None
         self.nets.train(self.training)
@@ -120,12 +124,17 @@ class NeuralOpBank(nn.Module):
             return super().apply(args[0])
         return self.apply_op(*args, **kwargs)
 
-    def apply_op(self, name: str, img: Tensor, magnitude: Tensor,
+    def apply_op(self,
+                 name: str,
+                 img: Tensor,
+                 magnitude: Tensor,
                  sign: Optional[Tensor] = None) -> Tensor:
         """Apply op ``name`` (see the module docstring for the arguments)."""
         return self.net(name)(img, magnitude, sign)
 
-    def theta(self, name: str, magnitude: Tensor,
+    def theta(self,
+              name: str,
+              magnitude: Tensor,
               sign: Optional[Tensor] = None,
               num: Optional[int] = None) -> Tensor:
         """Gated affine matrices ``(N, 2, 3)`` of geometric op ``name``, so
@@ -178,11 +187,9 @@ class NeuralOpBank(nn.Module):
             if arch != self.arch or (arch == 'authors'
                                      and dataset_type != self.dataset_type):
                 self._build_nets(self.ops, arch, dataset_type)
-            check_state(path, state, self.state_dict(), self.ops,
-                        self.arch)
+            check_state(path, state, self.state_dict(), self.ops, self.arch)
             own = self.state_dict()
-            self.load_state_dict({key: state[key] for key in own},
-                                 strict=True)
+            self.load_state_dict({key: state[key] for key in own}, strict=True)
         except Exception:
             # a failed load leaves the bank as it was
             self.nets, self.arch, self.dataset_type = previous

@@ -32,8 +32,9 @@ FIT_HINT = ('Fit one with: python tools/fit_op_nets.py --data fashion-mnist '
 # the net designs a checkpoint can hold (see NeuralOpBank)
 ARCHS = ('mmtst', 'authors')
 
-__all__ = ['SHIPPED_OP_NETS', 'FIT_HINT', 'ARCHS', 'read_checkpoint',
-           'check_state']
+__all__ = [
+    'SHIPPED_OP_NETS', 'FIT_HINT', 'ARCHS', 'read_checkpoint', 'check_state'
+]
 
 
 def _shape(value) -> Union[Tuple[int, ...], str]:
@@ -43,8 +44,9 @@ def _shape(value) -> Union[Tuple[int, ...], str]:
     return type(value).__name__
 
 
-def read_checkpoint(path: str, default_dataset_type: str
-                    ) -> Tuple[dict, str, Optional[str]]:
+def read_checkpoint(
+        path: str,
+        default_dataset_type: str) -> Tuple[dict, str, Optional[str]]:
     """Read a fitted op-net checkpoint.
 
     Args:
@@ -86,9 +88,8 @@ def read_checkpoint(path: str, default_dataset_type: str
             f'{type(meta).__name__}. {hint}')
     arch = meta.get('arch', 'mmtst')
     if arch not in ARCHS:
-        raise ValueError(
-            f'Neural op checkpoint {path}: unknown meta["arch"] '
-            f'{arch!r}; known: {list(ARCHS)}. {hint}')
+        raise ValueError(f'Neural op checkpoint {path}: unknown meta["arch"] '
+                         f'{arch!r}; known: {list(ARCHS)}. {hint}')
     dataset_type = meta.get('dataset_type', default_dataset_type)
     if arch == 'authors' and dataset_type not in DATASET_STATS:
         raise ValueError(
@@ -118,9 +119,9 @@ def check_state(path: str, state: dict, own: Dict[str, Tensor],
     if missing:
         problems.append(f'missing keys {missing}')
     unexpected = [
-        key for key in state if key not in own and not (
-            key.startswith('nets.') and key.split('.')[1] in OP_SPECS
-            and key.split('.')[1] not in ops)
+        key for key in state
+        if key not in own and not (key.startswith('nets.') and key.split(
+            '.')[1] in OP_SPECS and key.split('.')[1] not in ops)
     ]
     if unexpected:
         problems.append(f'unexpected keys {unexpected}')

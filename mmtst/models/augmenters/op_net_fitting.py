@@ -56,15 +56,26 @@ def autoaugment_op(name: str, img: Tensor, value: float) -> Tensor:
     if name in ('ShearX', 'ShearY'):
         angle = math.degrees(math.atan(value))
         shear = [angle, 0.0] if name == 'ShearX' else [0.0, angle]
-        return TF.affine(img, angle=0.0, translate=[0, 0], scale=1.0,
-                         shear=shear, interpolation=bilinear, fill=None,
-                         center=[0, 0])
+        return TF.affine(
+            img,
+            angle=0.0,
+            translate=[0, 0],
+            scale=1.0,
+            shear=shear,
+            interpolation=bilinear,
+            fill=None,
+            center=[0, 0])
     if name in ('TranslateX', 'TranslateY'):
-        shift = [int(value * width), 0] if name == 'TranslateX' else [
-            0, int(value * height)
-        ]
-        return TF.affine(img, angle=0.0, translate=shift, scale=1.0,
-                         shear=[0.0, 0.0], interpolation=bilinear, fill=None)
+        shift = [int(value * width), 0
+                 ] if name == 'TranslateX' else [0, int(value * height)]
+        return TF.affine(
+            img,
+            angle=0.0,
+            translate=shift,
+            scale=1.0,
+            shear=[0.0, 0.0],
+            interpolation=bilinear,
+            fill=None)
     if name == 'Rotate':
         return TF.rotate(img, value, interpolation=bilinear, fill=None)
     if name == 'Brightness':
@@ -84,7 +95,9 @@ def autoaugment_op(name: str, img: Tensor, value: float) -> Tensor:
                      f'{", ".join(MAGNITUDE_OPS)}')
 
 
-def autoaugment_op_batch(name: str, img: Tensor, magnitude: Tensor,
+def autoaugment_op_batch(name: str,
+                         img: Tensor,
+                         magnitude: Tensor,
                          sign: Optional[Tensor] = None) -> Tensor:
     """:func:`autoaugment_op` with per-sample magnitudes ``(N,)`` (or one
     0-dim magnitude) and signs; samples sharing a value run as one batch."""

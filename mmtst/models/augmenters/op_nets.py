@@ -123,7 +123,8 @@ class GeometricOpNet(nn.Module):
             self.linear.bias.copy_(torch.tensor(_IDENTITY_THETA))
         # non-persistent: the checkpoint holds only the fitted parameters
         self.register_buffer(
-            'identity', torch.tensor(_IDENTITY_THETA).view(1, 2, 3),
+            'identity',
+            torch.tensor(_IDENTITY_THETA).view(1, 2, 3),
             persistent=False)
 
     def theta(self, signed_magnitude: Tensor) -> Tensor:
@@ -144,8 +145,7 @@ class GeometricOpNet(nn.Module):
         mask = _apply_mask(theta.shape[0], self.apply_prob, theta.device)
         if mask is None:
             return theta
-        return torch.where(mask.view(-1, 1, 1), theta,
-                           self.identity.to(theta))
+        return torch.where(mask.view(-1, 1, 1), theta, self.identity.to(theta))
 
     @staticmethod
     def warp(img: Tensor, theta: Tensor) -> Tensor:
@@ -154,14 +154,19 @@ class GeometricOpNet(nn.Module):
         theta = theta.to(img.dtype)
         grid = F.affine_grid(theta, list(img.shape), align_corners=False)
         return F.grid_sample(
-            img, grid, mode='bilinear', padding_mode='zeros',
+            img,
+            grid,
+            mode='bilinear',
+            padding_mode='zeros',
             align_corners=False)
 
     def forward_signed(self, img: Tensor, signed_magnitude: Tensor) -> Tensor:
         """Apply the op given per-sample signed magnitudes ``(N,)``."""
         return self.warp(img, self.gated_theta(signed_magnitude))
 
-    def forward(self, img: Tensor, magnitude: Tensor,
+    def forward(self,
+                img: Tensor,
+                magnitude: Tensor,
                 sign: Optional[Tensor] = None) -> Tensor:
         """Apply the op.
 
@@ -290,15 +295,18 @@ class ColourOpNet(nn.Module):
         """Apply the op given per-sample signed magnitudes ``(N,)``."""
         c = self.coefficients(img, signed_magnitude)
         step = torch.sigmoid((img - c['knee']) / self.STEP_WIDTH)
-        y = (c['scale'] * img + c['shift'] + c['blend'] * to_grey(img) +
-             c['flip'] * step * (1.0 - 2.0 * img))
+        y = (
+            c['scale'] * img + c['shift'] + c['blend'] * to_grey(img) +
+            c['flip'] * step * (1.0 - 2.0 * img))
         out = (y + c['strength'] * (self._conv(y) - y)).clamp(0.0, 1.0)
         mask = _apply_mask(img.shape[0], self.apply_prob, img.device)
         if mask is None:
             return out
         return torch.where(mask.view(-1, 1, 1, 1), out, img)
 
-    def forward(self, img: Tensor, magnitude: Tensor,
+    def forward(self,
+                img: Tensor,
+                magnitude: Tensor,
                 sign: Optional[Tensor] = None) -> Tensor:
         """Apply the op; arguments as in :meth:`GeometricOpNet.forward`."""
         s = signed_magnitude(magnitude, sign, self.signed, img.shape[0])
@@ -308,7 +316,8 @@ class ColourOpNet(nn.Module):
 OpNet = Union[GeometricOpNet, ColourOpNet]
 
 
-def build_op_net(name: str, noise_std: float = 0.01,
+def build_op_net(name: str,
+                 noise_std: float = 0.01,
                  apply_prob: float = 1.0) -> OpNet:
     """The (unfitted) net for magnitude op ``name``."""
     spec = OP_SPECS[name]
@@ -321,5 +330,4 @@ def build_op_net(name: str, noise_std: float = 0.01,
 
 
 __all__: Sequence[str] = ('GeometricOpNet', 'ColourOpNet', 'OpNet',
-                          'build_op_net', 'signed_magnitude',
-                          'MAGNITUDE_GAIN')
+                          'build_op_net', 'signed_magnitude', 'MAGNITUDE_GAIN')

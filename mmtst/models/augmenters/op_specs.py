@@ -64,8 +64,10 @@ OP_SPECS: Dict[str, OpSpec] = {
         # geometric ops
         OpSpec('ShearX', 'geometric', 0.0, 0.3, signed=True),
         OpSpec('ShearY', 'geometric', 0.0, 0.3, signed=True),
-        OpSpec('TranslateX', 'geometric', 0.0, TRANSLATE_FRACTION, signed=True),
-        OpSpec('TranslateY', 'geometric', 0.0, TRANSLATE_FRACTION, signed=True),
+        OpSpec(
+            'TranslateX', 'geometric', 0.0, TRANSLATE_FRACTION, signed=True),
+        OpSpec(
+            'TranslateY', 'geometric', 0.0, TRANSLATE_FRACTION, signed=True),
         OpSpec('Rotate', 'geometric', 0.0, 30.0, signed=True),  # degrees
         # probability-only ops
         OpSpec('Equalize', 'fixed'),
@@ -75,12 +77,12 @@ OP_SPECS: Dict[str, OpSpec] = {
 }
 
 ALL_OPS: Tuple[str, ...] = tuple(OP_SPECS)
-MAGNITUDE_OPS: Tuple[str, ...] = tuple(
-    name for name, spec in OP_SPECS.items() if spec.has_magnitude)
-GEOMETRIC_OPS: Tuple[str, ...] = tuple(
-    name for name, spec in OP_SPECS.items() if spec.kind == 'geometric')
-COLOUR_OPS: Tuple[str, ...] = tuple(
-    name for name, spec in OP_SPECS.items() if spec.kind == 'colour')
+MAGNITUDE_OPS: Tuple[str, ...] = tuple(name for name, spec in OP_SPECS.items()
+                                       if spec.has_magnitude)
+GEOMETRIC_OPS: Tuple[str, ...] = tuple(name for name, spec in OP_SPECS.items()
+                                       if spec.kind == 'geometric')
+COLOUR_OPS: Tuple[str, ...] = tuple(name for name, spec in OP_SPECS.items()
+                                    if spec.kind == 'colour')
 
 
 def check_op_names(names) -> Tuple[str, ...]:
@@ -103,8 +105,8 @@ def as_tensor(value: Magnitude, like: Tensor) -> Tensor:
     A tensor that already has the right dtype and device is returned as is,
     so a magnitude that requires grad stays in the autograd graph.
     """
-    dtype = (like.dtype
-             if like.is_floating_point() else torch.get_default_dtype())
+    dtype = (
+        like.dtype if like.is_floating_point() else torch.get_default_dtype())
     if isinstance(value, Tensor):
         return value.to(device=like.device, dtype=dtype)
     return torch.tensor(value, dtype=dtype, device=like.device)

@@ -15,15 +15,19 @@ from mmengine.model import BaseModule
 from mmtst.registry import MODELS
 
 
-def conv_bn_relu(in_channels: int, out_channels: int, kernel_size: int,
+def conv_bn_relu(in_channels: int,
+                 out_channels: int,
+                 kernel_size: int,
                  stride: int = 1) -> nn.Sequential:
     """Bias-free conv - BN - ReLU (CRD uses ReLU, not ReLU6)."""
     return nn.Sequential(
         nn.Conv2d(
-            in_channels, out_channels, kernel_size, stride=stride,
-            padding=kernel_size // 2, bias=False),
-        nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True))
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=kernel_size // 2,
+            bias=False), nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
 
 
 class InvertedResidual(nn.Module):
@@ -47,7 +51,12 @@ class InvertedResidual(nn.Module):
         self.conv = nn.Sequential(
             *conv_bn_relu(in_channels, hidden, 1),
             nn.Conv2d(
-                hidden, hidden, 3, stride=stride, padding=1, groups=hidden,
+                hidden,
+                hidden,
+                3,
+                stride=stride,
+                padding=1,
+                groups=hidden,
                 bias=False),
             nn.BatchNorm2d(hidden),
             nn.ReLU(inplace=True),

@@ -27,8 +27,7 @@ class CifarBasicBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
         super().__init__()
         self.conv1 = nn.Conv2d(
-            in_channels, out_channels, 3, stride=stride, padding=1,
-            bias=False)
+            in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.conv2 = nn.Conv2d(
             out_channels, out_channels, 3, padding=1, bias=False)

@@ -25,8 +25,8 @@ from mmtst.registry import MODELS
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     """Interleave the channels of ``groups`` groups (N, g*c, H, W)."""
     n, c, h, w = x.shape
-    return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(
-        n, c, h, w)
+    return x.view(n, groups, c // groups, h,
+                  w).transpose(1, 2).reshape(n, c, h, w)
 
 
 class ShuffleV1Unit(nn.Module):
@@ -46,8 +46,12 @@ class ShuffleV1Unit(nn.Module):
             first unit ungrouped, its input being only 24 channels.
     """
 
-    def __init__(self, in_channels: int, branch_channels: int, stride: int,
-                 groups: int, group_first_conv: bool = True):
+    def __init__(self,
+                 in_channels: int,
+                 branch_channels: int,
+                 stride: int,
+                 groups: int,
+                 group_first_conv: bool = True):
         super().__init__()
         self.stride = stride
         # bottleneck width: a quarter of the branch output
@@ -59,8 +63,13 @@ class ShuffleV1Unit(nn.Module):
             in_channels, mid_channels, 1, groups=first_groups, bias=False)
         self.bn1 = nn.BatchNorm2d(mid_channels)
         self.conv2 = nn.Conv2d(
-            mid_channels, mid_channels, 3, stride=stride, padding=1,
-            groups=mid_channels, bias=False)
+            mid_channels,
+            mid_channels,
+            3,
+            stride=stride,
+            padding=1,
+            groups=mid_channels,
+            bias=False)
         self.bn2 = nn.BatchNorm2d(mid_channels)
         self.conv3 = nn.Conv2d(
             mid_channels, branch_channels, 1, groups=groups, bias=False)
@@ -123,8 +132,7 @@ class CifarShuffleNetV1(BaseModule):
         # Names conv1, bn1, layer1-3 follow RepDistiller: a CRD checkpoint
         # loads into an ImageClassifier after prefixing its keys with
         # ``backbone.`` and renaming ``linear`` to ``head.fc``.
-        self.conv1 = nn.Conv2d(
-            in_channels, self.stem_channels, 1, bias=False)
+        self.conv1 = nn.Conv2d(in_channels, self.stem_channels, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(self.stem_channels)
         channels = self.stem_channels
         for stage_index, (width, num_blocks) in enumerate(
@@ -134,7 +142,9 @@ class CifarShuffleNetV1(BaseModule):
                 if unit_index == 0:
                     units.append(
                         ShuffleV1Unit(
-                            channels, width - channels, stride=2,
+                            channels,
+                            width - channels,
+                            stride=2,
                             groups=groups,
                             group_first_conv=stage_index > 0))
                 else:
@@ -193,8 +203,13 @@ class ShuffleV2DownUnit(nn.Module):
         # Names conv1-5/bn1-5 follow RepDistiller's checkpoint keys.
         # left branch: depthwise 3x3 (s2), 1x1
         self.conv1 = nn.Conv2d(
-            in_channels, in_channels, 3, stride=2, padding=1,
-            groups=in_channels, bias=False)
+            in_channels,
+            in_channels,
+            3,
+            stride=2,
+            padding=1,
+            groups=in_channels,
+            bias=False)
         self.bn1 = nn.BatchNorm2d(in_channels)
         self.conv2 = nn.Conv2d(in_channels, mid, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(mid)
@@ -241,8 +256,10 @@ class CifarShuffleNetV2(BaseModule):
 
     arch_settings: Dict[str, dict] = {
         'ShuffleV2':
-        dict(stage_channels=(116, 232, 464), num_blocks=(3, 7, 3),
-             last_channels=1024),
+        dict(
+            stage_channels=(116, 232, 464),
+            num_blocks=(3, 7, 3),
+            last_channels=1024),
     }
     stem_channels = 24
 
@@ -261,8 +278,7 @@ class CifarShuffleNetV2(BaseModule):
         # Names conv1, bn1, layer1-3, conv2, bn2 follow RepDistiller: a CRD
         # checkpoint loads into an ImageClassifier after prefixing its keys
         # with ``backbone.`` and renaming ``linear`` to ``head.fc``.
-        self.conv1 = nn.Conv2d(
-            in_channels, self.stem_channels, 1, bias=False)
+        self.conv1 = nn.Conv2d(in_channels, self.stem_channels, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(self.stem_channels)
         channels = self.stem_channels
         for stage_index, (width, num_blocks) in enumerate(
@@ -283,6 +299,6 @@ class CifarShuffleNetV2(BaseModule):
 
 
 __all__ = [
-    'CifarShuffleNetV1', 'CifarShuffleNetV2', 'ShuffleV1Unit',
-    'ShuffleV2Unit', 'ShuffleV2DownUnit', 'channel_shuffle'
+    'CifarShuffleNetV1', 'CifarShuffleNetV2', 'ShuffleV1Unit', 'ShuffleV2Unit',
+    'ShuffleV2DownUnit', 'channel_shuffle'
 ]

@@ -28,8 +28,7 @@ class WideBasicBlock(nn.Module):
         super().__init__()
         self.bn1 = nn.BatchNorm2d(in_channels)
         self.conv1 = nn.Conv2d(
-            in_channels, out_channels, 3, stride=stride, padding=1,
-            bias=False)
+            in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_channels)
         self.conv2 = nn.Conv2d(
             out_channels, out_channels, 3, padding=1, bias=False)

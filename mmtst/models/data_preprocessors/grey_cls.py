@@ -21,8 +21,9 @@ def to_grey(img: torch.Tensor, rgb: bool = False) -> torch.Tensor:
     weight = img.new_tensor(weights, dtype=torch.float32).view(3, 1, 1)
     grey = (img.float() * weight).sum(dim=-3, keepdim=True)
     if not img.is_floating_point():
-        grey = grey.round().clamp(torch.iinfo(img.dtype).min,
-                                  torch.iinfo(img.dtype).max)
+        grey = grey.round().clamp(
+            torch.iinfo(img.dtype).min,
+            torch.iinfo(img.dtype).max)
     return grey.to(img.dtype)
 
 

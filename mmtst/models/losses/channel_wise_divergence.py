@@ -18,7 +18,10 @@ __all__ = ['ChannelWiseDivergence']
 
 @MODELS.register_module()
 class ChannelWiseDivergence(nn.Module):
-    """``tau^2 / (N * C) * sum_{n,c} KL(softmax_hw(t/tau) || softmax_hw(s/tau))``.
+    """Channel-wise distillation (Shu et al., ICCV 2021)::
+
+        tau^2 / (N * C) * sum_{n,c} KL(softmax_hw(t / tau)
+                                       || softmax_hw(s / tau))
 
     Args:
         tau: Temperature. Defaults to 4.0 (Shu et al.).
@@ -38,4 +41,4 @@ class ChannelWiseDivergence(nn.Module):
         n, c = student.shape[:2]
         kl = kl_divergence(student.float().reshape(n * c, -1),
                            teacher.float().reshape(n * c, -1), self.tau)
-        return self.loss_weight * kl * self.tau ** 2
+        return self.loss_weight * kl * self.tau**2

@@ -9,7 +9,8 @@ from torch import Tensor
 __all__ = ['binary_kl', 'dense_kl']
 
 
-def binary_kl(student_logits: Tensor, teacher_logits: Tensor,
+def binary_kl(student_logits: Tensor,
+              teacher_logits: Tensor,
               tau: float = 1.0) -> Tensor:
     """Element-wise KL(Bern(sigmoid(t / tau)) || Bern(sigmoid(s / tau))),
     from log-sigmoids on both sides (finite for confident teachers)."""
@@ -19,8 +20,12 @@ def binary_kl(student_logits: Tensor, teacher_logits: Tensor,
     return log_pt.exp() * (log_pt - log_ps) + log_qt.exp() * (log_qt - log_qs)
 
 
-def dense_kl(student: Tensor, teacher: Tensor, channels: int,
-             sigmoid: bool, mode: str = 'binary', tau: float = 1.0) -> Tensor:
+def dense_kl(student: Tensor,
+             teacher: Tensor,
+             channels: int,
+             sigmoid: bool,
+             mode: str = 'binary',
+             tau: float = 1.0) -> Tensor:
     """KL per prior between one FPN level's classification maps.
 
     Args:
@@ -56,4 +61,4 @@ def dense_kl(student: Tensor, teacher: Tensor, channels: int,
         log_ps = F.log_softmax(s / tau, dim=1)
         log_pt = F.log_softmax(t.detach() / tau, dim=1)
         kl = (log_pt.exp() * (log_pt - log_ps)).sum(1)
-    return kl * tau ** 2
+    return kl * tau**2

@@ -29,8 +29,11 @@ class DKDLoss(nn.Module):
         warmup: Warm-up length in epochs; 0 disables it. Defaults to 20.
     """
 
-    def __init__(self, tau: float = 4.0, alpha: float = 1.0,
-                 beta: float = 8.0, ce_weight: float = 1.0,
+    def __init__(self,
+                 tau: float = 4.0,
+                 alpha: float = 1.0,
+                 beta: float = 8.0,
+                 ce_weight: float = 1.0,
                  warmup: int = 20) -> None:
         super().__init__()
         if tau <= 0:
@@ -52,7 +55,8 @@ class DKDLoss(nn.Module):
 
     def forward(self, student_logits: Tensor, teacher_logits: Tensor,
                 target: Tensor) -> Dict[str, Tensor]:
-        """Return ``loss_ce``, ``loss_tckd`` and ``loss_nckd`` (batch means)."""
+        """Return ``loss_ce``, ``loss_tckd`` and ``loss_nckd`` (batch
+        means)."""
         if target.dim() != 1:
             raise ValueError('DKDLoss needs hard labels (N,); soft targets '
                              '(e.g. from mixup) have no single target class.')
@@ -63,12 +67,16 @@ class DKDLoss(nn.Module):
         w = self.warmup_factor() * tau**2
 
         # binary distributions [p_target, 1 - p_target] in log space
-        log_bs = torch.stack(
-            [s.log_softmax(1).gather(1, target[:, None]).squeeze(1),
-             log_one_minus_softmax(s, target)], dim=1)
-        log_bt = torch.stack(
-            [t.log_softmax(1).gather(1, target[:, None]).squeeze(1),
-             log_one_minus_softmax(t, target)], dim=1)
+        log_bs = torch.stack([
+            s.log_softmax(1).gather(1, target[:, None]).squeeze(1),
+            log_one_minus_softmax(s, target)
+        ],
+                             dim=1)
+        log_bt = torch.stack([
+            t.log_softmax(1).gather(1, target[:, None]).squeeze(1),
+            log_one_minus_softmax(t, target)
+        ],
+                             dim=1)
         tckd = (log_bt.exp() * (log_bt - log_bs)).sum(1).mean()
 
         # distributions over the non-target classes only
@@ -76,7 +84,8 @@ class DKDLoss(nn.Module):
         log_ps_nt = s.masked_fill(mask, float('-inf')).log_softmax(1)
         log_pt_nt = t.masked_fill(mask, float('-inf')).log_softmax(1)
         pt_nt = log_pt_nt.exp()
-        nckd = (pt_nt * (log_pt_nt - log_ps_nt).masked_fill(mask, 0.)).sum(1).mean()
+        nckd = (pt_nt *
+                (log_pt_nt - log_ps_nt).masked_fill(mask, 0.)).sum(1).mean()
 
         return dict(
             loss_ce=self.ce_weight * cross_entropy(student_logits, target),

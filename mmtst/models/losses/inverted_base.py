@@ -1,4 +1,5 @@
-"""What every inverted task loss of TST shares (see :mod:`.inverted_losses`)."""
+"""What every inverted task loss of TST shares (see
+:mod:`.inverted_losses`)."""
 from torch import nn
 
 __all__ = ['InvertedLoss', 'INVERTED_REDUCTIONS', 'check_inverted_reduction']
@@ -29,4 +30,5 @@ class InvertedLoss(nn.Module):
             return getattr(self._modules['original'], name)
 
     def _reduction(self, reduction_override) -> str:
-        return reduction_override or getattr(self.original, 'reduction', 'mean')
+        return reduction_override or getattr(self.original, 'reduction',
+                                             'mean')

@@ -54,10 +54,11 @@ from .inverted_base import (INVERTED_REDUCTIONS, InvertedLoss,
 from .inverted_seg_losses import InvertedPixelCrossEntropy
 from .utils import bounded_anti_ce
 
-__all__ = ['InvertedLoss', 'InvertedSoftmaxCrossEntropy',
-           'SwappedSigmoidCrossEntropy', 'SwappedFocalLoss',
-           'NegatedLogitFocalLoss', 'NegatedLoss', 'invert_loss',
-           'inverted_task_losses', 'INVERTED_REDUCTIONS']
+__all__ = [
+    'InvertedLoss', 'InvertedSoftmaxCrossEntropy',
+    'SwappedSigmoidCrossEntropy', 'SwappedFocalLoss', 'NegatedLogitFocalLoss',
+    'NegatedLoss', 'invert_loss', 'inverted_task_losses', 'INVERTED_REDUCTIONS'
+]
 
 # mmdet's regression losses: negated in inverted form (the names that this
 # mmdet version defines are resolved to classes in _loss_classes).
@@ -66,8 +67,8 @@ REGRESSION_LOSSES = ('L1Loss', 'SmoothL1Loss', 'BalancedL1Loss', 'IoULoss',
                      'EIoULoss', 'SIoULoss', 'MSELoss')
 
 
-def _swap_binary_targets(pred: Tensor, label: Tensor, weight, ignore_index: int
-                         ) -> Tuple[Tensor, Tensor]:
+def _swap_binary_targets(pred: Tensor, label: Tensor, weight,
+                         ignore_index: int) -> Tuple[Tensor, Tensor]:
     """Binary targets of ``pred``'s shape with the label roles swapped, and
     their element weights. Class-index labels (``(N,)`` for ``(N, C)``
     logits, background = ``C``) become swapped one-hot rows; same-shape
@@ -101,8 +102,13 @@ class InvertedSoftmaxCrossEntropy(InvertedLoss):
         super().__init__(original)
         self.log_eps = math.log(eps)
 
-    def forward(self, cls_score: Tensor, label: Tensor, weight=None,
-                avg_factor=None, reduction_override=None, ignore_index=None,
+    def forward(self,
+                cls_score: Tensor,
+                label: Tensor,
+                weight=None,
+                avg_factor=None,
+                reduction_override=None,
+                ignore_index=None,
                 **kwargs) -> Tensor:
         from mmdet.models.losses.utils import weight_reduce_loss
         if ignore_index is None:
@@ -124,15 +130,20 @@ class SwappedSigmoidCrossEntropy(InvertedLoss):
     """mmdet's sigmoid ``CrossEntropyLoss`` (RPN objectness, FCOS
     centerness) with the label roles swapped (``t -> 1 - t``)."""
 
-    def forward(self, cls_score: Tensor, label: Tensor, weight=None,
-                avg_factor=None, reduction_override=None, ignore_index=None,
+    def forward(self,
+                cls_score: Tensor,
+                label: Tensor,
+                weight=None,
+                avg_factor=None,
+                reduction_override=None,
+                ignore_index=None,
                 **kwargs) -> Tensor:
         from mmdet.models.losses.utils import weight_reduce_loss
         if ignore_index is None:
             ignore_index = getattr(self.original, 'ignore_index', None)
         ignore_index = -100 if ignore_index is None else ignore_index
-        target, element_weight = _swap_binary_targets(
-            cls_score, label, weight, ignore_index)
+        target, element_weight = _swap_binary_targets(cls_score, label, weight,
+                                                      ignore_index)
         loss = F.binary_cross_entropy_with_logits(
             cls_score.float(), target, reduction='none')
         loss = weight_reduce_loss(loss, element_weight,
@@ -156,15 +167,23 @@ class SwappedFocalLoss(InvertedLoss):
     is low when the student misses the objects and fires on background.
     The focal and alpha weights follow the swapped targets."""
 
-    def forward(self, pred: Tensor, target: Tensor, weight=None,
-                avg_factor=None, reduction_override=None) -> Tensor:
+    def forward(self,
+                pred: Tensor,
+                target: Tensor,
+                weight=None,
+                avg_factor=None,
+                reduction_override=None) -> Tensor:
         from mmdet.models.losses.focal_loss import py_sigmoid_focal_loss
         original = _sigmoid_focal_on_logits(self.original)
         swapped, element_weight = _swap_binary_targets(pred, target, weight,
                                                        -100)
         return original.loss_weight * py_sigmoid_focal_loss(
-            pred, swapped, element_weight, gamma=original.gamma,
-            alpha=original.alpha, reduction=self._reduction(reduction_override),
+            pred,
+            swapped,
+            element_weight,
+            gamma=original.gamma,
+            alpha=original.alpha,
+            reduction=self._reduction(reduction_override),
             avg_factor=avg_factor)
 
 
@@ -183,8 +202,12 @@ class NegatedLogitFocalLoss(InvertedLoss):
     ``reduction_override`` ('none' / 'sum' / 'mean') is honoured.
     """
 
-    def forward(self, pred: Tensor, target: Tensor, weight=None,
-                avg_factor=None, reduction_override=None) -> Tensor:
+    def forward(self,
+                pred: Tensor,
+                target: Tensor,
+                weight=None,
+                avg_factor=None,
+                reduction_override=None) -> Tensor:
         from mmdet.models.losses.focal_loss import py_sigmoid_focal_loss
         original = _sigmoid_focal_on_logits(self.original)
         if pred.dim() != target.dim():
@@ -194,8 +217,12 @@ class NegatedLogitFocalLoss(InvertedLoss):
             onehot[fg, target[fg].long()] = 1.0
             target = onehot
         return original.loss_weight * py_sigmoid_focal_loss(
-            -pred.float(), target.float(), None, gamma=original.gamma,
-            alpha=original.alpha, reduction=reduction_override or 'mean')
+            -pred.float(),
+            target.float(),
+            None,
+            gamma=original.gamma,
+            alpha=original.alpha,
+            reduction=reduction_override or 'mean')
 
 
 class NegatedLoss(InvertedLoss):
@@ -219,9 +246,9 @@ def _loss_classes() -> dict:
         pixel_ce=PixelCE,
         ce=mmdet_losses.CrossEntropyLoss,
         focal=mmdet_losses.FocalLoss,
-        regression=tuple(getattr(mmdet_losses, name)
-                         for name in REGRESSION_LOSSES
-                         if hasattr(mmdet_losses, name)))
+        regression=tuple(
+            getattr(mmdet_losses, name) for name in REGRESSION_LOSSES
+            if hasattr(mmdet_losses, name)))
 
 
 def invert_loss(loss: nn.Module, reduction: str = 'authors') -> nn.Module:
@@ -258,8 +285,8 @@ def invert_loss(loss: nn.Module, reduction: str = 'authors') -> nn.Module:
         return NegatedLoss(loss)
     raise NotImplementedError(
         f'No inverted form of {type(loss).__name__} for the TST augmenter; '
-        'supported: CrossEntropyLoss (softmax or sigmoid), FocalLoss, '
-        + ', '.join(REGRESSION_LOSSES) + '.')
+        'supported: CrossEntropyLoss (softmax or sigmoid), FocalLoss, ' +
+        ', '.join(REGRESSION_LOSSES) + '.')
 
 
 def _is_inverted_list(child: nn.Module) -> bool:
@@ -274,8 +301,9 @@ def _task_losses(model: nn.Module) -> List[Tuple[nn.Module, str, nn.Module]]:
         if isinstance(module, InvertedLoss):
             continue
         for name, child in list(module.named_children()):
-            if name.startswith('loss_') and not isinstance(child, InvertedLoss) \
-                    and not _is_inverted_list(child):
+            wrapped = (
+                isinstance(child, InvertedLoss) or _is_inverted_list(child))
+            if name.startswith('loss_') and not wrapped:
                 found.append((module, name, child))
     return found
 

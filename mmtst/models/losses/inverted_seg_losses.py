@@ -42,7 +42,9 @@ class InvertedPixelCrossEntropy(InvertedLoss):
         reduction: ``'authors'`` or ``'task'``. Defaults to ``'authors'``.
     """
 
-    def __init__(self, original: nn.Module, eps: float = 1e-8,
+    def __init__(self,
+                 original: nn.Module,
+                 eps: float = 1e-8,
                  reduction: str = 'authors') -> None:
         super().__init__(original)
         if getattr(original, 'use_sigmoid', False) or \
@@ -55,8 +57,13 @@ class InvertedPixelCrossEntropy(InvertedLoss):
         self.log_eps = math.log(eps)
         self.inverted_reduction = reduction
 
-    def forward(self, cls_score: Tensor, label: Tensor, weight=None,
-                avg_factor=None, reduction_override=None, ignore_index=-100,
+    def forward(self,
+                cls_score: Tensor,
+                label: Tensor,
+                weight=None,
+                avg_factor=None,
+                reduction_override=None,
+                ignore_index=-100,
                 **kwargs) -> Tensor:
         valid = (label >= 0) & (label != ignore_index) & (
             label < cls_score.size(1))
@@ -72,15 +79,16 @@ class InvertedPixelCrossEntropy(InvertedLoss):
         elif reduction == 'mean':
             # the authors average the one-hot (N, C, H, W) map: C x the
             # pixels mmseg averages over
-            classes = (cls_score.size(1)
-                       if self.inverted_reduction == 'authors' else 1)
-            if avg_factor is None and getattr(self.original,
-                                              'avg_non_ignore', False):
+            classes = (
+                cls_score.size(1)
+                if self.inverted_reduction == 'authors' else 1)
+            if avg_factor is None and getattr(self.original, 'avg_non_ignore',
+                                              False):
                 avg_factor = valid.sum() * classes
             if avg_factor is None:
                 loss = loss.mean() / classes
             else:
                 # as mmseg: a small eps keeps an all-ignored batch finite
-                loss = loss.sum() / (avg_factor + torch.finfo(
-                    torch.float32).eps)
+                loss = loss.sum() / (
+                    avg_factor + torch.finfo(torch.float32).eps)
         return self.original.loss_weight * loss

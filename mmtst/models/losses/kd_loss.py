@@ -22,7 +22,9 @@ class KDLoss(nn.Module):
         ce_weight: Weight of the ground-truth cross-entropy. Defaults to 1.0.
     """
 
-    def __init__(self, tau: float = 4.0, alpha: float = 1.0,
+    def __init__(self,
+                 tau: float = 4.0,
+                 alpha: float = 1.0,
                  ce_weight: float = 1.0) -> None:
         super().__init__()
         if tau <= 0:

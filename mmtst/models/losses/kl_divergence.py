@@ -27,7 +27,9 @@ class KLDivergence(nn.Module):
         self.tau = tau
         self.loss_weight = loss_weight
 
-    def forward(self, student_logits: Tensor, teacher_logits: Tensor,
+    def forward(self,
+                student_logits: Tensor,
+                teacher_logits: Tensor,
                 target: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Return ``loss_kl``; ``target`` is accepted and ignored."""
         kl = kl_divergence(student_logits, teacher_logits, self.tau)

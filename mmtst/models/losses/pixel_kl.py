@@ -48,7 +48,7 @@ class PixelWiseKL(nn.Module):
         check_logit_shapes(student, teacher, 'PixelWiseKL')
         # one class distribution per pixel: rows of (N * H * W, C)
         c = student.size(1)
-        kl = kl_divergence(
-            student.float().movedim(1, -1).reshape(-1, c),
-            teacher.float().movedim(1, -1).reshape(-1, c), self.tau)
-        return self.loss_weight * kl * self.tau ** 2
+        kl = kl_divergence(student.float().movedim(1, -1).reshape(-1, c),
+                           teacher.float().movedim(1, -1).reshape(-1, c),
+                           self.tau)
+        return self.loss_weight * kl * self.tau**2

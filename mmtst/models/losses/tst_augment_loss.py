@@ -29,8 +29,10 @@ class TSTAugmentLoss(nn.Module):
         eps: The paper's 1e-8 inside the student term. Defaults to 1e-8.
     """
 
-    def __init__(self, teacher_weight: float = 1.0,
-                 student_weight: float = 1.0, eps: float = 1e-8) -> None:
+    def __init__(self,
+                 teacher_weight: float = 1.0,
+                 student_weight: float = 1.0,
+                 eps: float = 1e-8) -> None:
         super().__init__()
         self.teacher_weight = teacher_weight
         self.student_weight = student_weight

@@ -11,7 +11,8 @@ def cross_entropy(logits: Tensor, target: Tensor) -> Tensor:
     return F.cross_entropy(logits, target.long())
 
 
-def kl_divergence(student_logits: Tensor, teacher_logits: Tensor,
+def kl_divergence(student_logits: Tensor,
+                  teacher_logits: Tensor,
                   tau: float = 1.0) -> Tensor:
     """Batch-mean KL(softmax(t / tau) || softmax(s / tau)).
 

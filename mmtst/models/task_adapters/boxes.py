@@ -26,9 +26,10 @@ from torch import Tensor
 from mmtst.models.augmenters.affine import (invert_affine, transform_points,
                                             warp)
 
-__all__ = ['warp_boxes', 'warp_bitmap_masks', 'mask_boxes',
-           'boxes_from_warped_masks', 'warp_instances', 'warp_data_samples',
-           'MIN_VISIBLE_AREA_RATIO']
+__all__ = [
+    'warp_boxes', 'warp_bitmap_masks', 'mask_boxes', 'boxes_from_warped_masks',
+    'warp_instances', 'warp_data_samples', 'MIN_VISIBLE_AREA_RATIO'
+]
 
 # mmdet 2.x RandomAffine's ``min_area_ratio`` (YOLOX and mmyolo use 0.1).
 # On Fashion-MNIST scenes warped by all five geometric ops at magnitude 0.9,
@@ -37,10 +38,13 @@ __all__ = ['warp_boxes', 'warp_bitmap_masks', 'mask_boxes',
 MIN_VISIBLE_AREA_RATIO = 0.2
 
 
-def warp_boxes(boxes: Tensor, matrix: Tensor, img_shape: Sequence[int],
-               min_size: float = 1.0,
-               min_visible_area_ratio: float = MIN_VISIBLE_AREA_RATIO
-               ) -> Tuple[Tensor, Tensor]:
+def warp_boxes(
+    boxes: Tensor,
+    matrix: Tensor,
+    img_shape: Sequence[int],
+    min_size: float = 1.0,
+    min_visible_area_ratio: float = MIN_VISIBLE_AREA_RATIO
+) -> Tuple[Tensor, Tensor]:
     """Move ``(K, 4)`` x1y1x2y2 pixel boxes with an inverse-warp matrix.
 
     The four corners go through ``M^-1``; the new box is their enclosing
@@ -71,21 +75,30 @@ def warp_boxes(boxes: Tensor, matrix: Tensor, img_shape: Sequence[int],
         return boxes.reshape(0, 4), boxes.new_zeros(0, dtype=torch.bool)
     forward = invert_affine(matrix.detach().float().reshape(1, 2, 3))
     x1, y1, x2, y2 = boxes.unbind(-1)
-    corners = torch.stack([torch.stack([x1, y1], -1), torch.stack([x2, y1], -1),
-                           torch.stack([x1, y2], -1), torch.stack([x2, y2], -1)],
+    corners = torch.stack([
+        torch.stack([x1, y1], -1),
+        torch.stack([x2, y1], -1),
+        torch.stack([x1, y2], -1),
+        torch.stack([x2, y2], -1)
+    ],
                           dim=1)  # (K, 4, 2)
-    moved = transform_points(corners.reshape(1, -1, 2), forward).reshape(-1, 4, 2)
+    moved = transform_points(corners.reshape(1, -1, 2),
+                             forward).reshape(-1, 4, 2)
     h, w = float(img_shape[0]), float(img_shape[1])
     # a singular matrix gives inf/nan corners: those boxes are dropped
     finite = torch.isfinite(moved).all(dim=(1, 2))
     moved = torch.nan_to_num(moved, nan=0.0, posinf=0.0, neginf=0.0)
     lo, hi = moved.min(dim=1).values, moved.max(dim=1).values
     unclipped = (hi - lo).prod(dim=-1)
-    warped = torch.stack([lo[:, 0].clamp(0, w), lo[:, 1].clamp(0, h),
-                          hi[:, 0].clamp(0, w), hi[:, 1].clamp(0, h)], dim=-1)
+    warped = torch.stack([
+        lo[:, 0].clamp(0, w), lo[:, 1].clamp(0, h), hi[:, 0].clamp(0, w),
+        hi[:, 1].clamp(0, h)
+    ],
+                         dim=-1)
     sides = warped[:, 2:] - warped[:, :2]
-    keep = (finite & (sides >= min_size).all(dim=-1)
-            & (sides.prod(dim=-1) >= min_visible_area_ratio * unclipped))
+    keep = (
+        finite & (sides >= min_size).all(dim=-1)
+        & (sides.prod(dim=-1) >= min_visible_area_ratio * unclipped))
     return warped[keep], keep
 
 
@@ -94,8 +107,8 @@ def warp_bitmap_masks(masks: np.ndarray, matrix: Tensor) -> np.ndarray:
     if masks.shape[0] == 0:
         return masks
     tensor = torch.from_numpy(np.ascontiguousarray(masks)).float()[:, None]
-    out = warp(tensor, matrix.detach().float().cpu().reshape(1, 2, 3),
-               mode='nearest')
+    out = warp(
+        tensor, matrix.detach().float().cpu().reshape(1, 2, 3), mode='nearest')
     return (out[:, 0] > 0.5).numpy().astype(masks.dtype)
 
 
@@ -120,9 +133,11 @@ def mask_boxes(masks: np.ndarray,
     rows, cols = visible.any(axis=2), visible.any(axis=1)
     areas = visible.sum(axis=(1, 2))
     # argmax finds the first True; on the reversed axis, the last one
-    boxes = np.stack([cols.argmax(1), rows.argmax(1),
-                      cols.shape[1] - cols[:, ::-1].argmax(1),
-                      rows.shape[1] - rows[:, ::-1].argmax(1)],
+    boxes = np.stack([
+        cols.argmax(1),
+        rows.argmax(1), cols.shape[1] - cols[:, ::-1].argmax(1),
+        rows.shape[1] - rows[:, ::-1].argmax(1)
+    ],
                      axis=-1).astype(np.float32).reshape(-1, 4)
     boxes[areas == 0] = 0.0
     return boxes, areas
@@ -133,14 +148,16 @@ def _warp_masks(masks, matrix: Tensor):
     moved exactly)."""
     from mmdet.structures.mask import BitmapMasks, PolygonMasks
     if isinstance(masks, BitmapMasks):
-        return BitmapMasks(warp_bitmap_masks(masks.masks, matrix),
-                           masks.height, masks.width)
+        return BitmapMasks(
+            warp_bitmap_masks(masks.masks, matrix), masks.height, masks.width)
     if isinstance(masks, PolygonMasks):
-        forward = invert_affine(matrix.detach().double().cpu().reshape(1, 2, 3))
+        forward = invert_affine(matrix.detach().double().cpu().reshape(
+            1, 2, 3))
         polygons = [[
-            transform_points(torch.from_numpy(p.reshape(1, -1, 2)).double(),
-                             forward).reshape(-1).numpy()
-            for p in instance] for instance in masks.masks]
+            transform_points(
+                torch.from_numpy(p.reshape(1, -1, 2)).double(),
+                forward).reshape(-1).numpy() for p in instance
+        ] for instance in masks.masks]
         return PolygonMasks(polygons, masks.height, masks.width)
     raise TypeError(f'cannot warp masks of type {type(masks).__name__}')
 
@@ -148,10 +165,13 @@ def _warp_masks(masks, matrix: Tensor):
 def _bitmaps(masks) -> np.ndarray:
     """``(K, h, w)`` bitmaps of mmdet masks (polygons rasterised)."""
     from mmdet.structures.mask import BitmapMasks
-    return masks.masks if isinstance(masks, BitmapMasks) else masks.to_ndarray()
+    return masks.masks if isinstance(masks,
+                                     BitmapMasks) else masks.to_ndarray()
 
 
-def boxes_from_warped_masks(masks, matrix: Tensor, img_shape: Sequence[int],
+def boxes_from_warped_masks(masks,
+                            matrix: Tensor,
+                            img_shape: Sequence[int],
                             min_size: float = 1.0):
     """Warp instance masks and take each box from its warped mask.
 
@@ -173,7 +193,9 @@ def boxes_from_warped_masks(masks, matrix: Tensor, img_shape: Sequence[int],
     return warped, torch.from_numpy(boxes[keep]), torch.from_numpy(keep)
 
 
-def warp_instances(instances, matrix: Tensor, img_shape: Sequence[int],
+def warp_instances(instances,
+                   matrix: Tensor,
+                   img_shape: Sequence[int],
                    min_size: float = 1.0,
                    min_visible_area_ratio: float = MIN_VISIBLE_AREA_RATIO):
     """Warp an mmdet ``InstanceData`` of ground truth and drop the
@@ -214,10 +236,11 @@ def warp_instances(instances, matrix: Tensor, img_shape: Sequence[int],
     return out
 
 
-def warp_data_samples(data_samples: Sequence, matrices: Optional[Tensor],
-                      min_size: float = 1.0,
-                      min_visible_area_ratio: float = MIN_VISIBLE_AREA_RATIO
-                      ) -> list:
+def warp_data_samples(
+        data_samples: Sequence,
+        matrices: Optional[Tensor],
+        min_size: float = 1.0,
+        min_visible_area_ratio: float = MIN_VISIBLE_AREA_RATIO) -> list:
     """Copies of mmdet ``DetDataSample``s for an augmented batch.
 
     Each copy's ``gt_instances`` (and ``ignored_instances``) follow that
@@ -237,12 +260,14 @@ def warp_data_samples(data_samples: Sequence, matrices: Optional[Tensor],
     for i, sample in enumerate(data_samples):
         new = copy.deepcopy(sample)
         if matrices is not None:
-            shape = sample.metainfo.get('img_shape', sample.metainfo.get(
-                'batch_input_shape'))
+            shape = sample.metainfo.get(
+                'img_shape', sample.metainfo.get('batch_input_shape'))
             for field in ('gt_instances', 'ignored_instances'):
                 if field in new and 'bboxes' in new.get(field):
-                    setattr(new, field, warp_instances(
-                        new.get(field), matrices[i], shape, min_size,
-                        min_visible_area_ratio))
+                    setattr(
+                        new, field,
+                        warp_instances(
+                            new.get(field), matrices[i], shape, min_size,
+                            min_visible_area_ratio))
         copies.append(new)
     return copies

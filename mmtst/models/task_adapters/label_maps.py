@@ -20,7 +20,8 @@ from mmtst.models.augmenters.affine import warp
 __all__ = ['warp_label_map', 'warp_seg_data_samples']
 
 
-def warp_label_map(labels: Tensor, matrix: Tensor,
+def warp_label_map(labels: Tensor,
+                   matrix: Tensor,
                    ignore_index: int = 255) -> Tensor:
     """Warp integer label maps like the image they annotate.
 
@@ -39,8 +40,8 @@ def warp_label_map(labels: Tensor, matrix: Tensor,
     # shift labels by one so that grid_sample's zero padding marks the
     # outside unambiguously (a real 0 is the background class)
     shifted = maps.detach().float() + 1.0
-    out = warp(shifted, matrix.detach().float().to(shifted.device),
-               mode='nearest')
+    out = warp(
+        shifted, matrix.detach().float().to(shifted.device), mode='nearest')
     out = torch.where(out > 0.5, out - 1.0, torch.full_like(out, ignore_index))
     return out.round().to(dtype).reshape(shape)
 
@@ -63,7 +64,7 @@ def warp_seg_data_samples(data_samples: Sequence,
     for i, sample in enumerate(data_samples):
         new = copy.deepcopy(sample)
         if matrices is not None and 'gt_sem_seg' in new:
-            new.gt_sem_seg.data = warp_label_map(
-                new.gt_sem_seg.data, matrices[i], ignore_index)
+            new.gt_sem_seg.data = warp_label_map(new.gt_sem_seg.data,
+                                                 matrices[i], ignore_index)
         copies.append(new)
     return copies

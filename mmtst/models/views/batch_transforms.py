@@ -40,21 +40,27 @@ class RandomResizedCropFlip:
         flip_prob: Horizontal flip probability. Defaults to 0.5.
     """
 
-    def __init__(self, size: Union[int, Sequence[int]],
+    def __init__(self,
+                 size: Union[int, Sequence[int]],
                  scale: Sequence[float] = (0.08, 1.0),
                  ratio: Sequence[float] = (3 / 4, 4 / 3),
                  flip_prob: float = 0.5) -> None:
         self.size = _size(size)
         if not 0 < scale[0] <= scale[1] <= 1:
-            raise ValueError(f'scale must satisfy 0 < lo <= hi <= 1, got {scale}')
+            raise ValueError(
+                f'scale must satisfy 0 < lo <= hi <= 1, got {scale}')
         if not 0 < ratio[0] <= ratio[1]:
             raise ValueError(f'ratio must satisfy 0 < lo <= hi, got {ratio}')
         self.scale = tuple(scale)
         self.ratio = tuple(ratio)
         self.flip_prob = flip_prob
 
-    def boxes(self, num: int, height: int, width: int,
-              device=None, attempts: int = 10) -> Tensor:
+    def boxes(self,
+              num: int,
+              height: int,
+              width: int,
+              device=None,
+              attempts: int = 10) -> Tensor:
         """(N, 4) crop boxes (x0, y0, w, h) in pixels, all images at once."""
         area = height * width
         scale = torch.empty(num, attempts).uniform_(*self.scale)
@@ -65,8 +71,9 @@ class RandomResizedCropFlip:
         h = (area * scale / aspect).sqrt().round()
         fits = (w > 0) & (h > 0) & (w <= width) & (h <= height)
         # the first attempt that fits, as torchvision's loop takes
-        first = torch.where(fits.any(1), fits.float().argmax(1),
-                            torch.full((num, ), -1))
+        first = torch.where(
+            fits.any(1),
+            fits.float().argmax(1), torch.full((num, ), -1))
         rows = torch.arange(num)
         w, h = w[rows, first.clamp_min(0)], h[rows, first.clamp_min(0)]
         # no attempt fits: torchvision's centre crop of the clamped ratio
@@ -104,22 +111,27 @@ class CentreResize:
             side. Defaults to 1.0 (the whole image).
     """
 
-    def __init__(self, size: Union[int, Sequence[int]],
+    def __init__(self,
+                 size: Union[int, Sequence[int]],
                  crop_fraction: float = 1.0) -> None:
         self.size = _size(size)
         if not 0 < crop_fraction <= 1:
-            raise ValueError(f'crop_fraction must be in (0, 1], got {crop_fraction}')
+            raise ValueError(
+                f'crop_fraction must be in (0, 1], got {crop_fraction}')
         self.crop_fraction = crop_fraction
 
     def __call__(self, pixels: Tensor) -> Tensor:
         num, _, height, width = pixels.shape
         side = self.crop_fraction * min(height, width)
-        box = torch.tensor([(width - side) / 2, (height - side) / 2, side, side],
+        box = torch.tensor([(width - side) / 2,
+                            (height - side) / 2, side, side],
                            device=pixels.device)
         return crop_resize(pixels, box.expand(num, 4), self.size)
 
 
-def crop_resize(pixels: Tensor, boxes: Tensor, size: Tuple[int, int],
+def crop_resize(pixels: Tensor,
+                boxes: Tensor,
+                size: Tuple[int, int],
                 flips: Tensor = None) -> Tensor:
     """Crop each image to its (x0, y0, w, h) box and resize to ``size``,
     mirrored where ``flips`` is True, in one ``grid_sample``."""
@@ -136,9 +148,14 @@ def crop_resize(pixels: Tensor, boxes: Tensor, size: Tuple[int, int],
     theta = torch.zeros(num, 2, 3, dtype=pixels.dtype, device=pixels.device)
     theta[:, 0, 0], theta[:, 0, 2] = sx, tx
     theta[:, 1, 1], theta[:, 1, 2] = sy, ty
-    grid = F.affine_grid(theta, (num, pixels.size(1), *size), align_corners=False)
-    return F.grid_sample(pixels, grid, mode='bilinear', padding_mode='border',
-                         align_corners=False)
+    grid = F.affine_grid(
+        theta, (num, pixels.size(1), *size), align_corners=False)
+    return F.grid_sample(
+        pixels,
+        grid,
+        mode='bilinear',
+        padding_mode='border',
+        align_corners=False)
 
 
 @MODELS.register_module()

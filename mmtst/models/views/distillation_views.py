@@ -47,11 +47,15 @@ class DistillationViews:
             ``'work_dirs/teacher_logit_cache'``.
     """
 
-    def __init__(self, mode: str = 'consistent', transform: Optional[dict] = None,
-                 fixed_view: Optional[dict] = None, mixup: Optional[dict] = None,
+    def __init__(self,
+                 mode: str = 'consistent',
+                 transform: Optional[dict] = None,
+                 fixed_view: Optional[dict] = None,
+                 mixup: Optional[dict] = None,
                  cache_dir: str = 'work_dirs/teacher_logit_cache') -> None:
         if mode not in MODES:
-            raise ValueError(f'views mode must be one of {list(MODES)}, got {mode!r}')
+            raise ValueError(
+                f'views mode must be one of {list(MODES)}, got {mode!r}')
         if transform is None:
             raise ValueError('views need a random `transform`, e.g. '
                              "dict(type='RandomResizedCropFlip', size=224)")
@@ -87,10 +91,13 @@ class DistillationViews:
         if self.mixup is None:
             return list(views), list(targets)
         a = self.mixup.coefficient()
-        soft = [F.one_hot(t.long(), num_classes).float() if t.dim() == 1 else t
-                for t in targets]
-        return ([BatchMixup.mix(v, a) for v in views],
-                [BatchMixup.mix(t, a) for t in soft])
+        soft = [
+            F.one_hot(t.long(), num_classes).float() if t.dim() == 1 else t
+            for t in targets
+        ]
+        return ([BatchMixup.mix(v, a)
+                 for v in views], [BatchMixup.mix(t, a) for t in soft])
 
     def description(self) -> str:
-        return f'{self.mode}|{vars(self.fixed_view) if self.fixed_view else None}'
+        fixed = vars(self.fixed_view) if self.fixed_view else None
+        return f'{self.mode}|{fixed}'

@@ -36,7 +36,8 @@ class TeacherLogitCache:
         num_classes: Logits per sample.
     """
 
-    def __init__(self, cache_dir: str, fingerprint: str, num_classes: int) -> None:
+    def __init__(self, cache_dir: str, fingerprint: str,
+                 num_classes: int) -> None:
         os.makedirs(cache_dir, exist_ok=True)
         self.prefix = osp.join(cache_dir, f'teacher-{fingerprint}')
         self.num_classes = num_classes
@@ -52,10 +53,13 @@ class TeacherLogitCache:
 
     def _open(self, capacity: int) -> None:
         mode = 'r+' if osp.exists(self.prefix + '.valid') else 'w+'
-        self._valid = np.memmap(self.prefix + '.valid', np.uint8, mode,
-                                shape=(capacity, ))
-        self._logits = np.memmap(self.prefix + '.logits', np.float32, mode,
-                                 shape=(capacity, self.num_classes))
+        self._valid = np.memmap(
+            self.prefix + '.valid', np.uint8, mode, shape=(capacity, ))
+        self._logits = np.memmap(
+            self.prefix + '.logits',
+            np.float32,
+            mode,
+            shape=(capacity, self.num_classes))
 
     def _grow(self, needed: int) -> None:
         capacity = max(needed, 2 * self.capacity, 1024)
