@@ -9,9 +9,9 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 from mmtst.engine import DistillerOptimWrapperConstructor
-from mmtst.models.algorithms.detection_distiller import record_output
 from mmtst.models.losses import InvertedSoftmaxCrossEntropy
 from mmtst.models.losses.inverted_losses import NegatedLogitFocalLoss
+from mmtst.models.utils import record_output
 from mmtst.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

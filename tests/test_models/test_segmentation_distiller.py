@@ -152,7 +152,7 @@ def test_inverted_pixel_ce_and_ignore_index():
     labels = torch.randint(0, 11, (2, 6, 6))
     labels[0, :3] = 255
     # mmseg's pixel mean ('task'); the authors' form (/ C) is tested in
-    # test_structured_augmenter_objective.py
+    # test_geometric_augmenter_objective.py
     with inverted_task_losses(model.student, 'task'):
         inverted = head.loss_decode
         got = inverted(logits, labels, ignore_index=255)

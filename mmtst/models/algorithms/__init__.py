@@ -8,7 +8,7 @@ from .classification_distiller import ClassificationDistiller
 LAZY = {
     'DetectionDistiller': '.detection_distiller',
     'SegmentationDistiller': '.segmentation_distiller',
-    'StructuredDistiller': '.structured_distiller',
+    'GeometricTaskDistiller': '.geometric_task_distiller',
 }
 __getattr__ = lazy_getattr(
     __name__,

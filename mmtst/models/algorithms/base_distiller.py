@@ -1,10 +1,11 @@
 """What every mmtst distiller shares: a frozen teacher and a trainable
-student of the same OpenMMLab toolbox, plus an optional TST augmenter."""
+student of the same OpenMMLab toolbox, plus an optional TST augmenter with
+its update step (stage II), whose objective each task supplies."""
 import contextlib
 import copy
 import difflib
 import re
-from typing import Dict, Iterator, List, Optional, Union
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 import torch.distributed as torch_dist
@@ -120,7 +121,15 @@ def update_augmenter(optim_wrapper, loss: torch.Tensor,
 
 class BaseDistiller(BaseModel):
     """A frozen teacher and a trainable student, both built in the registry
-    of the toolbox they come from (``model_scope``).
+    of the toolbox they come from (``model_scope``), and TST's augmenter
+    when ``augmenter`` is given ("Teaching What You Should Teach", Shao et
+    al., IJCAI 2023).
+
+    The augmenter's update (stage II, :meth:`augmenter_step`) is the same
+    for every task: student frozen, teacher frozen, one step of the
+    augmenter's optimiser on an objective each task defines in
+    :meth:`augmenter_losses`. The student's step (stage III) is the task's
+    ``loss``.
 
     The teacher is loaded from ``teacher_ckpt`` as weights only, has no
     gradients and stays in eval mode (its norm layers too) whatever
@@ -138,6 +147,10 @@ class BaseDistiller(BaseModel):
             smoke tests and benchmarks). Defaults to False.
         allow_unsafe_load: Load a teacher checkpoint that needs arbitrary
             unpickling (trusted files only). Defaults to False.
+        augmenter: A ``LearnableAugmentPolicy`` config: enables TST.
+            Defaults to None.
+        predict_model: ``'student'`` or ``'teacher'``: which model
+            validation and test evaluate. Defaults to ``'student'``.
         model_scope: Registry scope of teacher and student. Defaults to
             ``'mmpretrain'``.
         data_preprocessor: Stacks the batch without normalising it; the
@@ -152,6 +165,8 @@ class BaseDistiller(BaseModel):
                  teacher_ckpt: Optional[str] = None,
                  allow_random_teacher: bool = False,
                  allow_unsafe_load: bool = False,
+                 augmenter: Optional[dict] = None,
+                 predict_model: str = 'student',
                  model_scope: str = 'mmpretrain',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -175,6 +190,8 @@ class BaseDistiller(BaseModel):
                 'model.allow_random_teacher=True for a smoke test.')
         self.teacher.requires_grad_(False)
         self.teacher.eval()
+        self.augmenter = self.build_augmenter(augmenter)
+        self.predict_model = predict_model
 
     def load_teacher(self, path: str, allow_unsafe: bool = False) -> None:
         """Load the teacher's weights, refusing keys that do not match."""
@@ -214,29 +231,30 @@ class BaseDistiller(BaseModel):
         # marking the teacher initialised keeps the loaded weights.
         self.teacher._is_init = True
 
-    def build_augmenter(self,
-                        cfg: Optional[dict],
-                        reverse_mean: bool = False) -> Optional[nn.Module]:
+    def build_augmenter(self, cfg: Optional[dict]) -> Optional[nn.Module]:
         """Build the TST augmenter (None without one) and give it the
         dataset's pixel mean from the student's data preprocessor: the
         augmenter works on [0, 1] pixels, and its warps and Cutout fill
         with that mean, 0 in the normalised units the authors' augmenter
-        works in (``LearnableAugmentPolicy(fill='mean')``).
-
-        Args:
-            cfg: The augmenter's config, or None.
-            reverse_mean: The augmenter sees the channels in the reverse
-                order of the preprocessor's mean (BGR images as loaded, a
-                mean given for RGB). Defaults to False.
-        """
+        works in (``LearnableAugmentPolicy(fill='mean')``). The mean is
+        reversed where :meth:`augmenter_sees_reversed_channels` says so."""
         if cfg is None:
             return None
         augmenter = build_with_scope(cfg, 'mmtst', 'augmenter')
         mean = getattr(self.student.data_preprocessor, 'mean', None)
         if mean is not None and hasattr(augmenter, 'set_dataset_mean'):
             mean = mean.reshape(-1)
-            augmenter.set_dataset_mean(mean.flip(0) if reverse_mean else mean)
+            augmenter.set_dataset_mean(
+                mean.flip(0) if self.augmenter_sees_reversed_channels(
+                ) else mean)
         return augmenter
+
+    def augmenter_sees_reversed_channels(self) -> bool:
+        """Whether the augmenter sees the channels in the reverse order of
+        the student preprocessor's mean (BGR images as loaded, a mean given
+        for RGB). Defaults to False: the detection and segmentation
+        distillers flip the batch to the mean's order for the augmenter."""
+        return False
 
     @property
     def predict_model(self) -> str:
@@ -249,6 +267,41 @@ class BaseDistiller(BaseModel):
             raise ValueError(
                 f"predict_model must be 'student' or 'teacher', got {value!r}")
         self._predict_model = value
+
+    # ------------------------------------------------------------ stage II
+    def augmenter_step(
+        self, data: dict, optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
+    ) -> Dict[str, torch.Tensor]:
+        """One update of the augmenter (TST stage II, Sec. 3.3).
+
+        The student is switched to eval mode with its parameters frozen for
+        the step (gradients flow through it to the input only); the teacher
+        is always frozen; only the augmenter's parameters are updated, by
+        the ``augmenter`` optimiser, along the task's
+        :meth:`augmenter_losses`.
+        """
+        if self.augmenter is None:
+            raise RuntimeError('augmenter_step() needs model.augmenter set.')
+        if isinstance(optim_wrapper, OptimWrapperDict):
+            optim_wrapper = optim_wrapper['augmenter']
+        data = self.data_preprocessor(data, True)
+        with self.frozen_student():
+            with optim_wrapper.optim_context(self.augmenter):
+                losses, diagnostics = self.augmenter_losses(
+                    data['inputs'], data['data_samples'])
+            loss, log_vars = self.parse_losses(losses)
+            update_augmenter(optim_wrapper, loss, self.augmenter)
+        log_vars.update(diagnostics)
+        return log_vars
+
+    def augmenter_losses(
+        self, inputs: torch.Tensor, data_samples: List
+    ) -> Tuple[Dict[str, torch.Tensor], Dict[str, float]]:
+        """The task's augmenter objective on a preprocessed batch: the loss
+        terms to minimise (``augmenter.*`` names; mmengine sums those with
+        ``loss`` in the name) and plain values to log beside them."""
+        raise NotImplementedError(
+            f'{type(self).__name__} has no TST augmenter objective.')
 
     def train_step(
         self, data: dict, optim_wrapper: Union[OptimWrapper, OptimWrapperDict]

@@ -3,11 +3,10 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor
 
 from mmtst.registry import MODELS
-from .base_distiller import BaseDistiller, build_with_scope, update_augmenter
+from .base_distiller import BaseDistiller, build_with_scope
 
 
 @MODELS.register_module()
@@ -82,16 +81,12 @@ class ClassificationDistiller(BaseDistiller):
             student=student,
             teacher=teacher,
             teacher_ckpt=teacher_ckpt,
+            augmenter=augmenter,
+            predict_model=predict_model,
             **kwargs)
         self._check_num_classes()
         self.distill_loss = build_with_scope(distill_loss, 'mmtst',
                                              'distill_loss')
-        # the augmenter sees the pixels as loaded (BGR for OpenCV-loaded
-        # colour images that the preprocessor turns to RGB)
-        self.augmenter = self.build_augmenter(
-            augmenter,
-            reverse_mean=bool(
-                getattr(self.student.data_preprocessor, 'to_rgb', False)))
         self.augmenter_loss = build_with_scope(augmenter_loss, 'mmtst',
                                                'augmenter_loss')
         if tst_mode not in ('double', 'replace'):
@@ -104,7 +99,6 @@ class ClassificationDistiller(BaseDistiller):
         self.aug_loss_weight = aug_loss_weight
         self.teacher_input_size = _size_or_none(teacher_input_size)
         self.student_input_size = _size_or_none(student_input_size)
-        self.predict_model = predict_model
         self.views = (
             build_with_scope(views, 'mmtst', 'views')
             if views is not None else None)
@@ -127,6 +121,11 @@ class ClassificationDistiller(BaseDistiller):
                 f'The teacher predicts {classes[0]} classes but the student '
                 f'{classes[1]}: logit distillation needs the same classes. '
                 'Set both heads to the dataset\'s num_classes.')
+
+    def augmenter_sees_reversed_channels(self) -> bool:
+        """The augmenter sees the pixels as loaded: BGR for OpenCV-loaded
+        colour images that the student's preprocessor turns to RGB."""
+        return bool(getattr(self.student.data_preprocessor, 'to_rgb', False))
 
     # ------------------------------------------------------------ inputs
     def model_inputs(self, pixels: Tensor, which: str) -> Tensor:
@@ -286,47 +285,28 @@ class ClassificationDistiller(BaseDistiller):
         return losses
 
     # ------------------------------------------------------------ TST stage II
-    def augmenter_step(
-        self, data: dict,
-        optim_wrapper: Union[OptimWrapper,
-                             OptimWrapperDict]) -> Dict[str, Tensor]:
-        """One update of the augmenter (TST stage II).
-
-        The student is switched to eval mode with its parameters frozen for
-        the step (gradients flow through it to the input only); the teacher
-        is always frozen; only the augmenter's parameters are updated.
-        """
-        if self.augmenter is None:
-            raise RuntimeError('augmenter_step() needs model.augmenter set.')
-        if isinstance(optim_wrapper, OptimWrapperDict):
-            optim_wrapper = optim_wrapper['augmenter']
-        data = self.data_preprocessor(data, True)
-        inputs, data_samples = data['inputs'], data['data_samples']
+    def augmenter_losses(
+            self, inputs: Tensor,
+            data_samples: List) -> Tuple[Dict[str, Tensor], Dict[str, float]]:
+        """The augmenter's objective (``augmenter_loss``, Sec. 3.3) on the
+        augmented batch, and how confident teacher and student are in the
+        true class there (logged)."""
         if self.views is not None:
             inputs = self.views.transform(inputs)
         target = self.labels(data_samples).to(inputs.device)
         if target.dim() != 1:
             raise ValueError('The TST augmenter objective needs hard labels; '
                              'disable mixup/cutmix batch augments.')
-
-        with self.frozen_student():
-            with optim_wrapper.optim_context(self.augmenter):
-                augmented = self.augment(inputs)
-                student_logits = self.logits(augmented, 'student')
-                teacher_logits = self.logits(augmented, 'teacher')
-                losses = self.augmenter_loss(student_logits, teacher_logits,
-                                             target)
-            loss, log_vars = self.parse_losses({
-                f'augmenter.{k}': v
-                for k, v in losses.items()
-            })
-            update_augmenter(optim_wrapper, loss, self.augmenter)
+        augmented = self.augment(inputs)
+        student_logits = self.logits(augmented, 'student')
+        teacher_logits = self.logits(augmented, 'teacher')
+        losses = self.augmenter_loss(student_logits, teacher_logits, target)
         with torch.no_grad():
-            log_vars['augmenter.teacher_conf'] = _confidence(
-                teacher_logits, target)
-            log_vars['augmenter.student_conf'] = _confidence(
-                student_logits, target)
-        return log_vars
+            diagnostics = {
+                'augmenter.teacher_conf': _confidence(teacher_logits, target),
+                'augmenter.student_conf': _confidence(student_logits, target),
+            }
+        return {f'augmenter.{k}': v for k, v in losses.items()}, diagnostics
 
 
 def _confidence(logits: Tensor, target: Tensor) -> float:

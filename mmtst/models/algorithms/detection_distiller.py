@@ -1,6 +1,5 @@
 """Distillation of mmdet detectors with TST's learned augmenter."""
-import contextlib
-from typing import Dict, Iterator, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -9,34 +8,15 @@ from torch import Tensor, nn
 from mmtst.models.losses.detection_kl import dense_kl
 from mmtst.models.task_adapters.boxes import (MIN_VISIBLE_AREA_RATIO,
                                               warp_data_samples)
+from mmtst.models.utils import record_output
 from mmtst.registry import MODELS
-from .structured_distiller import StructuredDistiller
+from .geometric_task_distiller import GeometricTaskDistiller
 
 SIGMOID_KL_MODES = ('binary', 'softmax')
 
 
-@contextlib.contextmanager
-def record_output(owner: nn.Module, method: str) -> Iterator[list]:
-    """Record what ``owner.<method>`` is called with and returns inside the
-    block, as ``[(args, output), ...]``, without editing mmdet's classes:
-    an instance attribute shadows the method and is deleted afterwards."""
-    calls: list = []
-    bound = getattr(owner, method)
-
-    def recording(*args, **kwargs):
-        output = bound(*args, **kwargs)
-        calls.append((args, output))
-        return output
-
-    setattr(owner, method, recording)
-    try:
-        yield calls
-    finally:
-        delattr(owner, method)
-
-
 @MODELS.register_module()
-class DetectionDistiller(StructuredDistiller):
+class DetectionDistiller(GeometricTaskDistiller):
     """A frozen mmdet teacher distilled into an mmdet student, with TST.
 
     "Teaching What You Should Teach: A Data-Based Distillation Method"
@@ -112,7 +92,7 @@ class DetectionDistiller(StructuredDistiller):
         student_loss_weight: Weight of the student's inverted losses.
             Defaults to 1.0.
         inverted_reduction: ``'authors'`` (default) or ``'task'``, see
-            above and :class:`StructuredDistiller`; passed through
+            above and :class:`GeometricTaskDistiller`; passed through
             ``**kwargs``.
         min_box_size: Warped boxes below this side (px) are dropped.
             Defaults to 1.0.

@@ -7,14 +7,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmtst.models.task_adapters.label_maps import warp_seg_data_samples
+from mmtst.models.utils import record_output
 from mmtst.registry import MODELS
 from .base_distiller import build_with_scope
-from .detection_distiller import record_output
-from .structured_distiller import StructuredDistiller
+from .geometric_task_distiller import GeometricTaskDistiller
 
 
 @MODELS.register_module()
-class SegmentationDistiller(StructuredDistiller):
+class SegmentationDistiller(GeometricTaskDistiller):
     """A frozen mmseg ``EncoderDecoder`` teacher distilled into an mmseg
     student, with TST.
 
@@ -76,7 +76,7 @@ class SegmentationDistiller(StructuredDistiller):
         student_loss_weight: Weight of the student's inverted loss.
             Defaults to 1.0.
         inverted_reduction: ``'authors'`` (default) or ``'task'``, see
-            above and :class:`StructuredDistiller`; passed through
+            above and :class:`GeometricTaskDistiller`; passed through
             ``**kwargs``.
         ignore_index: Label of warped-in pixels. Defaults to 255.
         predict_model: ``'student'`` or ``'teacher'``. Defaults to

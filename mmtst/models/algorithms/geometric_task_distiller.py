@@ -1,20 +1,21 @@
-"""What the detection and segmentation distillers share."""
+"""What the detection and segmentation distillers share: annotations that
+move with the image's geometry."""
 import copy
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
-from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor
 
 from mmtst.models.losses.inverted_base import check_inverted_reduction
 from mmtst.models.losses.inverted_losses import inverted_task_losses
-from .base_distiller import (BaseDistiller, build_with_scope,
-                             resolve_model_cfg, update_augmenter)
+from mmtst.models.utils import flips_channels, normalise_raw_pixels
+from .base_distiller import BaseDistiller, build_with_scope, resolve_model_cfg
 
 
-class StructuredDistiller(BaseDistiller):
-    """A distiller for tasks whose annotations follow the geometry (boxes,
-    masks, label maps), after TST (Shao et al., IJCAI 2023, Sec. 3.4).
+class GeometricTaskDistiller(BaseDistiller):
+    """A distiller for tasks whose annotations follow the image's geometry
+    (boxes, masks, label maps), after TST (Shao et al., IJCAI 2023, Sec.
+    3.4): detection and segmentation.
 
     The batch stays in raw pixels (the data preprocessor pads and stacks
     without normalising); each model normalises its own input. The
@@ -78,17 +79,15 @@ class StructuredDistiller(BaseDistiller):
             student=student_cfg,
             teacher=teacher,
             teacher_ckpt=teacher_ckpt,
+            augmenter=augmenter,
+            predict_model=predict_model,
             model_scope=model_scope,
             data_preprocessor=data_preprocessor,
             **kwargs)
-        # the augmenter sees RGB (see augment()), the order of an mmdet /
-        # mmseg mean given with bgr_to_rgb=True
-        self.augmenter = self.build_augmenter(augmenter)
         self.teacher_loss_weight = teacher_loss_weight
         self.student_loss_weight = student_loss_weight
         check_inverted_reduction(inverted_reduction)
         self.inverted_reduction = inverted_reduction
-        self.predict_model = predict_model
 
     @classmethod
     def raw_pixel_preprocessor(cls, student_cfg: dict) -> dict:
@@ -110,19 +109,15 @@ class StructuredDistiller(BaseDistiller):
     def model_inputs(self, pixels: Tensor, which: str) -> Tensor:
         """Raw padded pixels (0..255, as loaded) -> ``which`` model's
         normalised input: its preprocessor's channel flip, mean and std."""
-        pre = (self.teacher
-               if which == 'teacher' else self.student).data_preprocessor
-        x = pixels
-        if flips_channels(pre) and x.size(1) == 3:
-            x = x[:, [2, 1, 0]]
-        if getattr(pre, '_enable_normalize', False):
-            x = (x - pre.mean) / pre.std
-        return x
+        model = self.teacher if which == 'teacher' else self.student
+        return normalise_raw_pixels(model.data_preprocessor, pixels)
 
     def augment(self, pixels: Tensor):
         """Augment raw pixels; return ``(pixels, matrices)``. The augmenter
-        works on RGB in [0, 1]: BGR batches (OpenMMLab's loading) are
-        flipped for it when the student's preprocessor converts BGR to RGB."""
+        works on RGB in [0, 1] (the order of an mmdet / mmseg mean given
+        with ``bgr_to_rgb=True``): BGR batches (OpenMMLab's loading) are
+        flipped for it when the student's preprocessor converts BGR to
+        RGB."""
         flip = flips_channels(
             self.student.data_preprocessor) and pixels.size(1) == 3
         x = pixels[:, [2, 1, 0]] if flip else pixels
@@ -164,51 +159,30 @@ class StructuredDistiller(BaseDistiller):
                 self.warp_samples(data_samples, matrices) + list(data_samples))
 
     # ------------------------------------------------------------ stage II
-    def augmenter_step(
-        self, data: dict,
-        optim_wrapper: Union[OptimWrapper,
-                             OptimWrapperDict]) -> Dict[str, Tensor]:
-        """One update of the augmenter (TST stage II): the teacher's task
-        losses + the student's inverted task losses on the augmented batch
-        with warped annotations."""
-        if self.augmenter is None:
-            raise RuntimeError('augmenter_step() needs model.augmenter set.')
-        if isinstance(optim_wrapper, OptimWrapperDict):
-            optim_wrapper = optim_wrapper['augmenter']
-        data = self.data_preprocessor(data, True)
-        inputs, data_samples = data['inputs'], data['data_samples']
-        with self.frozen_student():
-            with optim_wrapper.optim_context(self.augmenter):
-                augmented, matrices = self.augment(inputs)
-                # annotations are targets: no gradient through them
-                samples = self.warp_samples(data_samples, matrices.detach())
-                teacher = self.teacher.loss(
-                    self.model_inputs(augmented, 'teacher'),
-                    copy.deepcopy(samples))
-                with inverted_task_losses(self.student,
-                                          self.inverted_reduction):
-                    student = self.student.loss(
-                        self.model_inputs(augmented, 'student'), samples)
-            losses = {
-                f'augmenter.teacher.{k}': scale(v, self.teacher_loss_weight)
-                for k, v in teacher.items()
-            }
-            losses.update({
-                f'augmenter.student_inverted.{k}':
-                scale(v, self.student_loss_weight)
-                for k, v in student.items()
-            })
-            loss, log_vars = self.parse_losses(losses)
-            update_augmenter(optim_wrapper, loss, self.augmenter)
-        return log_vars
-
-
-def flips_channels(pre) -> bool:
-    """Whether a data preprocessor converts BGR <-> RGB (mmseg names the
-    flag ``channel_conversion``, mmdet / mmengine ``_channel_conversion``)."""
-    return bool(
-        getattr(pre, 'channel_conversion', False)
-        or getattr(pre, '_channel_conversion', False))
+    def augmenter_losses(
+            self, inputs: Tensor,
+            data_samples: List) -> Tuple[Dict[str, Tensor], Dict[str, float]]:
+        """The augmenter's objective: the teacher's task losses + the
+        student's task losses in inverted form, on the augmented batch with
+        warped annotations."""
+        augmented, matrices = self.augment(inputs)
+        # annotations are targets: no gradient through them
+        samples = self.warp_samples(data_samples, matrices.detach())
+        teacher = self.teacher.loss(
+            self.model_inputs(augmented, 'teacher'), copy.deepcopy(samples))
+        with inverted_task_losses(self.student, self.inverted_reduction):
+            student = self.student.loss(
+                self.model_inputs(augmented, 'student'), samples)
+        losses = {
+            f'augmenter.teacher.{k}': scale(v, self.teacher_loss_weight)
+            for k, v in teacher.items()
+        }
+        losses.update({
+            f'augmenter.student_inverted.{k}':
+            scale(v, self.student_loss_weight)
+            for k, v in student.items()
+        })
+        return losses, {}
 
 
 def scale(value, weight: float):
