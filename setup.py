@@ -24,29 +24,60 @@ def get_version():
     return scope['__version__']
 
 
-def add_mim_extension():
-    """Expose configs/ and tools/ as ``mmtst/.mim`` like other OpenMMLab
-    packages, so an installed copy resolves ``mmtst::`` config paths.
+# What mmtst/.mim holds: the layout mmengine (``mmtst::`` bases) and
+# ``mim search`` read from an installed OpenMMLab package.
+MIM_ITEMS = ('configs', 'tools', 'model-index.yml')
 
-    Editable installs get symlinks; regular installs get copies.
+
+def is_editable_build(argv):
+    """Whether setup.py runs for an editable install: pip's PEP 660 build
+    calls the ``editable_wheel`` command, older tools ``develop``."""
+    return 'editable_wheel' in argv or 'develop' in argv
+
+
+def _remove(path):
+    if osp.islink(path) or osp.isfile(path):
+        os.remove(path)
+    elif osp.isdir(path):
+        shutil.rmtree(path)
+
+
+def add_mim_extension(root=HERE, symlink=None):
+    """Fill ``<root>/mmtst/.mim`` with configs/, tools/ and model-index.yml,
+    where an installed mmtst is expected to keep them.
+
+    An editable build (``symlink=None`` decides from ``sys.argv``) links
+    them, so that edits under configs/ show at once; any other build copies
+    them, because a wheel holds no links. Two cases keep what is there:
+
+    - a link that already points at the top-level item, in a non-editable
+      build too: setuptools copies the files through it into the wheel,
+      while replacing it by copies would leave an editable install of the
+      same checkout serving stale configs;
+    - an item whose top-level source is missing: a build from an sdist,
+      which ships the copies inside mmtst/.mim only. Deleting them there
+      gave installs from an sdist no .mim at all.
     """
-    mode = 'symlink' if ('develop' in sys.argv
-                         or 'editable_wheel' in sys.argv) else 'copy'
-    mim_path = osp.join(HERE, 'mmtst', '.mim')
-    os.makedirs(mim_path, exist_ok=True)
-    for name in ('configs', 'tools', 'model-index.yml'):
-        src = osp.join(HERE, name)
-        dst = osp.join(mim_path, name)
-        if osp.islink(dst) or osp.isfile(dst):
-            os.remove(dst)
-        elif osp.isdir(dst):
-            shutil.rmtree(dst)
+    if symlink is None:
+        symlink = is_editable_build(sys.argv)
+    mim_dir = osp.join(root, 'mmtst', '.mim')
+    os.makedirs(mim_dir, exist_ok=True)
+    for name in MIM_ITEMS:
+        src = osp.join(root, name)
+        dst = osp.join(mim_dir, name)
         if not osp.exists(src):
             continue
-        if mode == 'symlink':
-            os.symlink(osp.relpath(src, mim_path), dst)
+        link = osp.relpath(src, mim_dir)
+        if osp.islink(dst) and os.readlink(dst) == link:
+            continue
+        _remove(dst)
+        if symlink:
+            os.symlink(link, dst)
         elif osp.isdir(src):
-            shutil.copytree(src, dst)
+            shutil.copytree(
+                src,
+                dst,
+                ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
         else:
             shutil.copyfile(src, dst)
 

@@ -197,6 +197,8 @@ main() {
     log "installing the OpenMMLab stack ($(basename "$stack")) and mmtst"
     "${pip[@]}" -r "$stack" -r "$REQ/runtime.txt" -r "$REQ/tests.txt"
     "${pip[@]}" --no-deps --no-build-isolation -e "$ROOT"
+    # where mmengine's `mmtst::` bases and `mim search` look for the package
+    "$VENV/bin/python" "$ROOT/tools/link_editable_install.py" >/dev/null
     stack_imports "$profile" || {
         log "the stack does not import; see the errors above"
         "$VENV/bin/python" -c 'import mmcv, mmpretrain, mmtst.models'
