@@ -43,17 +43,7 @@ def tiny_classifier(
         mean=(72.94, ),
         std=(90.02, ),
 ) -> dict:
-    """An mmpretrain ImageClassifier config around mmtst's CifarResNet."""
-    width = {'resnet8': 64, 'resnet14': 64, 'resnet20': 64}[arch]
-    return dict(
-        type='ImageClassifier',
-        data_preprocessor=dict(
-            type='ClsDataPreprocessor',
-            mean=list(mean),
-            std=list(std),
-            to_rgb=False),
-        backbone=dict(
-            type='mmtst.CifarResNet', arch=arch, in_channels=in_channels),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(
-            type='LinearClsHead', num_classes=num_classes, in_channels=width))
+    """An mmpretrain ImageClassifier config around mmtst's CifarResNet,
+    for Fashion-MNIST (one grey channel, ten classes) by default."""
+    from mmtst.benchmarks.synthetic import cifar_resnet_classifier
+    return cifar_resnet_classifier(arch, num_classes, in_channels, mean, std)

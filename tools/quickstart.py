@@ -16,7 +16,7 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from mmtst.apis.results import export_teacher, last_accuracy
+from mmtst.benchmarks import export_teacher, last_accuracy
 
 CONFIGS = dict(
     teacher='configs/quickstart/fmnist_teacher_resnet20.py',

@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO
 from helpers import load_tool as load_tool_at
 
-from mmtst.apis import results
+from mmtst import benchmarks
 
 KD_CFG = 'configs/kd/cifar100/kd_resnet32x4_resnet8x4_cifar100.py'
 DKD_CFG = 'configs/dkd/cifar100/dkd_resnet32x4_resnet8x4_cifar100.py'
@@ -296,8 +296,8 @@ def test_collector_cli_writes_json_and_markdown(bench, tmp_path, capsys):
 
 def test_read_back_helpers(bench):
     kd0 = str(bench / cname(KD_CFG) / 'seed0')
-    assert results.last_accuracy(kd0) == 73.0
-    run = results.parse_run(str(bench / cname(KD_CFG) / 'seed2'))
+    assert benchmarks.last_accuracy(kd0) == 73.0
+    run = benchmarks.parse_run(str(bench / cname(KD_CFG) / 'seed2'))
     assert run.curve == [(1, 62.0), (2, 71.0), (3, 75.0)]  # two launches
     assert (run.seed, run.progress, run.total, run.finished) == (2, 3, 3, True)
     assert run.config_path == KD_CFG
@@ -318,7 +318,7 @@ def test_iteration_based_runs_and_coco_scale(tmp_path):
             'coco/bbox_mAP': v,
             'step': s
         }) + '\n' for s, v in ((1000, 0.301), (2000, 0.352))))
-    run = results.parse_run(str(work_dir))
+    run = benchmarks.parse_run(str(work_dir))
     assert (run.method, run.metric, run.unit) == ('tst-analytic',
                                                   'coco/bbox_mAP', 'iter')
     assert run.final == pytest.approx(35.2) and run.finished
@@ -339,15 +339,15 @@ def test_log_only_run_is_read_from_the_text_log(tmp_path):
         'accuracy/top1: 61.2500  data_time: 1.2e-03  time: 0.0200\n'
         '2099/01/01 00:00:02 - mmengine - INFO - Epoch(val) [2][79/79]    '
         'accuracy/top1: 70.5000  data_time: 0.0100  time: 0.0200\n')
-    assert results.find_runs([str(tmp_path)]) == [str(tmp_path / 'run')]
-    run = results.parse_run(str(tmp_path / 'run'))
+    assert benchmarks.find_runs([str(tmp_path)]) == [str(tmp_path / 'run')]
+    run = benchmarks.parse_run(str(tmp_path / 'run'))
     assert (run.method, run.seed, run.curve) == ('dkd', 5, [(1, 61.25),
                                                             (2, 70.5)])
     assert (run.progress, run.total, run.finished) == (2, 3, False)
 
 
 def test_classify_method():
-    classify = results.classify_method
+    classify = benchmarks.classify_method
     assert classify(PLAIN_MODEL) == 'alone'
     assert classify(KD_MODEL) == 'kd' and classify(DKD_MODEL) == 'dkd'
     analytic = dict(TST_MODEL, augmenter=dict(backend='analytic'))
@@ -568,7 +568,7 @@ def test_runner_orders_seed_major_and_applies_set_options(tmp_path, capsys):
 def test_wall_clock_sums_the_launches_of_a_run(tmp_path):
     """Two launches (a kill and a resume): their spans are added, the time
     between them is not."""
-    from mmtst.apis.results import wall_seconds
+    from mmtst.benchmarks import wall_seconds
     for stamp, lines in (('20990101_000000', ['00:00:00', '00:01:30']),
                          ('20990101_010000',
                           ['01:00:00', '01:00:10', '01:02:00'])):
@@ -627,7 +627,7 @@ BRIEF_PAIRS = {
 
 
 def test_reference_yaml_has_sources_and_no_invented_tst_numbers():
-    reference = results.load_reference()
+    reference = benchmarks.load_reference()
     sources = reference['sources']
     assert BRIEF_PAIRS <= set(reference['pairs'])
     for pair_id, entry in reference['pairs'].items():
@@ -647,7 +647,7 @@ def test_reference_yaml_has_sources_and_no_invented_tst_numbers():
 def test_reference_config_globs_name_the_cifar100_configs():
     """Each CIFAR-100 pair's KD / DKD / TST glob names exactly one of the
     configs in the repo (keeps the table in step with configs/)."""
-    reference = results.load_reference()
+    reference = benchmarks.load_reference()
     for pair_id, entry in reference['pairs'].items():
         if not pair_id.startswith('cifar100/'):
             continue

@@ -58,7 +58,7 @@ def build(model_cfg):
 
 # ------------------------------------------------------------- (a) configs
 def test_the_set_lists_every_method():
-    from mmtst.apis.results import load_sets
+    from mmtst.benchmarks import load_sets
     spec = load_sets()['sets'][SET]
     assert spec['seeds'] == 5 and spec['jobs'] == 2
     listed = {osp.join(REPO, r['config']) for r in spec['runs']}
@@ -115,7 +115,7 @@ def test_rescaled_sets_rescale_every_schedule_with_the_run(set_name):
     (per-run --cfg-options) must move the cosine decay, the checkpoints and
     TST's phases with the run, or a method would silently train on a
     different schedule from its KD."""
-    from mmtst.apis.results import load_sets
+    from mmtst.benchmarks import load_sets
     spec = load_sets()['sets'][set_name]
     base = Config.fromfile(osp.join(LIMITED_DIR, '_base_fmnist_limited.py'))
     seen = set()
@@ -228,7 +228,7 @@ def test_balanced_fashion_mnist_subset_is_fixed(tmp_path):
 
 # ----------------------------------------------------- (c) paired interval
 def test_paired_difference_by_hand():
-    from mmtst.apis.results import paired_difference, t_quantile_975
+    from mmtst.benchmarks import paired_difference, t_quantile_975
     method = {0: 85.0, 1: 86.0, 2: 84.5, 7: 99.0}
     kd = {0: 84.0, 1: 84.5, 2: 84.5, 3: 90.0}
     diff = paired_difference(method, kd)

@@ -22,11 +22,10 @@ from typing import Dict, List, Optional, Tuple
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmtst.apis import run_friendly
-from mmtst.apis.results import (DEFAULT_REFERENCE, DEFAULT_SETS, Group,
-                                find_runs, group_runs, is_stand_in,
-                                load_reference, load_sets, paired_difference,
-                                paper_number, parse_run, set_root,
-                                settings_difference)
+from mmtst.benchmarks import (DEFAULT_REFERENCE, Group, PairedDifference,
+                              add_set_arguments, is_stand_in, load_groups,
+                              load_reference, paired_difference, paper_number,
+                              resolve_roots, settings_difference)
 
 # Anchors shown for every row, in this order, with their labels.
 ANCHORS = (('teacher', 'T'), ('student', 'S'), ('kd', 'KD'), ('dkd', 'DKD'),
@@ -47,10 +46,7 @@ def paired_text(paired: Optional[dict]) -> str:
     """``+0.45 [+0.12, +0.78] (n=5)``; without an interval for one seed."""
     if not paired:
         return '—'
-    text = f"{paired['mean']:+.2f}"
-    if paired.get('half_width') is not None:
-        text += f" [{paired['low']:+.2f}, {paired['high']:+.2f}]"
-    return text + f" (n={paired['n']})"
+    return (PairedDifference.from_dict(paired).text() + f" (n={paired['n']})")
 
 
 def _fmt_stats(mean: Optional[float], std: float, n: int) -> str:
@@ -248,8 +244,7 @@ def collect(roots: List[str],
             metric: Optional[str] = None) -> List[dict]:
     """Find, parse, group and summarise the runs under ``roots``."""
     reference = load_reference(reference_path)
-    runs = [parse_run(work_dir, metric) for work_dir in find_runs(roots)]
-    groups = group_runs(runs, reference, include_unfinished)
+    groups = load_groups(roots, reference, include_unfinished, metric)
     return summarize(groups, reference)
 
 
@@ -259,7 +254,7 @@ def versus_table(roots: List[str],
     """Paired differences between named runs: each comparison is
     ``A:B`` (config names, globs allowed), ``A - B`` over the seeds both
     finished, with its 95% t-interval."""
-    groups = group_runs([parse_run(d, metric) for d in find_runs(roots)])
+    groups = load_groups(roots, metric=metric)
     lines = ['| comparison | paired Δ (95% CI) | seeds |', '|---|---|---|']
     for comparison in comparisons:
         names = comparison.split(':')
@@ -276,9 +271,7 @@ def versus_table(roots: List[str],
                     ', '.join(sorted(g.config_name for g in groups)))
             found.append(hits[0])
         diff = paired_difference(found[0].by_seed(), found[1].by_seed())
-        text = '—' if diff is None else (
-            f'{diff.mean:+.2f}' + ('' if diff.half_width is None else
-                                   f' [{diff.low:+.2f}, {diff.high:+.2f}]'))
+        text = '—' if diff is None else diff.text()
         seeds = '—' if diff is None else ', '.join(map(str, diff.seeds))
         lines.append(f'| {found[0].config_name} − {found[1].config_name} '
                      f'| {text} | {seeds} |')
@@ -287,14 +280,9 @@ def versus_table(roots: List[str],
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('roots', nargs='*', help='work dirs to search')
-    parser.add_argument(
-        '--set',
-        help='a set of benchmarks/sets.yaml: adds '
+    add_set_arguments(
+        parser, 'a set of benchmarks/sets.yaml: adds '
         '<work_root>/<set> to the roots')
-    parser.add_argument('--sets', default=DEFAULT_SETS)
-    parser.add_argument('--work-root', help="override the sets file's")
-    parser.add_argument('--reference', default=DEFAULT_REFERENCE)
     parser.add_argument('--metric', help='validation key (default: detected)')
     parser.add_argument('--include-unfinished', action='store_true')
     parser.add_argument(
@@ -313,11 +301,7 @@ def parse_args(argv=None):
         help='also print the paired difference A - B over '
         'matching seeds for these config names (globs)')
     args = parser.parse_args(argv)
-    if args.set:
-        args.roots.append(
-            set_root(args.set, load_sets(args.sets), args.work_root))
-    if not args.roots:
-        parser.error('give work dirs or --set')
+    resolve_roots(parser, args)
     return args
 
 

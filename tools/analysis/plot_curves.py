@@ -26,9 +26,9 @@ from matplotlib.ticker import MaxNLocator
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmtst.apis import run_friendly
-from mmtst.apis.results import (DEFAULT_REFERENCE, DEFAULT_SETS, Group,
-                                find_runs, group_runs, load_reference,
-                                load_sets, mean_std, parse_run, set_root)
+from mmtst.benchmarks import (DEFAULT_REFERENCE, Group, add_set_arguments,
+                              load_groups, load_reference, mean_std,
+                              resolve_roots)
 from mmtst.visualization import plot_policy, read_policy_records
 
 
@@ -112,9 +112,8 @@ def plot_all(roots: List[str],
              out_dir: str,
              reference_path: str = DEFAULT_REFERENCE) -> List[str]:
     """Curves per pair and policy plots for every run under ``roots``."""
-    reference = load_reference(reference_path)
-    runs = [parse_run(work_dir) for work_dir in find_runs(roots)]
-    groups = group_runs(runs, reference, include_unfinished=True)
+    groups = load_groups(
+        roots, load_reference(reference_path), include_unfinished=True)
     os.makedirs(out_dir, exist_ok=True)
     by_pair: Dict[str, List[Group]] = defaultdict(list)
     for group in groups:
@@ -130,21 +129,13 @@ def plot_all(roots: List[str],
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('roots', nargs='*', help='work dirs to search')
-    parser.add_argument('--set', help='a set of benchmarks/sets.yaml')
-    parser.add_argument('--sets', default=DEFAULT_SETS)
-    parser.add_argument('--work-root', help="override the sets file's")
-    parser.add_argument('--reference', default=DEFAULT_REFERENCE)
+    add_set_arguments(parser, 'a set of benchmarks/sets.yaml')
     parser.add_argument(
         '--out',
         help="output folder (default: the set's "
         'folder, or the first root)')
     args = parser.parse_args(argv)
-    if args.set:
-        args.roots.append(
-            set_root(args.set, load_sets(args.sets), args.work_root))
-    if not args.roots:
-        parser.error('give work dirs or --set')
+    resolve_roots(parser, args)
     args.out = args.out or args.roots[-1]
     return args
 

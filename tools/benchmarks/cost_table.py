@@ -25,15 +25,13 @@ from typing import List, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from mmtst.apis.results import (DEFAULT_SETS, find_runs, group_runs, load_sets,
-                                parse_run, set_root)
+from mmtst.benchmarks import DEFAULT_SETS, load_groups, load_sets, set_root
 
 
 def run_rows(root: str) -> List[dict]:
     """Per (method, config): finished runs, mean minutes, mean top-1."""
-    runs = [parse_run(work_dir) for work_dir in find_runs([root])]
     rows = []
-    for group in group_runs(runs):
+    for group in load_groups([root]):
         wall, _, n = group.stats('wall_s')
         final = group.stats('final')[0]
         if not n:

@@ -19,7 +19,7 @@ import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from mmtst.apis.results import mean_std, read_scalars
+from mmtst.benchmarks import mean_std, read_scalars
 
 SETUPS = dict(
     fixed_teacher='fixed teacher',

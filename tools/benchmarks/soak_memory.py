@@ -25,17 +25,17 @@ from mmengine.config import DictAction
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
+from mmtst.benchmarks.step_cost import proc_status_mb
 
 DEFAULT_CONFIG = 'configs/quickstart/tst_resnet20_resnet8_fmnist.py'
 
 
 def rss_mb() -> float:
     """Resident set size of this process, MB (Linux /proc)."""
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError('no VmRSS in /proc/self/status (Linux only)')
+    rss = proc_status_mb('VmRSS')
+    if rss is None:
+        raise RuntimeError('no VmRSS in /proc/self/status (Linux only)')
+    return rss
 
 
 def module_hooks(model) -> int:
