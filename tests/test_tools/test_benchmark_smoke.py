@@ -47,9 +47,11 @@ def test_benchmark_runs_and_reports_every_row(tmp_path, capsys):
 
 @needs_fashion_mnist
 def test_soak_run_samples_memory_and_keeps_hooks_constant(tmp_path, capsys):
-    """tools/benchmarks/soak_memory.py on a tiny run: an augmenter phase
-    and interleaved augmenter steps happen between samples, and no forward
-    or backward hook is left behind on the model's modules."""
+    """tools/benchmarks/soak_memory.py on a tiny run: augmenter phases and
+    interleaved augmenter steps happen between samples over two persistent
+    loader workers; no forward or backward hook is left behind on the
+    model's modules, the phases start no workers of their own, and none is
+    left once training is over."""
     spec = importlib.util.spec_from_file_location(
         'soak_memory', osp.join(REPO, 'tools', 'benchmarks', 'soak_memory.py'))
     soak = importlib.util.module_from_spec(spec)
@@ -57,7 +59,7 @@ def test_soak_run_samples_memory_and_keeps_hooks_constant(tmp_path, capsys):
     out = tmp_path / 'soak.json'
     assert soak.main([
         '--iters', '16', '--images', '64', '--batch-size', '8', '--every', '2',
-        '--interleave', '2', '--json',
+        '--interleave', '2', '--phase-every', '1', '--workers', '2', '--json',
         str(out), '--cfg-options', f'train_dataloader.dataset.data_root='
         f'{tmp_path}/fashion-mnist'
     ]) == 0
@@ -66,6 +68,10 @@ def test_soak_run_samples_memory_and_keeps_hooks_constant(tmp_path, capsys):
     assert [s['iter'] for s in samples] == list(range(2, 17, 2))
     assert all(s['rss_mb'] > 0 for s in samples)
     assert summary['hooks_start'] == summary['hooks_end']
+    assert summary['augmenter_phases'] == 2
+    assert all(s['children'] == 2 for s in samples)
+    assert summary['children_after_training'] == 0
+    assert summary['fds_end'] == summary['fds_start']
     assert '| slope_mb_per_100_iters |' in capsys.readouterr().out
 
 

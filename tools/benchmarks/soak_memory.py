@@ -1,18 +1,23 @@
-"""Soak run: train TST for a few hundred iterations and watch memory.
+"""Soak run: train TST for thousands of iterations and watch resources.
 
 Trains a config through the same runner as tools/train.py (augmenter
-phases and interleaved augmenter steps included), samples the process's
-resident memory (RSS) every few iterations and counts the hooks attached
-to the model's modules, then prints whether memory grew after warm-up.
-A leak (hooks left on modules after an augmenter step, tensors kept in a
-cache or a log) shows as a steady slope or a growing hook count.
+phases every few epochs and interleaved augmenter steps included, with
+persistent loader workers by default), and every few iterations samples
+the process's resident memory (RSS), its open file descriptors, its child
+processes (the loader workers) and the hooks attached to the model's
+modules; then prints whether any of them grew after warm-up. A leak shows
+as a steady RSS slope (tensors kept in a cache or a log), a growing hook
+count (hooks left on modules after an augmenter step), or growing
+descriptors / children (loader workers started for each augmenter phase
+and never joined).
 
 Usage (Fashion-MNIST quick-start TST, a random frozen teacher):
-    python tools/benchmarks/soak_memory.py --iters 400
+    python tools/benchmarks/soak_memory.py --iters 2000
     python tools/benchmarks/soak_memory.py CONFIG --iters 300 \\
         --cfg-options model.teacher_ckpt=teacher.pth
 """
 import argparse
+import gc
 import json
 import math
 import os
@@ -36,6 +41,27 @@ def rss_mb() -> float:
     if rss is None:
         raise RuntimeError('no VmRSS in /proc/self/status (Linux only)')
     return rss
+
+
+def open_descriptors() -> int:
+    """File descriptors this process holds open (Linux /proc)."""
+    return len(os.listdir('/proc/self/fd'))
+
+
+def child_processes() -> int:
+    """Live processes whose parent is this one (the loader workers)."""
+    me, count = str(os.getpid()), 0
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/stat') as f:
+                # pid (comm) state ppid ...; comm may hold spaces
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:  # exited meanwhile
+            continue
+        count += fields[1] == me
+    return count
 
 
 def module_hooks(model) -> int:
@@ -78,6 +104,8 @@ def make_sampler_hook(every: int, samples: list):
                         iter=step,
                         rss_mb=rss_mb(),
                         hooks=module_hooks(model),
+                        fds=open_descriptors(),
+                        children=child_processes(),
                         time=time.time()))
 
     return MemorySampler()
@@ -113,6 +141,17 @@ def parse_args(argv=None):
         type=int,
         default=4,
         help='an augmenter step every N student iterations')
+    parser.add_argument(
+        '--phase-every',
+        type=int,
+        default=10,
+        help='an augmenter phase (one pass) before every N-th epoch')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        default=2,
+        help='train loader workers (persistent when > 0, as the '
+        'shipped configs have them)')
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--json', help='also write the samples here')
     parser.add_argument(
@@ -131,19 +170,34 @@ def build_config(args, work_dir: str):
     from mmtst.apis import prepare_config
     cfg = Config.fromfile(osp.join(ROOT, args.config))
     per_epoch = math.ceil(args.images / args.batch_size)
+    epochs = math.ceil(args.iters / per_epoch)
     options = {
-        'train_dataloader.dataset.indices': args.images,
-        'train_dataloader.batch_size': args.batch_size,
-        'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False,
-        'train_cfg.max_epochs': math.ceil(args.iters / per_epoch),
-        # phases before epochs 0 and 1 and interleaved steps in between
-        'train_cfg.augmenter_epochs': [0, 1],
-        'train_cfg.interleave_interval': args.interleave,
-        'default_hooks.logger.interval': 50,
-        'default_hooks.checkpoint.interval': 10**6,
-        'model.allow_random_teacher': True,
-        'model.teacher_ckpt': None,
+        'train_dataloader.dataset.indices':
+        args.images,
+        'train_dataloader.batch_size':
+        args.batch_size,
+        'train_dataloader.num_workers':
+        args.workers,
+        'train_dataloader.persistent_workers':
+        args.workers > 0,
+        'train_cfg.max_epochs':
+        epochs,
+        # phases all along the run (each one iterates the train loader and
+        # its persistent workers) and interleaved steps in between
+        'train_cfg.augmenter_epochs':
+        list(range(0, epochs, max(args.phase_every, 1))),
+        'train_cfg.augmenter_passes':
+        1,
+        'train_cfg.interleave_interval':
+        args.interleave,
+        'default_hooks.logger.interval':
+        50,
+        'default_hooks.checkpoint.interval':
+        10**6,
+        'model.allow_random_teacher':
+        True,
+        'model.teacher_ckpt':
+        None,
     }
     options.update(args.cfg_options)
     return prepare_config(
@@ -174,6 +228,12 @@ def summarize(samples, warmup: float, iters: int) -> dict:
         slope_mb_per_100_iters=round(slope_per_100(steady), 2),
         hooks_start=samples[0]['hooks'],
         hooks_end=samples[-1]['hooks'],
+        fds_start=samples[0]['fds'],
+        fds_max=max(s['fds'] for s in samples),
+        fds_end=samples[-1]['fds'],
+        children_start=samples[0]['children'],
+        children_max=max(s['children'] for s in samples),
+        children_end=samples[-1]['children'],
         s_per_iter=round((last['time'] - first['time']) /
                          max(last['iter'] - first['iter'], 1), 3))
 
@@ -189,7 +249,14 @@ def main(argv=None) -> int:
         samples = []
         runner.register_hook(make_sampler_hook(args.every, samples))
         runner.train()
+        phases = len(runner.train_loop.augmenter_epochs)
+        # dropping the runner (and its reference cycles) shuts the
+        # loaders' persistent workers down
+        del runner
+        gc.collect()
     summary = summarize(samples, args.warmup, args.iters)
+    summary['augmenter_phases'] = phases
+    summary['children_after_training'] = child_processes()
     print('\n| what | value |\n|---|---|')
     for key, value in summary.items():
         print(f'| {key} | {value} |')
