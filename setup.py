@@ -26,7 +26,8 @@ def get_version():
 
 # What mmtst/.mim holds: the layout mmengine (``mmtst::`` bases) and
 # ``mim search`` read from an installed OpenMMLab package.
-MIM_ITEMS = ('configs', 'tools', 'model-index.yml')
+# benchmarks/: the sets and published numbers the benchmark tools read
+MIM_ITEMS = ('configs', 'tools', 'benchmarks', 'model-index.yml')
 
 
 def is_editable_build(argv):
@@ -43,7 +44,8 @@ def _remove(path):
 
 
 def add_mim_extension(root=HERE, symlink=None):
-    """Fill ``<root>/mmtst/.mim`` with configs/, tools/ and model-index.yml,
+    """Fill ``<root>/mmtst/.mim`` with configs/, tools/, benchmarks/ and
+    model-index.yml,
     where an installed mmtst is expected to keep them.
 
     An editable build (``symlink=None`` decides from ``sys.argv``) links
@@ -96,8 +98,8 @@ if __name__ == '__main__':
         include_package_data=True,
         package_data={
             'mmtst': [
-                '.mim/configs/**/*', '.mim/tools/**/*', '.mim/model-index.yml',
-                'models/augmenters/weights/*.pth'
+                '.mim/configs/**/*', '.mim/tools/**/*', '.mim/benchmarks/**/*',
+                '.mim/model-index.yml', 'models/augmenters/weights/*.pth'
             ]
         },
         python_requires='>=3.9',

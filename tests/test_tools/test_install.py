@@ -26,7 +26,7 @@ CHECK = textwrap.dedent('''
           cfg.model.teacher.backbone.arch)
 ''')
 
-MIM_ITEMS = ('configs', 'tools', 'model-index.yml')
+MIM_ITEMS = ('configs', 'tools', 'benchmarks', 'model-index.yml')
 
 
 def copy_checkout(dest):
@@ -93,7 +93,8 @@ def test_installed_copy_resolves_mmtst_config_paths(tmp_path):
 
 
 def test_build_from_an_sdist_tree_keeps_the_shipped_mim(tmp_path):
-    """An sdist has configs/, tools/ and model-index.yml only as the copies
+    """An sdist has configs/, tools/, benchmarks/ and model-index.yml only
+    as the copies
     in mmtst/.mim (package data); a wheel built from it must keep them
     (setup.py used to delete them when the top-level items were absent)."""
     checkout = copy_checkout(tmp_path / 'checkout')
@@ -107,6 +108,7 @@ def test_build_from_an_sdist_tree_keeps_the_shipped_mim(tmp_path):
     shutil.copytree(checkout, sdist_like)
     shutil.rmtree(sdist_like / 'configs')
     shutil.rmtree(sdist_like / 'tools')
+    shutil.rmtree(sdist_like / 'benchmarks')
     (sdist_like / 'model-index.yml').unlink()
     target = tmp_path / 'site'
     pip_install('--target', target, sdist_like, cwd=tmp_path)
