@@ -122,8 +122,34 @@ def _trainer_with_fake_runner(**trainer_kwargs):
         epoch=2,
         iter=0,
         logger=logging.getLogger('phase-test'),
-        visualizer=SimpleNamespace(add_scalars=lambda *args, **kwargs: None))
+        visualizer=SimpleNamespace(add_scalars=lambda *args, **kwargs: None),
+        hook_calls=[])
+    # mmengine's call_hook, recording instead of calling hooks
+    runner.call_hook = lambda name, **kwargs: runner.hook_calls.append(
+        (name, kwargs))
     return AugmenterTrainer(runner, [dict(x=1), dict(x=2)], **trainer_kwargs)
+
+
+def test_hooks_see_every_augmenter_step_and_phase():
+    """Phase and interleaved augmenter steps go through the runner's
+    call_hook at the augmenter's own points (not the student's
+    *_train_iter, where its schedulers step), with the step's outputs."""
+    trainer = _trainer_with_fake_runner(passes=2)
+    trainer.run_phase('phase at epoch 2')
+    trainer.interleaved_step(dict(x=3), batch_idx=7)
+    calls = [(name, kwargs.get('batch_idx'))
+             for name, kwargs in trainer.runner.hook_calls]
+    steps = [('before_augmenter_iter', 0), ('after_augmenter_iter', 0),
+             ('before_augmenter_iter', 1), ('after_augmenter_iter', 1)]
+    assert calls == [('before_augmenter_phase', None), *steps, *steps,
+                     ('after_augmenter_phase', None),
+                     ('before_augmenter_iter', 7), ('after_augmenter_iter', 7)]
+    first, *_, phase_end, _, last = trainer.runner.hook_calls
+    assert first[1] == dict(where='phase at epoch 2', steps=4)
+    assert phase_end[1] == dict(
+        where='phase at epoch 2', outputs=dict(loss=1.0))
+    assert last[1]['outputs'] == dict(loss=1.0)
+    assert last[1]['data_batch'] == dict(x=3)
 
 
 def test_a_phase_logs_its_progress_with_etas():
@@ -277,3 +303,45 @@ def test_refused_checkpoint_is_one_line_naming_file_key_and_opt_in(
     assert str(path) in message and 'teacher_ckpt' in message
     assert '--allow-unsafe-checkpoint' in message
     assert 'GLOBAL print' in message  # what was refused
+
+
+def test_exact_resume_saves_the_loops_own_state_through_train_loop():
+    """ExactResumeHook stores the TST loop's state_dict() (read through the
+    runner's public train_loop) and gives it back on resume; checkpoints
+    written before the loops had one (key 'augmenter_trainer') still
+    resume."""
+    from types import SimpleNamespace
+
+    from mmtst.engine import ExactResumeHook
+
+    class Loop:
+
+        def __init__(self):
+            self.loaded = []
+
+        def state_dict(self):
+            return dict(augmenter_trainer=dict(alrs=dict(last_loss=0.5)))
+
+        def load_state_dict(self, state):
+            self.loaded.append(state)
+
+    runner = SimpleNamespace(train_loop=Loop(), _resume=True)
+    hook = ExactResumeHook()
+    checkpoint = {}
+    hook.before_save_checkpoint(runner, checkpoint)
+    saved = checkpoint['mmtst_resume_state']
+    assert saved['train_loop'] == runner.train_loop.state_dict()
+
+    for state in (saved,
+                  dict(rng=saved['rng'], augmenter_trainer=dict(alrs=None))):
+        hook.after_load_checkpoint(runner, dict(mmtst_resume_state=state))
+        hook.before_train(runner)
+    assert runner.train_loop.loaded == [
+        runner.train_loop.state_dict(),
+        dict(augmenter_trainer=dict(alrs=None))
+    ]
+
+    # loops without a state (mmengine's own) are left alone
+    plain = SimpleNamespace(train_loop=object(), _resume=True)
+    hook.before_save_checkpoint(plain, checkpoint)
+    assert 'train_loop' not in checkpoint['mmtst_resume_state']

@@ -47,11 +47,11 @@ def restore_rng(state: dict) -> None:
         torch.cuda.set_rng_state_all(state['cuda'])
 
 
-def augmenter_trainer_of(runner):
-    """The TST loop's :class:`AugmenterTrainer`, or None for other loops
-    (or before the train loop is built)."""
-    loop = getattr(runner, '_train_loop', None)
-    return getattr(loop, 'augmenter_trainer', None)
+def stateful_train_loop(runner):
+    """The runner's train loop when it has a ``state_dict`` (the TST loops),
+    else None (other loops; a runner without a train loop)."""
+    loop = runner.train_loop
+    return loop if hasattr(loop, 'state_dict') else None
 
 
 @HOOKS.register_module()
@@ -66,8 +66,9 @@ class ExactResumeHook(Hook):
     ``tools/train.py`` adds it to configs without it):
 
     * writes into every checkpoint the Python / NumPy / torch (/ CUDA) RNG
-      states and the TST loop's augmenter state (ALRS, the augmenter's
-      configured learning rates, interleaved-step accumulators);
+      states and the TST loop's own ``state_dict()`` (its augmenter
+      trainer's ALRS, configured learning rates, interleaved-step
+      accumulators);
     * restores them when training starts after ``--resume`` (last among the
       ``before_train`` hooks, so nothing draws between restore and the first
       batch);
@@ -94,9 +95,9 @@ class ExactResumeHook(Hook):
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         state = dict(rng=capture_rng())
-        trainer = augmenter_trainer_of(runner)
-        if trainer is not None:
-            state['augmenter_trainer'] = trainer.state_dict()
+        loop = stateful_train_loop(runner)
+        if loop is not None:
+            state['train_loop'] = loop.state_dict()
         checkpoint[STATE_KEY] = state
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -113,9 +114,14 @@ class ExactResumeHook(Hook):
     def before_train(self, runner) -> None:
         if self._pending is None:
             return
-        trainer = augmenter_trainer_of(runner)
-        if trainer is not None and 'augmenter_trainer' in self._pending:
-            trainer.load_state_dict(self._pending['augmenter_trainer'])
+        loop = stateful_train_loop(runner)
+        loop_state = self._pending.get('train_loop')
+        if loop_state is None and 'augmenter_trainer' in self._pending:
+            # written before the loops had a state_dict of their own
+            loop_state = dict(
+                augmenter_trainer=self._pending['augmenter_trainer'])
+        if loop is not None and loop_state is not None:
+            loop.load_state_dict(loop_state)
         restore_rng(self._pending['rng'])
         self._pending = None
 

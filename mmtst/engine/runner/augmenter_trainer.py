@@ -21,6 +21,16 @@ class AugmenterTrainer:
     momentum buffers are cleared and the learning rate returns to its
     configured value. After each pass, ALRS may decay that rate.
 
+    Hooks see the augmenter's work through the runner's ``call_hook``, at
+    points of their own (mmengine's ``*_train_iter`` points belong to the
+    student: its parameter schedulers and iteration timer step there):
+    ``before_augmenter_phase(where, steps)``,
+    ``after_augmenter_phase(where, outputs)`` (the last pass's means),
+    ``before_augmenter_iter(batch_idx, data_batch)`` and
+    ``after_augmenter_iter(batch_idx, data_batch, outputs)`` for every
+    augmenter step, in a phase or interleaved. A hook implements the ones
+    it needs (``call_hook`` skips hooks without the method).
+
     Args:
         runner: The mmengine runner.
         dataloader: The training loader.
@@ -113,15 +123,27 @@ class AugmenterTrainer:
             group['lr'] = lr
         self.alrs.reset()
 
-    def step(self, data_batch: dict) -> Dict[str, float]:
-        """One augmenter update on ``data_batch``; a NaN/inf loss stops the
-        run before any checkpoint holds the broken augmenter."""
+    def step(self, data_batch: dict, batch_idx: int = 0) -> Dict[str, float]:
+        """One augmenter update on ``data_batch``, between the
+        ``before_augmenter_iter`` / ``after_augmenter_iter`` hook points; a
+        NaN/inf loss stops the run before any checkpoint holds the broken
+        augmenter."""
+        self.runner.call_hook(
+            'before_augmenter_iter',
+            batch_idx=batch_idx,
+            data_batch=data_batch)
         log_vars = self.model.augmenter_step(data_batch, self.optim_wrapper)
         check_finite_loss(
             self.runner, log_vars,
             f'an augmenter step (epoch {self.runner.epoch + 1}, '
             f'iteration {self.runner.iter})')
-        return {k: to_float(v) for k, v in log_vars.items()}
+        outputs = {k: to_float(v) for k, v in log_vars.items()}
+        self.runner.call_hook(
+            'after_augmenter_iter',
+            batch_idx=batch_idx,
+            data_batch=data_batch,
+            outputs=outputs)
+        return outputs
 
     def run_phase(self, where: str) -> None:
         """Run ``passes`` augmenter-only passes over the loader."""
@@ -137,9 +159,12 @@ class AugmenterTrainer:
             self.log_initial_policy()
         if self.reset_optimizer:
             self._recreate_optimizer()
-        progress = PhaseProgress(self.runner,
-                                 self.passes * len(self.dataloader),
+        steps_in_phase = self.passes * len(self.dataloader)
+        self.runner.call_hook(
+            'before_augmenter_phase', where=where, steps=steps_in_phase)
+        progress = PhaseProgress(self.runner, steps_in_phase,
                                  self.later_phase_steps())
+        means: Dict[str, float] = {}
         for index in range(self.passes):
             sampler = getattr(self.dataloader, 'sampler', None)
             if hasattr(sampler, 'set_epoch'):
@@ -148,8 +173,9 @@ class AugmenterTrainer:
             totals, steps = defaultdict(float), 0
             # one pass = len(loader) batches: mmseg's iteration-based
             # configs use an InfiniteSampler, whose loader never ends
-            for data_batch in islice(self.dataloader, len(self.dataloader)):
-                for key, value in self.step(data_batch).items():
+            batches = islice(self.dataloader, len(self.dataloader))
+            for batch_idx, data_batch in enumerate(batches):
+                for key, value in self.step(data_batch, batch_idx).items():
                     totals[key] += value
                 steps += 1
                 progress.step(f'{where}, pass {index + 1}/{self.passes}', {
@@ -160,12 +186,15 @@ class AugmenterTrainer:
             decayed = self.alrs.step(means.get('loss', 0.0))
             self.log(f'{where}, pass {index + 1}/{self.passes}', means,
                      decayed)
+        self.runner.call_hook(
+            'after_augmenter_phase', where=where, outputs=means)
 
-    def interleaved_step(self, data_batch: dict) -> None:
-        """An augmenter step between student iterations (beyond the paper)."""
+    def interleaved_step(self, data_batch: dict, batch_idx: int = 0) -> None:
+        """An augmenter step between student iterations (beyond the paper);
+        ``batch_idx`` is the student iteration's."""
         if self._alrs is None and not self._interleaved_steps:
             self.log_initial_policy()  # the run's first augmenter step
-        for key, value in self.step(data_batch).items():
+        for key, value in self.step(data_batch, batch_idx).items():
             self._interleaved[key] += value
         self._interleaved_steps += 1
 

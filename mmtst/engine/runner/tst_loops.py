@@ -18,6 +18,22 @@ def _check_schedule(points: Sequence[int], interleave: Optional[int],
     return points
 
 
+class TSTLoopState:
+    """What a TST loop adds to mmengine's loop state, for an exact resume:
+    the augmenter trainer's state (ALRS, the phase's base learning rates,
+    the interleaved accumulators). mmengine saves the loop's counters in
+    the checkpoint's ``meta``; :class:`mmtst.ExactResumeHook` saves this
+    through ``runner.train_loop.state_dict()``."""
+
+    augmenter_trainer: AugmenterTrainer
+
+    def state_dict(self) -> dict:
+        return dict(augmenter_trainer=self.augmenter_trainer.state_dict())
+
+    def load_state_dict(self, state: dict) -> None:
+        self.augmenter_trainer.load_state_dict(state['augmenter_trainer'])
+
+
 def _train_iter(loop, batch_idx: int, data_batch, pass_ends: bool,
                 where: str) -> None:
     """mmengine's ``run_iter`` of a TST loop, with the interleaved augmenter
@@ -32,7 +48,7 @@ def _train_iter(loop, batch_idx: int, data_batch, pass_ends: bool,
         data_batch, optim_wrapper=runner.optim_wrapper)
     if loop.interleave_interval:
         if (loop._iter + 1) % loop.interleave_interval == 0:
-            loop.augmenter_trainer.interleaved_step(data_batch)
+            loop.augmenter_trainer.interleaved_step(data_batch, batch_idx)
         if pass_ends:
             loop.augmenter_trainer.end_interleaved_epoch(where)
     runner.call_hook(
@@ -44,7 +60,7 @@ def _train_iter(loop, batch_idx: int, data_batch, pass_ends: bool,
 
 
 @LOOPS.register_module()
-class TSTEpochBasedTrainLoop(EpochBasedTrainLoop):
+class TSTEpochBasedTrainLoop(TSTLoopState, EpochBasedTrainLoop):
     """Epoch-based training with TST augmenter phases.
 
     Paper-faithful schedule (Shao et al., IJCAI 2023, Sec. 4.1): after the
@@ -109,7 +125,7 @@ class TSTEpochBasedTrainLoop(EpochBasedTrainLoop):
 
 
 @LOOPS.register_module()
-class TSTIterBasedTrainLoop(IterBasedTrainLoop):
+class TSTIterBasedTrainLoop(TSTLoopState, IterBasedTrainLoop):
     """Iteration-based training (mmseg's schedules) with TST phases.
 
     Phases are placed in *passes over the loader* (one pass = the loader's
