@@ -10,6 +10,11 @@
 #   custom_hooks = [*_base_.custom_hooks, dict(type='EMAHook')]
 # (tools/train.py adds any of them a config lacks).
 runner_type = 'mmtst.AtomicCheckpointRunner'
+# the training pipeline's random transforms seeded per sample from (seed,
+# epoch, index), so a resume is exact with loader workers and
+# iteration-based loops (mmtst/datasets/seeded_loading.py); False builds
+# mmengine's plain loader
+seeded_data_pipeline = True
 custom_hooks = [
     dict(type='mmtst.WeightsOnlyCheckpointHook'),
     dict(type='mmtst.FiniteLossHook'),

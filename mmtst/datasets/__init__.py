@@ -6,6 +6,8 @@ from .fashion_mnist import (DEBIAN_FASHION_MNIST, GreyAsRGB,
                             OfflineFashionMNIST, balanced_subset,
                             prepare_fashion_mnist)
 from .load_image import CorruptImageError, LoadImageOrReport
+from .seeded_loading import (SeededDataset, SeededIndex, SeededSampler,
+                             seeded_dataloader_cfg, seeded_random)
 
 # attribute -> module defining it, imported on first access
 LAZY = {
@@ -21,6 +23,7 @@ __getattr__ = lazy_getattr(
 
 __all__ = [
     'CorruptImageError', 'DEBIAN_FASHION_MNIST', 'GreyAsRGB',
-    'LoadImageOrReport', 'OfflineFashionMNIST', 'balanced_subset',
-    'prepare_fashion_mnist'
+    'LoadImageOrReport', 'OfflineFashionMNIST', 'SeededDataset', 'SeededIndex',
+    'SeededSampler', 'balanced_subset', 'prepare_fashion_mnist',
+    'seeded_dataloader_cfg', 'seeded_random'
 ]

@@ -1,8 +1,12 @@
 """A TST run killed with SIGKILL (inside an augmenter phase, inside a
 student epoch, or while a checkpoint is being written) and resumed with
 ``--resume`` ends with the same student, augmenter and optimiser states as
-a run never interrupted (CPU, single-process loaders, real Fashion-MNIST
-images). Checkpoints are read with mmtst's weights-only allow-list."""
+a run never interrupted (CPU, real Fashion-MNIST images), with
+single-process loaders and with the loader workers mmtst's configs ship
+(``num_workers=2, persistent_workers=True``), and for mmengine's
+iteration-based loop on the scenes in segmentation form (which re-reads the
+batches it skips on resume). Checkpoints are read with mmtst's weights-only
+allow-list."""
 import os
 import os.path as osp
 import signal
@@ -31,6 +35,15 @@ SMALL = [
     'default_hooks.logger.interval=2',
     'train_cfg.max_epochs=3',
 ]
+# the training loader as the quick start's configs ship it (validation,
+# which draws nothing random and is RNG-neutral, stays single-process)
+WORKERS = [
+    option.replace('train_dataloader.num_workers=0',
+                   'train_dataloader.num_workers=2').replace(
+                       'train_dataloader.persistent_workers=False',
+                       'train_dataloader.persistent_workers=True')
+    for option in SMALL
+]
 
 
 def write_config(root, base: str, teacher: str, **train_cfg) -> str:
@@ -46,7 +59,20 @@ def write_config(root, base: str, teacher: str, **train_cfg) -> str:
     return str(path)
 
 
-def train(config, work_dir, data_root, *extra, kill_at=None):
+def train(config,
+          work_dir,
+          data_root,
+          *extra,
+          kill_at=None,
+          options=tuple(SMALL)):
+    """tools/train.py on ``config`` with the --cfg-options ``options``
+    (:data:`SMALL` by default), on Fashion-MNIST in ``data_root`` (None:
+    ``options`` name the data)."""
+    if data_root is not None:
+        options = [
+            *options, f'train_dataloader.dataset.data_root={data_root}',
+            f'val_dataloader.dataset.data_root={data_root}'
+        ]
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join([REPO, FIXTURES]),
@@ -57,9 +83,7 @@ def train(config, work_dir, data_root, *extra, kill_at=None):
     proc = subprocess.run([
         sys.executable,
         osp.join(REPO, 'tools/train.py'), config, '--work-dir',
-        str(work_dir), *extra, '--cfg-options', *SMALL,
-        f'train_dataloader.dataset.data_root={data_root}',
-        f'val_dataloader.dataset.data_root={data_root}'
+        str(work_dir), *extra, '--cfg-options', *options
     ],
                           cwd=REPO,
                           env=env,
@@ -69,8 +93,8 @@ def train(config, work_dir, data_root, *extra, kill_at=None):
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def final_state(work_dir) -> dict:
-    checkpoint = load_checkpoint_file(osp.join(work_dir, 'epoch_3.pth'))
+def final_state(work_dir, name='epoch_3.pth') -> dict:
+    checkpoint = load_checkpoint_file(osp.join(work_dir, name))
     return dict(
         state_dict=checkpoint['state_dict'], optimizer=checkpoint['optimizer'])
 
@@ -137,6 +161,19 @@ CASES = {
         train_cfg=dict(augmenter_epochs=[0, 2]),
         kill_at='save:2',
         resumes_from='epoch_1.pth'),
+    # the quick start's TST config with its loader workers (persistent, so
+    # the killed run's workers had transformed two epochs' samples and the
+    # resumed run's start afresh): the random crops and flips run in the
+    # workers, outside the RNG states the checkpoint holds, so they must
+    # not depend on the workers' own generators; killed in the middle of
+    # the third epoch, after the second phase
+    'mid_student_epoch_with_loader_workers':
+    dict(
+        base='configs/quickstart/tst_resnet20_resnet8_fmnist.py',
+        train_cfg=dict(augmenter_epochs=[0, 2]),
+        kill_at='student_iter:10',
+        resumes_from='epoch_2.pth',
+        options=WORKERS),
 }
 
 
@@ -147,11 +184,17 @@ def test_killed_and_resumed_run_matches_the_uninterrupted_run(setup, case):
     root.mkdir()
     config = write_config(root, spec['base'], setup['teacher'],
                           **spec['train_cfg'])
-    code, out = train(config, root / 'reference', setup['data_root'])
+    options = spec.get('options', SMALL)
+    code, out = train(
+        config, root / 'reference', setup['data_root'], options=options)
     assert code == 0, out[-4000:]
 
     code, out = train(
-        config, root / 'killed', setup['data_root'], kill_at=spec['kill_at'])
+        config,
+        root / 'killed',
+        setup['data_root'],
+        kill_at=spec['kill_at'],
+        options=options)
     assert code == -signal.SIGKILL, out[-4000:]
     assert not osp.exists(root / 'killed' / 'epoch_3.pth')
     with open(root / 'killed' / 'last_checkpoint') as f:
@@ -161,7 +204,92 @@ def test_killed_and_resumed_run_matches_the_uninterrupted_run(setup, case):
     if case == 'during_checkpoint_save':
         assert not osp.exists(root / 'killed' / 'epoch_2.pth')
 
-    code, out = train(config, root / 'killed', setup['data_root'], '--resume')
+    code, out = train(
+        config,
+        root / 'killed',
+        setup['data_root'],
+        '--resume',
+        options=options)
     assert code == 0, out[-4000:]
     assert 'resumed' in out.lower()
     assert_same(final_state(root / 'reference'), final_state(root / 'killed'))
+
+
+SEG_CONFIG = 'configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py'
+
+
+def seg_options(data_root):
+    """12 scenes (64 px) in batches of 4: one loader pass = 3 iterations; a
+    TST phase at pass 0 (3 augmenter steps), then 10 student iterations
+    with a checkpoint every 4; a random teacher (exactness does not depend
+    on it); single-process loaders."""
+    options = [
+        'model.allow_random_teacher=True',
+        'train_dataloader.dataset.indices=12',
+        'train_dataloader.batch_size=4',
+        'default_hooks.checkpoint.interval=4',
+        'default_hooks.logger.interval=1',
+    ]
+    for loader in ('train', 'val', 'test'):
+        options += [
+            f'{loader}_dataloader.num_workers=0',
+            f'{loader}_dataloader.persistent_workers=False',
+            f'{loader}_dataloader.dataset.data_root={data_root}/'
+        ]
+    return options
+
+
+@pytest.fixture(scope='module')
+def scenes(tmp_path_factory):
+    root = tmp_path_factory.mktemp('resume_seg')
+    subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools/dataset_converters/make_scenes.py'),
+        str(root / 'scenes'), '--train', '12', '--val', '4', '--size', '64',
+        '--seed', '3', '--semantic'
+    ],
+                   cwd=REPO,
+                   check=True,
+                   capture_output=True,
+                   env=dict(os.environ, PYTHONPATH=REPO))
+    return root
+
+
+def test_killed_and_resumed_iteration_based_run_matches(scenes):
+    """mmengine's IterBasedTrainLoop skips the batches a resumed run has
+    already trained on by reading them again (after ExactResumeHook has
+    restored the RNG states): their random flips, and the loader iterators
+    made at each end of the data it crosses, must not draw from the
+    restored generators. Killed after iteration 7, the run resumes from
+    iter_4.pth, re-reading four batches across a loader pass.
+
+    (With the config's persistent loader workers mmengine's loop was
+    already exact: new workers replay the skipped batches' draws from
+    their seeds. TST's loop is not yet: a phase iterates the same
+    persistent loader iterator as the student's stream, ending its pass
+    early, which a run resumed after the phase does not replay.)"""
+    root = scenes / 'run'
+    root.mkdir()
+    config = write_config(
+        root, SEG_CONFIG, None, max_iters=10, val_interval=1000)
+    options = seg_options(scenes / 'scenes')
+    code, out = train(config, root / 'reference', None, options=options)
+    assert code == 0, out[-4000:]
+
+    code, out = train(
+        config,
+        root / 'killed',
+        None,
+        kill_at='student_iter:7',
+        options=options)
+    assert code == -signal.SIGKILL, out[-4000:]
+    with open(root / 'killed' / 'last_checkpoint') as f:
+        assert f.read().strip().endswith('iter_4.pth')
+
+    code, out = train(
+        config, root / 'killed', None, '--resume', options=options)
+    assert code == 0, out[-4000:]
+    assert 'Advance dataloader 4 steps' in out
+    assert_same(
+        final_state(root / 'reference', 'iter_10.pth'),
+        final_state(root / 'killed', 'iter_10.pth'))

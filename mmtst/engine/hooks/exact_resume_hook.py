@@ -78,13 +78,17 @@ class ExactResumeHook(Hook):
 
     An augmenter phase is not split by checkpoints (they are written between
     student epochs), so a run killed inside a phase re-runs that phase from
-    its start with the same random draws. Data-pipeline randomness inside
-    loader worker processes is outside the main process: for a bit-exact
-    resume use ``num_workers=0`` (as the resume test does) or pipelines
-    without random transforms. Iteration-based loops resume at the right
-    iteration but not bit-exactly: mmengine's ``IterBasedTrainLoop``
-    re-reads the batches it skips after ``before_train``, drawing from the
-    restored generators.
+    its start with the same random draws.
+
+    The data pipeline's random transforms do not draw from these states:
+    mmtst's runner (:class:`mmtst.engine.AtomicCheckpointRunner`) seeds each
+    training sample's pipeline from (run seed, epoch, sample index)
+    (:mod:`mmtst.datasets.seeded_loading`), so a resume is bit-exact with
+    loader workers (``num_workers=2, persistent_workers=True``, as mmtst's
+    configs ship) and with mmengine's ``IterBasedTrainLoop``, which re-reads
+    the batches it skips after ``before_train``. With
+    ``seeded_data_pipeline = False`` the earlier limits return (worker draws
+    outside the checkpoint; iteration-based loops not bit-exact).
     """
 
     priority = 'LOWEST'

@@ -1,6 +1,8 @@
-"""A Runner whose checkpoints never end up half-written."""
+"""A Runner whose checkpoints never end up half-written and whose training
+data pipeline draws the same random numbers in a resumed run."""
 import os
 import os.path as osp
+from typing import Optional
 
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
@@ -31,11 +33,60 @@ class AtomicCheckpointRunner(Runner):
     resuming, so that torch's ``weights_only`` loading accepts checkpoints
     written by plain mmengine runs as well.
 
+    It builds the training loader with per-sample seeded pipeline draws
+    (:mod:`mmtst.datasets.seeded_loading`): each sample's random
+    transforms draw from generators seeded by (run seed, epoch, sample
+    index), or (run seed, stream position) for samplers without epochs,
+    instead of from whichever process fetches it. With the checkpointed
+    RNG states of :class:`mmtst.ExactResumeHook`, a run killed and resumed
+    then ends bit-identical to an uninterrupted one with loader workers
+    (``num_workers=2, persistent_workers=True``, as mmtst's configs ship)
+    and with mmengine's ``IterBasedTrainLoop``, which re-reads the batches
+    it skips on resume. It changes which random numbers the pipeline
+    draws, not the method. ``seeded_data_pipeline = False`` in a config (or
+    ``seeded_data_pipeline=False`` to the constructor) builds mmengine's
+    plain loader instead; validation and test loaders are always plain.
+
     mmtst's ``_base_`` runtime configs name it
     (``runner_type = 'mmtst.AtomicCheckpointRunner'``), so mmengine's
     ``RUNNERS.build(cfg)`` picks it up; ``tools/train.py`` also uses it for
     configs that name no ``runner_type``.
+
+    Args:
+        seeded_data_pipeline: Seed the training pipeline per sample. None
+            (default): the config's ``seeded_data_pipeline``, True if it
+            has none.
+        *args, **kwargs: As mmengine's ``Runner``.
     """
+
+    def __init__(self,
+                 *args,
+                 seeded_data_pipeline: Optional[bool] = None,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if seeded_data_pipeline is None:
+            seeded_data_pipeline = self.cfg.get('seeded_data_pipeline', True)
+        self.seeded_data_pipeline = bool(seeded_data_pipeline)
+
+    def build_train_loop(self, loop):
+        """mmengine's, with the training loader config rewritten by
+        :func:`mmtst.datasets.seeded_loading.seeded_dataloader_cfg` first.
+
+        The train loop is the only builder of ``self._train_dataloader``
+        (mmengine's loops build their loader from the config the runner
+        hands them), so this leaves ``Runner.build_dataloader`` (a
+        staticmethod that tools call for any loader) and the val / test
+        loaders as they are. A loader passed already built stays as it is.
+        """
+        if (isinstance(loop, dict)
+                and getattr(self, 'seeded_data_pipeline', True)
+                and isinstance(self._train_dataloader, dict)):
+            # imported here: mmtst.datasets imports mmpretrain's datasets,
+            # which a run with a toolbox's own datasets need not load
+            from mmtst.datasets.seeded_loading import seeded_dataloader_cfg
+            self._train_dataloader = seeded_dataloader_cfg(
+                self._train_dataloader, self.seed)
+        return super().build_train_loop(loop)
 
     def register_hook(self, hook, priority=None) -> None:
         """Build mmengine's ``CheckpointHook`` as
