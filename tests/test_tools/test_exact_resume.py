@@ -265,9 +265,8 @@ def test_killed_and_resumed_iteration_based_run_matches(scenes):
 
     (With the config's persistent loader workers mmengine's loop was
     already exact: new workers replay the skipped batches' draws from
-    their seeds. TST's loop is not yet: a phase iterates the same
-    persistent loader iterator as the student's stream, ending its pass
-    early, which a run resumed after the phase does not replay.)"""
+    their seeds. TST's phases draw from a loader of their own, so they
+    leave that stream whole: tests/test_tools/test_iter_phase_loader.py.)"""
     root = scenes / 'run'
     root.mkdir()
     config = write_config(

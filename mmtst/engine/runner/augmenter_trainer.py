@@ -1,15 +1,142 @@
 """TST stage II: training the augmenter between student epochs."""
+import copy
+import sys
 from collections import defaultdict
 from itertools import islice
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Iterable, Optional
 
+import torch
+from mmengine.dataset import DefaultSampler, InfiniteSampler
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
+from torch.utils.data import DataLoader, IterableDataset
 
 from mmtst.engine.hooks.finite_loss_hook import check_finite_loss
 from mmtst.engine.optimizers import ALRS
 from mmtst.utils import to_float
 from .phase_progress import PhaseProgress
+
+
+def phase_epoch(point: int, index: int) -> int:
+    """The sampler epoch of pass ``index`` of the phase at ``point``
+    (completed student epochs, or loader passes of an iteration-based
+    loop): a shuffled order (and seeded-pipeline key) of its own for every
+    pass of every phase, far from the student's epochs."""
+    return 10_000 + point * 1_000 + index
+
+
+def _own_sampler(sampler):
+    """A sampler for the phases, sharing nothing that iterates with the
+    student's ``sampler``:
+
+    * mmengine's ``InfiniteSampler`` (mmseg's iteration-based configs)
+      keeps ONE index generator for its whole life and every ``iter`` of it
+      resumes that generator (closing an ``iter`` closes it), so it cannot
+      serve finite passes next to the student's stream: the phases get a
+      ``DefaultSampler`` with its dataset, ``shuffle`` and ``seed`` (one
+      shuffled pass per epoch, sharded over the ranks as the infinite one);
+    * a :class:`mmtst.datasets.SeededSampler` is rebuilt around the phases'
+      own copy of the sampler it wraps, with the same seed, so the phases'
+      samples are still seeded per sample (by their pass's epoch);
+    * any other sampler (``DefaultSampler`` ...) is copied: its orders are
+      the student's sampler's for the same epoch, its epoch its own.
+    """
+    # a SeededSampler exists only if its module is loaded: no need to load
+    # mmtst.datasets (mmpretrain's datasets) for a run without one
+    seeded_loading = sys.modules.get('mmtst.datasets.seeded_loading')
+    if seeded_loading is not None and isinstance(sampler,
+                                                 seeded_loading.SeededSampler):
+        return seeded_loading.SeededSampler(
+            _own_sampler(sampler.sampler), seed=sampler.base_seed)
+    if isinstance(sampler, InfiniteSampler):
+        return DefaultSampler(
+            sampler.dataset, shuffle=sampler.shuffle, seed=sampler.seed)
+    return copy.copy(sampler)
+
+
+class PhaseLoader:
+    """The loader the augmenter phases of an iteration-based TST loop draw
+    from: the training loader's dataset object, collate function, batch
+    size and worker settings, with a sampler (and batch sampler) of its own
+    and no persistent workers.
+
+    Why: the paper's phases are full passes over the training data with
+    only the augmenter learning (Shao et al., IJCAI 2023, Sec. 3.4); in an
+    iteration-based loop they come in the middle of the student's infinite
+    stream (mmengine's ``_InfiniteDataloaderIterator``), which must go on
+    after the phase as if there had been none. Iterating the student's own
+    loader does not allow that: with persistent workers ``iter(loader)``
+    resets the multiprocessing iterator the stream holds (its current pass
+    ends early, which a run resumed after the phase does not replay); with
+    an ``InfiniteSampler`` a pass takes its indices from the student's
+    stream and closes that stream's generator when it ends.
+
+    Built once per loop (a ``DataLoader`` without persistent workers holds
+    no processes between passes): each pass sets its sampler's epoch to
+    :func:`phase_epoch` of (phase point, pass) and reseeds its own
+    generator from (the training loader generator's seed, that epoch), so
+    a pass's order, its seeded-pipeline keys and its workers' base seed
+    are functions of (seed, phase, pass) alone, the same in a resumed run,
+    and the student's sampler, generator and workers are never touched.
+    Without a loader generator the workers' base seeds come, as before,
+    from torch's default generator.
+
+    Args:
+        dataloader: The student's training loader.
+    """
+
+    def __init__(self, dataloader: DataLoader) -> None:
+        if isinstance(dataloader.dataset, IterableDataset):
+            raise TypeError(
+                'TST phases are passes over the training set: an iterable '
+                f'dataset ({type(dataloader.dataset).__name__}) has none.')
+        if dataloader.batch_size is not None:  # torch's own BatchSampler
+            self.sampler = _own_sampler(dataloader.sampler)
+            batching = dict(
+                sampler=self.sampler,
+                batch_size=dataloader.batch_size,
+                drop_last=dataloader.drop_last)
+        else:  # a configured batch_sampler (mmdet's AspectRatioBatchSampler)
+            student = dataloader.batch_sampler
+            self.sampler = _own_sampler(student.sampler)
+            batching = dict(
+                batch_sampler=type(student)(
+                    self.sampler,
+                    batch_size=student.batch_size,
+                    drop_last=student.drop_last))
+        generator = dataloader.generator
+        self.seed = None if generator is None else generator.initial_seed()
+        workers = dataloader.num_workers
+        extra = {}
+        if hasattr(dataloader, 'in_order'):  # torch >= 2.6
+            extra['in_order'] = dataloader.in_order
+        self.loader = DataLoader(
+            dataloader.dataset,
+            collate_fn=dataloader.collate_fn,
+            num_workers=workers,
+            pin_memory=dataloader.pin_memory,
+            timeout=dataloader.timeout,
+            worker_init_fn=dataloader.worker_init_fn,
+            multiprocessing_context=dataloader.multiprocessing_context,
+            generator=None if self.seed is None else torch.Generator(),
+            prefetch_factor=dataloader.prefetch_factor if workers else None,
+            persistent_workers=False,
+            pin_memory_device=dataloader.pin_memory_device,
+            **batching,
+            **extra)
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def pass_batches(self, epoch: int) -> Iterable:
+        """The batches of one pass, in the order of sampler epoch
+        ``epoch``."""
+        if hasattr(self.sampler, 'set_epoch'):
+            self.sampler.set_epoch(epoch)
+        if self.seed is not None:
+            self.loader.generator.manual_seed((self.seed + epoch)
+                                              & 0xffff_ffff_ffff_ffff)
+        return self.loader
 
 
 class AugmenterTrainer:
@@ -31,6 +158,12 @@ class AugmenterTrainer:
     augmenter step, in a phase or interleaved. A hook implements the ones
     it needs (``call_hook`` skips hooks without the method).
 
+    A phase draws from the training loader itself, or, with
+    ``own_loader=True``, from a :class:`PhaseLoader` of its own over the
+    same dataset: iteration-based loops need one, as their phases come in
+    the middle of the student's stream. Each pass is one order of the
+    sampler, its epoch given by :func:`phase_epoch`.
+
     Args:
         runner: The mmengine runner.
         dataloader: The training loader.
@@ -39,6 +172,9 @@ class AugmenterTrainer:
             ``factor``). Defaults to the paper's values.
         reset_optimizer: Re-create the augmenter's optimiser state at each
             phase (paper). Defaults to True.
+        own_loader: Phases draw from a :class:`PhaseLoader` built from
+            ``dataloader`` instead of ``dataloader`` itself. Defaults to
+            False.
     """
 
     def __init__(self,
@@ -46,11 +182,13 @@ class AugmenterTrainer:
                  dataloader,
                  passes: int = 1,
                  alrs: Optional[dict] = None,
-                 reset_optimizer: bool = True) -> None:
+                 reset_optimizer: bool = True,
+                 own_loader: bool = False) -> None:
         if passes < 1:
             raise ValueError(f'augmenter_passes must be >= 1, got {passes}')
         self.runner = runner
         self.dataloader = dataloader
+        self.phase_loader = PhaseLoader(dataloader) if own_loader else None
         self.passes = passes
         self.reset_optimizer = reset_optimizer
         self.alrs_cfg = dict(alrs or {})
@@ -145,8 +283,37 @@ class AugmenterTrainer:
             outputs=outputs)
         return outputs
 
-    def run_phase(self, where: str) -> None:
-        """Run ``passes`` augmenter-only passes over the loader."""
+    @property
+    def pass_length(self) -> int:
+        """Augmenter steps in one pass of a phase."""
+        if self.phase_loader is not None:
+            return len(self.phase_loader)
+        return len(self.dataloader)
+
+    def pass_batches(self, point: int, index: int) -> Iterable:
+        """The batches of pass ``index`` of the phase at ``point``."""
+        epoch = phase_epoch(point, index)
+        if self.phase_loader is not None:
+            return self.phase_loader.pass_batches(epoch)
+        sampler = getattr(self.dataloader, 'sampler', None)
+        if hasattr(sampler, 'set_epoch'):
+            # a new order each pass, restored by the student's epoch (its
+            # iterator is exhausted: phases of epoch-based loops come
+            # between epochs)
+            sampler.set_epoch(epoch)
+        # at most one pass, should the loader be endless
+        return islice(self.dataloader, len(self.dataloader))
+
+    def run_phase(self, where: str, point: Optional[int] = None) -> None:
+        """Run ``passes`` augmenter-only passes over the loader.
+
+        Args:
+            where: Names the phase in the logs and to hooks.
+            point: Where the phase is: completed student epochs or, in an
+                iteration-based loop, completed loader passes; picks the
+                passes' orders (:func:`phase_epoch`). Defaults to the
+                runner's epoch.
+        """
         if self.model.augmenter is None:
             raise ValueError('augmenter phases are scheduled but the model '
                              'has no augmenter (model.augmenter=None).')
@@ -159,21 +326,17 @@ class AugmenterTrainer:
             self.log_initial_policy()
         if self.reset_optimizer:
             self._recreate_optimizer()
-        steps_in_phase = self.passes * len(self.dataloader)
+        if point is None:
+            point = self.runner.epoch
+        steps_in_phase = self.passes * self.pass_length
         self.runner.call_hook(
             'before_augmenter_phase', where=where, steps=steps_in_phase)
         progress = PhaseProgress(self.runner, steps_in_phase,
                                  self.later_phase_steps())
         means: Dict[str, float] = {}
         for index in range(self.passes):
-            sampler = getattr(self.dataloader, 'sampler', None)
-            if hasattr(sampler, 'set_epoch'):
-                # a new order each pass, restored by the student's epoch
-                sampler.set_epoch(10_000 + self.runner.epoch * 1_000 + index)
             totals, steps = defaultdict(float), 0
-            # one pass = len(loader) batches: mmseg's iteration-based
-            # configs use an InfiniteSampler, whose loader never ends
-            batches = islice(self.dataloader, len(self.dataloader))
+            batches = self.pass_batches(point, index)
             for batch_idx, data_batch in enumerate(batches):
                 for key, value in self.step(data_batch, batch_idx).items():
                     totals[key] += value

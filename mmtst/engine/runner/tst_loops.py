@@ -102,16 +102,17 @@ class TSTEpochBasedTrainLoop(TSTLoopState, EpochBasedTrainLoop):
         self.augmenter_trainer = AugmenterTrainer(runner, self.dataloader,
                                                   augmenter_passes, alrs,
                                                   reset_augmenter_optimizer)
-        self.augmenter_trainer.later_phase_steps = lambda: len(
-            [e for e in self.augmenter_epochs
-             if e > self._epoch]) * augmenter_passes * len(self.dataloader)
+        self.augmenter_trainer.later_phase_steps = lambda: len([
+            e for e in self.augmenter_epochs if e > self._epoch
+        ]) * augmenter_passes * self.augmenter_trainer.pass_length
 
     def run_epoch(self) -> None:
         if self._epoch in self.augmenter_epochs:
             self.runner.logger.info(
                 f'TST: augmenter phase after {self._epoch} student epochs '
                 f'({self.augmenter_trainer.passes} passes)')
-            self.augmenter_trainer.run_phase(f'phase at epoch {self._epoch}')
+            self.augmenter_trainer.run_phase(
+                f'phase at epoch {self._epoch}', point=self._epoch)
             self.runner.model.train()
         super().run_epoch()
 
@@ -132,6 +133,22 @@ class TSTIterBasedTrainLoop(TSTLoopState, IterBasedTrainLoop):
     length in iterations), as in the paper's Cityscapes runs (phases at
     passes 0, 6 and 12): a phase runs when the student has completed that
     many passes' worth of iterations.
+
+    A phase then comes in the middle of the student's data stream, which
+    must go on afterwards as if there had been no phase (each of its passes
+    covering the training set once, the same in a run resumed after the
+    phase). So the phases draw from a
+    :class:`~mmtst.engine.runner.augmenter_trainer.PhaseLoader` of their
+    own (the training loader's dataset and collate function, its own
+    sampler, no persistent workers), never from the student's loader: with
+    persistent workers ``iter()`` of that loader resets the stream's
+    iterator, and mmengine's ``InfiniteSampler`` (mmseg's configs) would
+    hand the phase the stream's own indices and close its generator. The
+    phase at pass ``p`` makes its passes in the orders of sampler epochs
+    ``10000 + 1000 p + i`` (``i``: its pass), shuffled (for an
+    ``InfiniteSampler``, as ``DefaultSampler`` does) with the sampler's
+    seed. (An epoch-based loop's phases come between epochs, when the
+    student's iterator is exhausted: they use the training loader itself.)
 
     Args:
         runner: The runner.
@@ -162,17 +179,22 @@ class TSTIterBasedTrainLoop(TSTLoopState, IterBasedTrainLoop):
         self.pass_length = len(self.dataloader)
         self.augmenter_iters = [p * self.pass_length for p in points]
         self.interleave_interval = interleave_interval
-        self.augmenter_trainer = AugmenterTrainer(runner, self.dataloader,
-                                                  augmenter_passes, alrs,
-                                                  reset_augmenter_optimizer)
-        self.augmenter_trainer.later_phase_steps = lambda: len(
-            [i for i in self.augmenter_iters
-             if i > self._iter]) * augmenter_passes * self.pass_length
+        self.augmenter_trainer = AugmenterTrainer(
+            runner,
+            self.dataloader,
+            augmenter_passes,
+            alrs,
+            reset_augmenter_optimizer,
+            own_loader=True)
+        self.augmenter_trainer.later_phase_steps = lambda: len([
+            i for i in self.augmenter_iters if i > self._iter
+        ]) * augmenter_passes * self.augmenter_trainer.pass_length
 
     def run_iter(self, data_batch) -> None:
         if self._iter in self.augmenter_iters:
             self.augmenter_trainer.run_phase(
-                f'phase at iteration {self._iter}')
+                f'phase at iteration {self._iter}',
+                point=self._iter // self.pass_length)
             self.runner.model.train()
         done = self._iter + 1
         _train_iter(
