@@ -206,3 +206,39 @@ def test_out_channels():
     }
     for (cls, arch), channels in expected.items():
         assert cls(arch=arch).out_channels == channels, arch
+
+
+@pytest.mark.parametrize('backbone', [
+    dict(type='mmtst.CifarResNet', arch='resnet8x4'),
+    dict(type='mmtst.CifarWideResNet', arch='wrn_16_2'),
+    dict(type='mmtst.CifarVGG', arch='vgg8'),
+    dict(type='mmtst.CifarMobileNetV2'),
+])
+def test_cifar_backbones_initialise_like_crd_through_init_cfg(backbone):
+    """CRD's initialisation is the backbones' default init_cfg, applied by
+    init_weights() as mmengine's Runner does: convs Kaiming normal in
+    fan-out mode (std sqrt(2 / fan_out)), zero biases, batch norms 1 / 0."""
+    import math
+
+    from mmengine.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(backbone)
+    with torch.no_grad():  # what construction alone leaves must not count
+        for module in model.modules():
+            if isinstance(module, (nn.Conv2d, nn.BatchNorm2d)):
+                module.weight.fill_(3.0)
+    model.init_weights()
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert convs and norms
+    big = max(convs, key=lambda m: m.weight.numel())
+    k_h, k_w = big.kernel_size
+    # torch's fan-out of a conv weight: out_channels x kernel area
+    expected = math.sqrt(2.0 / (big.out_channels * k_h * k_w))
+    assert big.weight.std().item() == pytest.approx(expected, rel=0.1)
+    for conv in convs:
+        assert (conv.weight != 3.0).all()
+        if conv.bias is not None:
+            assert (conv.bias == 0).all()
+    for norm in norms:
+        assert (norm.weight == 1).all() and (norm.bias == 0).all()

@@ -13,6 +13,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmtst.registry import MODELS
+from .crd_init import CRD_INIT_CFG
 
 
 def conv_bn_relu(in_channels: int,
@@ -90,9 +91,9 @@ class CifarMobileNetV2(BaseModule):
     Args:
         arch: One of :attr:`arch_settings` (``'mobile_half'``).
         in_channels: Input image channels (1 for Fashion-MNIST).
-        init_cfg: mmengine init config, e.g. to load a checkpoint. The CRD
-            initialisation (Kaiming-normal, fan-out convs) is applied at
-            construction regardless.
+        init_cfg: mmengine init config. Defaults to CRD's initialisation
+            (:data:`~.crd_init.CRD_INIT_CFG`); e.g. a ``Pretrained`` one
+            loads a checkpoint instead.
 
     Returns (forward):
         A one-tuple with the last feature map (N, 1280, H/16, W/16), before
@@ -117,7 +118,7 @@ class CifarMobileNetV2(BaseModule):
     def __init__(self,
                  arch: str = 'mobile_half',
                  in_channels: int = 3,
-                 init_cfg=None):
+                 init_cfg=CRD_INIT_CFG):
         super().__init__(init_cfg=init_cfg)
         if arch not in self.arch_settings:
             raise ValueError(
@@ -148,18 +149,6 @@ class CifarMobileNetV2(BaseModule):
         last_channels = 1280 if width_mult <= 1.0 else int(1280 * width_mult)
         self.conv2 = conv_bn_relu(channels, last_channels, 1)
         self.out_channels = last_channels
-        self._init_like_crd()
-
-    def _init_like_crd(self):
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                # CRD's normal(0, sqrt(2 / (k * k * C_out))) is Kaiming
-                # normal in fan-out mode (depthwise convs included).
-                nn.init.kaiming_normal_(
-                    module.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
         x = self.conv1(x)

@@ -13,6 +13,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmtst.registry import MODELS
+from .crd_init import CRD_INIT_CFG
 
 
 class CifarBasicBlock(nn.Module):
@@ -68,9 +69,9 @@ class CifarResNet(BaseModule):
     Args:
         arch: One of :attr:`arch_settings`, e.g. ``'resnet32x4'``.
         in_channels: Input image channels (1 for Fashion-MNIST).
-        init_cfg: mmengine init config, e.g. to load a checkpoint. The CRD
-            initialisation (Kaiming-normal, fan-out convs) is applied at
-            construction regardless.
+        init_cfg: mmengine init config. Defaults to CRD's initialisation
+            (:data:`~.crd_init.CRD_INIT_CFG`); e.g. a ``Pretrained`` one
+            loads a checkpoint instead.
 
     Returns (forward):
         A one-tuple with the last stage's feature map (N, out_channels, H/4,
@@ -93,7 +94,7 @@ class CifarResNet(BaseModule):
     def __init__(self,
                  arch: str = 'resnet32x4',
                  in_channels: int = 3,
-                 init_cfg=None):
+                 init_cfg=CRD_INIT_CFG):
         super().__init__(init_cfg=init_cfg)
         if arch not in self.arch_settings:
             raise ValueError(
@@ -121,7 +122,6 @@ class CifarResNet(BaseModule):
                 self._make_stage(channels, width, blocks_per_stage, stride))
             channels = width
         self.out_channels = channels
-        self._init_like_crd()
 
     @staticmethod
     def _make_stage(in_channels: int, out_channels: int, num_blocks: int,
@@ -132,15 +132,6 @@ class CifarResNet(BaseModule):
             for _ in range(num_blocks - 1)
         ]
         return nn.Sequential(*blocks)
-
-    def _init_like_crd(self):
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(
-                    module.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
         x = self.relu(self.bn1(self.conv1(x)))

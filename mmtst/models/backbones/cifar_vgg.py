@@ -14,6 +14,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmtst.registry import MODELS
+from .crd_init import CRD_INIT_CFG
 
 
 def make_vgg_stage(in_channels: int, widths: List[int]) -> nn.Sequential:
@@ -51,9 +52,9 @@ class CifarVGG(BaseModule):
     Args:
         arch: One of :attr:`arch_settings`, e.g. ``'vgg13'``.
         in_channels: Input image channels (1 for Fashion-MNIST).
-        init_cfg: mmengine init config, e.g. to load a checkpoint. The CRD
-            initialisation (Kaiming-normal, fan-out convs, zero biases) is
-            applied at construction regardless.
+        init_cfg: mmengine init config. Defaults to CRD's initialisation
+            (:data:`~.crd_init.CRD_INIT_CFG`); e.g. a ``Pretrained`` one
+            loads a checkpoint instead.
 
     Returns (forward):
         A one-tuple with the last stage's feature map (N, 512, H/8, W/8) for
@@ -69,7 +70,7 @@ class CifarVGG(BaseModule):
     def __init__(self,
                  arch: str = 'vgg13',
                  in_channels: int = 3,
-                 init_cfg=None):
+                 init_cfg=CRD_INIT_CFG):
         super().__init__(init_cfg=init_cfg)
         if arch not in self.arch_settings:
             raise ValueError(
@@ -86,19 +87,6 @@ class CifarVGG(BaseModule):
             channels = widths[-1]
         self.pool = nn.MaxPool2d(kernel_size=2, stride=2)
         self.out_channels = channels
-        self._init_like_crd()
-
-    def _init_like_crd(self):
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                # CRD's normal(0, sqrt(2 / (k * k * C_out))) is Kaiming
-                # normal in fan-out mode.
-                nn.init.kaiming_normal_(
-                    module.weight, mode='fan_out', nonlinearity='relu')
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
         input_height = x.shape[2]

@@ -13,6 +13,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmtst.registry import MODELS
+from .crd_init import CRD_INIT_CFG
 
 
 class WideBasicBlock(nn.Module):
@@ -93,9 +94,9 @@ class CifarWideResNet(BaseModule):
     Args:
         arch: One of :attr:`arch_settings`, e.g. ``'wrn_40_2'``.
         in_channels: Input image channels (1 for Fashion-MNIST).
-        init_cfg: mmengine init config, e.g. to load a checkpoint. The CRD
-            initialisation (Kaiming-normal, fan-out convs) is applied at
-            construction regardless.
+        init_cfg: mmengine init config. Defaults to CRD's initialisation
+            (:data:`~.crd_init.CRD_INIT_CFG`); e.g. a ``Pretrained`` one
+            loads a checkpoint instead.
 
     Returns (forward):
         A one-tuple with the activated last-stage feature map
@@ -113,7 +114,7 @@ class CifarWideResNet(BaseModule):
     def __init__(self,
                  arch: str = 'wrn_40_2',
                  in_channels: int = 3,
-                 init_cfg=None):
+                 init_cfg=CRD_INIT_CFG):
         super().__init__(init_cfg=init_cfg)
         if arch not in self.arch_settings:
             raise ValueError(
@@ -139,18 +140,6 @@ class CifarWideResNet(BaseModule):
         self.bn1 = nn.BatchNorm2d(channels)
         self.relu = nn.ReLU(inplace=True)
         self.out_channels = channels
-        self._init_like_crd()
-
-    def _init_like_crd(self):
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                # CRD's normal(0, sqrt(2 / (k * k * C_out))) is Kaiming
-                # normal in fan-out mode.
-                nn.init.kaiming_normal_(
-                    module.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
         x = self.conv1(x)
