@@ -345,3 +345,32 @@ def test_exact_resume_saves_the_loops_own_state_through_train_loop():
     plain = SimpleNamespace(train_loop=object(), _resume=True)
     hook.before_save_checkpoint(plain, checkpoint)
     assert 'train_loop' not in checkpoint['mmtst_resume_state']
+
+
+def test_phase_passes_reorder_a_batch_samplers_sampler():
+    """With a batch sampler (mmdet's AspectRatioBatchSampler) the loader's
+    own sampler is torch's SequentialSampler; each phase pass must still
+    set a new epoch, on the batch sampler's sampler, or it would replay the
+    student's last epoch order."""
+    from types import SimpleNamespace
+
+    from mmtst.engine.runner.augmenter_trainer import phase_epoch
+
+    class EpochRecorder:
+
+        def __init__(self):
+            self.epochs = []
+
+        def set_epoch(self, epoch):
+            self.epochs.append(epoch)
+
+    class Loader(list):
+        sampler = object()  # no set_epoch, as torch's SequentialSampler
+        batch_sampler = SimpleNamespace(sampler=EpochRecorder())
+
+    trainer = _trainer_with_fake_runner(passes=2)
+    trainer.dataloader = Loader([dict(x=1), dict(x=2)])
+    trainer.run_phase('phase at epoch 2')
+    assert Loader.batch_sampler.sampler.epochs == [
+        phase_epoch(2, 0), phase_epoch(2, 1)
+    ]

@@ -296,6 +296,13 @@ class AugmenterTrainer:
         if self.phase_loader is not None:
             return self.phase_loader.pass_batches(epoch)
         sampler = getattr(self.dataloader, 'sampler', None)
+        if not hasattr(sampler, 'set_epoch'):
+            # a batch sampler's (mmdet's AspectRatioBatchSampler): the
+            # loader's own sampler is then torch's SequentialSampler, as
+            # mmengine's DistSamplerSeedHook also finds
+            sampler = getattr(
+                getattr(self.dataloader, 'batch_sampler', None), 'sampler',
+                None)
         if hasattr(sampler, 'set_epoch'):
             # a new order each pass, restored by the student's epoch (its
             # iterator is exhausted: phases of epoch-based loops come
