@@ -69,9 +69,11 @@ def test_soak_run_samples_memory_and_keeps_hooks_constant(tmp_path, capsys):
     assert all(s['rss_mb'] > 0 for s in samples)
     assert summary['hooks_start'] == summary['hooks_end']
     assert summary['augmenter_phases'] == 2
-    assert all(s['children'] == 2 for s in samples)
-    assert summary['children_after_training'] == 0
-    assert summary['fds_end'] == summary['fds_start']
+    # the two workers (beside whatever this test process already had)
+    before = summary['children_before']
+    assert all(s['children'] == before + 2 for s in samples)
+    assert summary['children_after_training'] == before
+    assert summary['fds_end'] <= summary['fds_start']
     assert '| slope_mb_per_100_iters |' in capsys.readouterr().out
 
 

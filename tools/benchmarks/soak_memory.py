@@ -49,7 +49,9 @@ def open_descriptors() -> int:
 
 
 def child_processes() -> int:
-    """Live processes whose parent is this one (the loader workers)."""
+    """Live (not zombie) processes whose parent is this one: the loader
+    workers, and any other children the caller already had (see
+    ``children_before`` in the summary)."""
     me, count = str(os.getpid()), 0
     for entry in os.listdir('/proc'):
         if not entry.isdigit():
@@ -60,7 +62,7 @@ def child_processes() -> int:
                 fields = f.read().rsplit(')', 1)[1].split()
         except OSError:  # exited meanwhile
             continue
-        count += fields[1] == me
+        count += fields[1] == me and fields[0] != 'Z'
     return count
 
 
@@ -243,6 +245,11 @@ def main(argv=None) -> int:
     import torch
     torch.set_num_threads(args.threads)
     from mmtst.engine import AtomicCheckpointRunner
+
+    # what the process held before: loaders of earlier runs in the same
+    # process keep their persistent workers until they are collected
+    gc.collect()
+    children_before = child_processes()
     with tempfile.TemporaryDirectory(prefix='mmtst_soak_') as work_dir:
         cfg = build_config(args, work_dir)
         runner = AtomicCheckpointRunner.from_cfg(cfg)
@@ -256,6 +263,7 @@ def main(argv=None) -> int:
         gc.collect()
     summary = summarize(samples, args.warmup, args.iters)
     summary['augmenter_phases'] = phases
+    summary['children_before'] = children_before
     summary['children_after_training'] = child_processes()
     print('\n| what | value |\n|---|---|')
     for key, value in summary.items():
