@@ -45,9 +45,12 @@ from .op_specs import GEOMETRIC_OPS, OP_SPECS, Magnitude, as_tensor
 
 __all__ = [
     'to_3x3', 'pixel_to_normalised', 'affine_matrix', 'compose_affine',
-    'invert_affine', 'transform_points', 'warp', 'theta_to_pixel',
-    'pixel_to_theta', 'identity_affine'
+    'invert_affine', 'transform_points', 'warp', 'warp_normalised',
+    'theta_to_pixel', 'pixel_to_theta', 'identity_affine', 'IDENTITY_THETA'
 ]
+
+#: The identity as a 2x3 matrix (pixel or normalised coordinates alike).
+IDENTITY_THETA = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0))
 
 
 def to_3x3(m: Tensor) -> Tensor:
@@ -222,8 +225,7 @@ def pixel_to_theta(matrix: Tensor, height: int, width: int) -> Tensor:
 
 def identity_affine(num: int, like: Tensor) -> Tensor:
     """``(num, 2, 3)`` identity matrices with ``like``'s dtype/device."""
-    return like.new_tensor([[1.0, 0.0, 0.0], [0.0, 1.0,
-                                              0.0]]).expand(num, 2, 3).clone()
+    return like.new_tensor(IDENTITY_THETA).expand(num, 2, 3).clone()
 
 
 def warp(img: Tensor,
@@ -256,7 +258,33 @@ def warp(img: Tensor,
     if matrix.dim() == 2:
         matrix = matrix.unsqueeze(0)
     theta = pixel_to_theta(matrix, h, w).expand(n, 2, 3)
-    grid = F.affine_grid(theta, [n, src.shape[1], h, w], align_corners=False)
-    out = F.grid_sample(
-        src, grid, mode=mode, padding_mode=padding_mode, align_corners=False)
+    out = warp_normalised(src, theta, mode, padding_mode)
     return out if is_float else out.round().to(img.dtype)
+
+
+def warp_normalised(img: Tensor,
+                    theta: Tensor,
+                    mode: str = 'bilinear',
+                    padding_mode: str = 'zeros') -> Tensor:
+    """Warp float images with normalised ``affine_grid`` thetas.
+
+    ``grid_sample(img, affine_grid(theta))`` with ``align_corners=False``:
+    the resampling of :func:`warp` (which converts pixel matrices with
+    :func:`pixel_to_theta` first) and of the neural backend's op nets, whose
+    thetas are normalised already.
+
+    Args:
+        img: ``(N, C, H, W)`` float images.
+        theta: ``(N, 2, 3)`` output->input matrices in normalised
+            coordinates (cast to ``img``'s dtype).
+        mode: ``grid_sample`` interpolation: 'bilinear' or 'nearest'.
+        padding_mode: ``grid_sample`` padding: 'zeros', 'border' or
+            'reflection'.
+
+    Returns:
+        The warped images, differentiable w.r.t. ``img`` and ``theta``.
+    """
+    theta = theta.to(img.dtype)
+    grid = F.affine_grid(theta, list(img.shape), align_corners=False)
+    return F.grid_sample(
+        img, grid, mode=mode, padding_mode=padding_mode, align_corners=False)

@@ -65,6 +65,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from .affine import IDENTITY_THETA, warp_normalised
+
 #: The value of ``meta['arch']`` in a converted checkpoint.
 ARCH = 'authors'
 
@@ -80,8 +82,6 @@ DATASET_STATS: Dict[str, Tuple[Tuple[float, ...], Tuple[float, ...]]] = {
 GATE_TEMPERATURE = 0.05
 #: Std of the authors' input noise (``randn / 100``).
 NOISE_STD = 0.01
-
-_IDENTITY_THETA = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0))
 
 
 def check_dataset_type(dataset_type: str) -> str:
@@ -188,9 +188,9 @@ class AuthorsGeometricNet(_NormalisedNet):
         self.logits = nn.Parameter(torch.zeros(1))
         with torch.no_grad():
             self.fc.weight.zero_()
-            self.fc.bias.copy_(torch.tensor(_IDENTITY_THETA).view(6))
+            self.fc.bias.copy_(torch.tensor(IDENTITY_THETA).view(6))
         self.register_buffer('i_matrix',
-                             torch.tensor(_IDENTITY_THETA).view(1, 2, 3))
+                             torch.tensor(IDENTITY_THETA).view(1, 2, 3))
 
     def theta(self, signed_magnitude: Tensor) -> Tensor:
         """Affine matrices ``(N, 2, 3)`` for ``(N,)`` signed magnitudes,
@@ -221,15 +221,7 @@ class AuthorsGeometricNet(_NormalisedNet):
         """Resample [0, 1] images with normalised ``theta`` as the authors
         do: bilinear, zero padding in normalised units,
         ``align_corners=False``."""
-        x = self.normalise(img)
-        theta = theta.to(x.dtype)
-        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-        out = F.grid_sample(
-            x,
-            grid,
-            mode='bilinear',
-            padding_mode='zeros',
-            align_corners=False)
+        out = warp_normalised(self.normalise(img), theta)
         return self.denormalise(out, img.shape[1])
 
     def forward_signed(self, img: Tensor, signed_magnitude: Tensor) -> Tensor:

@@ -1,38 +1,46 @@
-"""TST's learnable augmentation module."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+"""TST's learnable augmentation module: the learned policy applied to images.
+
+"Teaching What You Should Teach: A Data-Based Distillation Method" (Shao et
+al., IJCAI 2023, Sec. 3.2). :class:`LearnableAugmentPolicy` is the augmenter
+the distillers build. Its parts live in their own modules:
+
+* what it learns and draws per batch (p and m per op, the picked ops, their
+  gates and signs): :mod:`.policy_parameters`;
+* its options' choices and checks: :mod:`.policy_options`;
+* the ops: :mod:`.analytic_ops` (exact) and :mod:`.neural_ops` (the fitted
+  op nets); the affine math of the geometric ops: :mod:`.affine`.
+
+This module applies the drawn ops to a batch: backend, fill colour, input
+units and the composition of the gated ops (summed residuals, or one warp
+per sample for structured tasks).
+"""
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.model import BaseModule
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmtst.registry import MODELS
 from . import affine, analytic_ops
 from .affine import identity_affine, theta_to_pixel
 # The op nets mmtst fitted on Fashion-MNIST (tools/fit_op_nets.py).
 from .op_net_checkpoint import SHIPPED_OP_NETS
-from .op_specs import ALL_OPS, OP_SPECS, check_op_names
+from .op_specs import ALL_OPS, OP_SPECS
+from .policy_options import (AUTHORS_APPLY_PROB, BACKENDS, COMPOSITIONS,
+                             CUTOUT_CENTRES, FILLS, GATE_GRANULARITIES,
+                             GATE_INPUTS, MAGNITUDE_SIGNS, NEUTRAL_GREY,
+                             channel_tensor, check_policy_options)
+from .policy_parameters import PolicyParameters
 
-BACKENDS = ('neural', 'analytic')
-COMPOSITIONS = ('residual', 'sequential')
-GATE_INPUTS = ('probability', 'logit')
-GATE_GRANULARITIES = ('batch', 'sample')
-MAGNITUDE_SIGNS = ('positive', 'random')
-FILLS = ('mean', 'black')
-CUTOUT_CENTRES = ('batch', 'sample')
-
-# The share of samples the authors' published op nets transform: their
-# learned apply logits are 3.3-5.7 (sigmoid 0.964-0.997, mean over the 11
-# nets ~0.98; see tools/model_converters/tst_opnets_to_mmtst.py, which prints
-# them for a checkpoint folder).
-AUTHORS_APPLY_PROB = 0.98
-
-# Grey level of a fill when the input is neither normalised nor given a
-# dataset mean (set_dataset_mean): the middle of [0, 1].
-NEUTRAL_GREY = 0.5
+# the option choices are re-exported from their old home
+__all__ = [
+    'LearnableAugmentPolicy', 'BACKENDS', 'COMPOSITIONS', 'GATE_INPUTS',
+    'GATE_GRANULARITIES', 'MAGNITUDE_SIGNS', 'FILLS', 'CUTOUT_CENTRES',
+    'AUTHORS_APPLY_PROB', 'NEUTRAL_GREY'
+]
 
 
 @MODELS.register_module()
-class LearnableAugmentPolicy(BaseModule):
+class LearnableAugmentPolicy(PolicyParameters):
     """The augmentation module of TST: learnable probabilities and
     magnitudes of AutoAugment's operations, differentiable end to end.
 
@@ -138,49 +146,25 @@ class LearnableAugmentPolicy(BaseModule):
                  std: Optional[Sequence[float]] = None,
                  eval_seed: int = 0,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        self.ops = check_op_names(ops)
-        _check_choice('backend', backend, BACKENDS)
-        _check_choice('composition', composition, COMPOSITIONS)
-        _check_choice('gate_input', gate_input, GATE_INPUTS)
-        _check_choice('gate_granularity', gate_granularity, GATE_GRANULARITIES)
-        _check_choice('magnitude_sign', magnitude_sign, MAGNITUDE_SIGNS)
-        _check_choice('cutout_centre', cutout_centre, CUTOUT_CENTRES)
-        _check_choice('fill', fill, FILLS)
-        if not 0.0 <= neural_apply_prob <= 1.0:
-            raise ValueError('neural_apply_prob must be in [0, 1], got '
-                             f'{neural_apply_prob}')
-        if not 1 <= solve_number <= len(self.ops):
-            raise ValueError(f'solve_number must be in [1, {len(self.ops)}] '
-                             f'(the number of ops), got {solve_number}')
-        if temperature <= 0:
-            raise ValueError(f'temperature must be > 0, got {temperature}')
-        if cutout_size < 1:
-            raise ValueError(f'cutout_size must be >= 1, got {cutout_size}')
-        if (mean is None) != (std is None):
-            raise ValueError('give both mean and std, or neither')
+        ops = check_policy_options(ops, backend, solve_number, temperature,
+                                   gate_input, composition, gate_granularity,
+                                   magnitude_sign, cutout_size, cutout_centre,
+                                   fill, neural_apply_prob, mean, std)
+        super().__init__(
+            ops,
+            solve_number,
+            temperature,
+            gate_input,
+            gate_granularity,
+            magnitude_sign,
+            init_cfg=init_cfg)
         self.backend = backend
-        self.solve_number = solve_number
-        self.temperature = temperature
-        self.gate_input = gate_input
         self.composition = composition
-        self.gate_granularity = gate_granularity
-        self.magnitude_sign = magnitude_sign
         self.cutout_size = cutout_size
         self.cutout_centre = cutout_centre
         self.fill = fill
         self.clamp = clamp
         self.eval_seed = eval_seed
-
-        self.magnitude_ops = tuple(op for op in self.ops
-                                   if OP_SPECS[op].has_magnitude)
-        self.probability_logits = nn.Parameter(torch.zeros(len(self.ops)))
-        self.magnitude_logits = nn.Parameter(
-            torch.zeros(len(self.magnitude_ops)))
-        self._magnitude_index = {
-            op: i
-            for i, op in enumerate(self.magnitude_ops)
-        }
 
         self.op_nets = None
         if backend == 'neural' and self.magnitude_ops:
@@ -191,14 +175,12 @@ class LearnableAugmentPolicy(BaseModule):
             self.op_nets.freeze()
         if mean is not None:
             self.register_buffer(
-                'mean', _channel_tensor(mean), persistent=False)
-            self.register_buffer('std', _channel_tensor(std), persistent=False)
+                'mean', channel_tensor(mean), persistent=False)
+            self.register_buffer('std', channel_tensor(std), persistent=False)
         else:
             self.mean = self.std = None
         # [0, 1] units; for fill='mean' on inputs that are not normalised
         self.register_buffer('dataset_mean', None, persistent=False)
-        # the last batch's picked ops and their per-sample gates (pictures)
-        self.last_draws: List[Tuple[str, Tensor]] = []
 
     def set_dataset_mean(self, mean: Union[Sequence[float], Tensor]) -> None:
         """Tell the augmenter the dataset's per-channel pixel mean (0..255,
@@ -211,50 +193,6 @@ class LearnableAugmentPolicy(BaseModule):
 
     def init_weights(self) -> None:
         """Keep p = m = 0.5 and the fitted op nets: nothing to initialise."""
-
-    # ------------------------------------------------------------ policy
-    def probabilities(self) -> Tensor:
-        """p of every op, in ``self.ops`` order."""
-        return self.probability_logits.sigmoid()
-
-    def magnitudes(self) -> Tensor:
-        """m of every magnitude op, in ``self.magnitude_ops`` order."""
-        return self.magnitude_logits.sigmoid()
-
-    def policy_dict(self) -> Dict[str, float]:
-        """``{'p_Op': p, 'm_Op': m}`` for logging and plotting."""
-        policy = {
-            f'p_{op}': float(p)
-            for op, p in zip(self.ops,
-                             self.probabilities().detach())
-        }
-        policy.update({
-            f'm_{op}': float(m)
-            for op, m in zip(self.magnitude_ops,
-                             self.magnitudes().detach())
-        })
-        return policy
-
-    def gate_logits(self) -> Tensor:
-        """What the relaxed Bernoulli takes as logits (see ``gate_input``)."""
-        if self.gate_input == 'probability':
-            return self.probabilities()
-        return self.probability_logits
-
-    def _gates(self, logits: Tensor, num: int) -> Tensor:
-        """(K, N) gates: relaxed Bernoulli samples in training, hard ones
-        in eval; with ``gate_granularity='batch'`` one draw per op is
-        repeated over the N samples."""
-        draws = 1 if self.gate_granularity == 'batch' else num
-        u = torch.rand(
-            logits.numel(), draws, device=logits.device,
-            dtype=logits.dtype).clamp(1e-6, 1 - 1e-6)
-        noise = u.log() - (-u).log1p()
-        if self.training:
-            gates = torch.sigmoid((logits[:, None] + noise) / self.temperature)
-        else:
-            gates = (logits[:, None] + noise > 0).to(logits.dtype)
-        return gates.expand(-1, num)
 
     # ------------------------------------------------------------ apply
     def apply_op(self, name: str, img: Tensor, sign: Tensor) -> Tensor:
@@ -272,7 +210,7 @@ class LearnableAugmentPolicy(BaseModule):
             matrix = self.geometric_matrix(name, sign, img.size(-2),
                                            img.size(-1))
             return self.warp(img, matrix)
-        magnitude = self.magnitudes()[self._magnitude_index[name]]
+        magnitude = self.magnitude_of(name)
         if self.op_nets is not None:
             return self.op_nets.apply_op(name, img, magnitude, sign)
         return analytic_ops.apply_op(name, img, magnitude, sign)
@@ -297,6 +235,21 @@ class LearnableAugmentPolicy(BaseModule):
         fill = self.fill_value(img)
         return affine.warp(img - fill, matrix) + fill
 
+    def geometric_matrix(self, name: str, sign: Tensor, height: int,
+                         width: int) -> Tensor:
+        """``(N, 2, 3)`` pixel-space output->input matrix of geometric op
+        ``name`` at its current magnitude, from either backend."""
+        magnitude = self.magnitude_of(name)
+        if self.op_nets is not None:
+            # the nets predict normalised thetas (with their own per-sample
+            # apply gate already folded in as the identity)
+            theta = self.op_nets.theta(name, magnitude, sign)
+            return theta_to_pixel(theta.to(sign.dtype), height, width)
+        matrix = affine.affine_matrix(name, magnitude.to(sign.dtype), sign,
+                                      height, width)
+        return matrix.expand(sign.shape[0], 2, 3)
+
+    # ------------------------------------------------------------ compose
     def forward(self, inputs: Tensor) -> Tensor:
         """Augment a batch (N, C, H, W), C = 1 or 3, of any size."""
         return self._run(self._augment, inputs)
@@ -325,21 +278,6 @@ class LearnableAugmentPolicy(BaseModule):
             pixels = pixels.clamp(0.0, 1.0)
         return pixels if self.mean is None else (pixels * 255.0 -
                                                  self.mean) / self.std
-
-    def _draws(self, x: Tensor):
-        """The batch's picked ops: (gate (N,), name, sign (N,)) each."""
-        num = x.size(0)
-        chosen = torch.randperm(len(self.ops))[:self.solve_number].tolist()
-        gates = self._gates(self.gate_logits()[chosen], num)
-        self.last_draws = [(self.ops[index], gate.detach().expand(num))
-                           for gate, index in zip(gates, chosen)]
-        for gate, index in zip(gates, chosen):
-            if self.magnitude_sign == 'random':
-                sign = torch.randint(
-                    0, 2, (num, ), device=x.device).to(x.dtype) * 2 - 1
-            else:
-                sign = x.new_ones(num)
-            yield gate, self.ops[index], sign
 
     def augment_with_geometry(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
         """Augment a batch and say where every pixel came from.
@@ -377,20 +315,6 @@ class LearnableAugmentPolicy(BaseModule):
         """
         return self._run(self._augment_geometry, inputs)
 
-    def geometric_matrix(self, name: str, sign: Tensor, height: int,
-                         width: int) -> Tensor:
-        """``(N, 2, 3)`` pixel-space output->input matrix of geometric op
-        ``name`` at its current magnitude, from either backend."""
-        magnitude = self.magnitudes()[self._magnitude_index[name]]
-        if self.op_nets is not None:
-            # the nets predict normalised thetas (with their own per-sample
-            # apply gate already folded in as the identity)
-            theta = self.op_nets.theta(name, magnitude, sign)
-            return theta_to_pixel(theta.to(sign.dtype), height, width)
-        matrix = affine.affine_matrix(name, magnitude.to(sign.dtype), sign,
-                                      height, width)
-        return matrix.expand(sign.shape[0], 2, 3)
-
     def _augment_geometry(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
         x = self._to_unit(inputs)
         identity = identity_affine(x.size(0), x)
@@ -402,28 +326,23 @@ class LearnableAugmentPolicy(BaseModule):
                 soft = identity + gate.view(-1, 1, 1) * (op - identity)
                 matrix = affine.compose_affine(matrix, soft)
                 continue
-            base = x if self.composition == 'residual' else out
-            out = out + gate.view(-1, 1, 1, 1) * (
-                self.apply_op(name, base, sign) - base)
+            out = self._gated_step(x, out, gate, name, sign)
         if matrix is not identity:
             out = self.warp(out, matrix)
         return self._from_unit(out), matrix
+
+    def _gated_step(self, x: Tensor, out: Tensor, gate: Tensor, name: str,
+                    sign: Tensor) -> Tensor:
+        """``out`` plus the gated residual of op ``name``, applied to the
+        input ``x`` (``composition='residual'``) or to ``out``
+        (``'sequential'``)."""
+        base = x if self.composition == 'residual' else out
+        return out + gate.view(-1, 1, 1, 1) * (
+            self.apply_op(name, base, sign) - base)
 
     def _augment(self, inputs: Tensor) -> Tensor:
         x = self._to_unit(inputs)
         out = x
         for gate, name, sign in self._draws(x):
-            base = x if self.composition == 'residual' else out
-            out = out + gate.view(-1, 1, 1, 1) * (
-                self.apply_op(name, base, sign) - base)
+            out = self._gated_step(x, out, gate, name, sign)
         return self._from_unit(out)
-
-
-def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise ValueError(
-            f'{name} must be one of {list(choices)}, got {value!r}')
-
-
-def _channel_tensor(values: Sequence[float]) -> Tensor:
-    return torch.tensor(list(values), dtype=torch.float32).view(1, -1, 1, 1)

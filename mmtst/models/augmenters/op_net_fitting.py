@@ -23,6 +23,7 @@ from torch import Tensor
 
 from .op_nets import OpNet, signed_magnitude
 from .op_specs import MAGNITUDE_OPS, OP_SPECS
+from .pixels import to_uint8_levels
 
 __all__ = [
     'autoaugment_op', 'autoaugment_op_batch', 'sample_bin_magnitudes',
@@ -32,10 +33,6 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # The real (non-differentiable) AutoAugment ops that the nets imitate.
 # ---------------------------------------------------------------------------
-
-
-def _to_uint8(img: Tensor) -> Tensor:
-    return (img * 255.0).round().clamp(0, 255).to(torch.uint8)
 
 
 def autoaugment_op(name: str, img: Tensor, value: float) -> Tensor:
@@ -88,7 +85,8 @@ def autoaugment_op(name: str, img: Tensor, value: float) -> Tensor:
         return TF.adjust_sharpness(img, 1.0 + value)
     if name == 'Posterize':
         bits = int(round(value))
-        return TF.posterize(_to_uint8(img), bits).to(img.dtype) / 255.0
+        uint8 = to_uint8_levels(img).to(torch.uint8)
+        return TF.posterize(uint8, bits).to(img.dtype) / 255.0
     if name == 'Solarize':
         return TF.solarize(img, min(max(value, 0.0), 1.0))
     raise ValueError(f'{name} is not a magnitude op; magnitude ops: '

@@ -34,8 +34,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from .analytic_ops import to_grey
+from .affine import IDENTITY_THETA, warp_normalised
 from .op_specs import MAGNITUDE_OPS, OP_SPECS
+from .pixels import to_grey
 
 # The nets see the magnitude multiplied by this gain, i.e. the AutoAugment
 # "level" 0..10 instead of 0..1. Why: the paper's fitting schedule (AdamW lr
@@ -44,8 +45,6 @@ from .op_specs import MAGNITUDE_OPS, OP_SPECS
 # of ~0.9 on a [0, 1] input. On the 0..10 scale the needed weights are ~10x
 # smaller and the schedule converges. d(output)/d(magnitude) is unaffected.
 MAGNITUDE_GAIN = 10.0
-
-_IDENTITY_THETA = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
 
 def signed_magnitude(magnitude: Tensor, sign: Optional[Tensor], signed: bool,
@@ -120,11 +119,11 @@ class GeometricOpNet(nn.Module):
         self.linear = nn.Linear(7, 6)
         with torch.no_grad():
             self.linear.weight.zero_()
-            self.linear.bias.copy_(torch.tensor(_IDENTITY_THETA))
+            self.linear.bias.copy_(torch.tensor(IDENTITY_THETA).view(6))
         # non-persistent: the checkpoint holds only the fitted parameters
         self.register_buffer(
             'identity',
-            torch.tensor(_IDENTITY_THETA).view(1, 2, 3),
+            torch.tensor(IDENTITY_THETA).view(1, 2, 3),
             persistent=False)
 
     def theta(self, signed_magnitude: Tensor) -> Tensor:
@@ -151,14 +150,7 @@ class GeometricOpNet(nn.Module):
     def warp(img: Tensor, theta: Tensor) -> Tensor:
         """Resample ``img`` with affine matrices ``theta`` (bilinear, zero
         padding, ``align_corners=False``)."""
-        theta = theta.to(img.dtype)
-        grid = F.affine_grid(theta, list(img.shape), align_corners=False)
-        return F.grid_sample(
-            img,
-            grid,
-            mode='bilinear',
-            padding_mode='zeros',
-            align_corners=False)
+        return warp_normalised(img, theta)
 
     def forward_signed(self, img: Tensor, signed_magnitude: Tensor) -> Tensor:
         """Apply the op given per-sample signed magnitudes ``(N,)``."""

@@ -4,10 +4,11 @@ TST (Shao et al., "Teaching What You Should Teach", IJCAI 2023, Sec. 3.2)
 searches over 14 AutoAugment operations (Cubuk et al., CVPR 2019): 11 have a
 learnable magnitude and probability, three (Equalize, Invert, Cutout) a
 learnable probability only. A normalised magnitude ``m`` in [0, 1] maps onto
-the AutoAugment range below; signed ops get a random sign per sample.
+the AutoAugment range below (:meth:`OpSpec.value`; for a batch of images,
+:func:`op_value`); signed ops get a random sign per sample.
 """
 from dataclasses import dataclass
-from typing import Dict, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -110,3 +111,31 @@ def as_tensor(value: Magnitude, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value.to(device=like.device, dtype=dtype)
     return torch.tensor(value, dtype=dtype, device=like.device)
+
+
+def sign_or_ones(sign: Optional[Tensor], img: Tensor) -> Tensor:
+    """Per-sample sign as a ``(N,)`` float tensor; +1 where not given."""
+    if sign is None:
+        return img.new_ones(img.shape[0])
+    return as_tensor(sign, img).reshape(-1)
+
+
+def op_value(name: str, img: Tensor, magnitude: Magnitude,
+             sign: Optional[Tensor]) -> Tensor:
+    """The op's AutoAugment value, shaped to broadcast against ``img``.
+
+    For the enhance ops the value is the offset of the blend factor
+    (factor = 1 + value), as in torchvision's ``_apply_op``.
+
+    Returns a 0-dim tensor (batch-shared value) or a ``(N, 1, 1, 1)`` tensor
+    (per-sample value, e.g. because of the per-sample sign).
+    """
+    if magnitude is None:
+        raise ValueError(f'Op {name} needs a magnitude.')
+    spec = OP_SPECS[name]
+    m = as_tensor(magnitude, img)
+    if spec.signed:
+        value = spec.value(m, sign_or_ones(sign, img))
+    else:
+        value = spec.value(m)
+    return value.reshape(-1, 1, 1, 1) if value.dim() > 0 else value
