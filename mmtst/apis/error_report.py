@@ -23,6 +23,12 @@ def remember_config(cfg) -> None:
     _config = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)
 
 
+def remembered(key: str) -> Any:
+    """The top-level ``key`` of the remembered config (None when no config
+    was remembered or it has no such key)."""
+    return (_config or {}).get(key)
+
+
 def _package_path(filename: str) -> Optional[str]:
     """``filename`` from its model package on (``mmdet/models/necks/
     fpn.py``), or None for any other file."""

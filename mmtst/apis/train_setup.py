@@ -15,7 +15,8 @@ from mmtst.utils import UNSAFE_OPT_IN, allow_mmengine_checkpoints
 from mmtst.utils.profiles import FullProfileRequired, check_config_profile
 from .config_checks import (accepted_arguments, check_loop_arguments,
                             check_overrides, closest)
-from .error_report import error_location, remember_config
+from .dist_failures import gloo_timeout, lost_peer_message, lost_peer_reason
+from .error_report import error_location, remember_config, remembered
 
 T = TypeVar('T')
 # The hooks every mmtst run has (configs/_base_/mmtst_runtime.py).
@@ -167,17 +168,28 @@ def init_cpu_distributed(cfg: Config) -> None:
     ``torch.cuda.set_device``, which fails without a GPU; the Runner skips
     its own initialisation when a group exists. DDP on CPU also needs
     ``device_ids=None``.
+
+    The group's collective timeout is ``env_cfg.dist_cfg.timeout`` (in
+    seconds, as mmengine reads it), by default
+    :data:`mmtst.apis.dist_failures.DEFAULT_GLOO_TIMEOUT_S` rather than
+    torch's 30 minutes: a rank whose peer froze or became unreachable
+    stops after it with one line (:func:`run_friendly`).
     """
+    from datetime import timedelta
+
     import torch.distributed as torch_dist
     cfg.setdefault('env_cfg', ConfigDict())
     cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
     cfg.env_cfg.dist_cfg.backend = 'gloo'
+    timeout = gloo_timeout(cfg.env_cfg.dist_cfg)
+    cfg.env_cfg.dist_cfg.timeout = timeout
     wrapper = cfg.get('model_wrapper_cfg') or {}
     wrapper.setdefault('type', 'MMDistributedDataParallel')
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     if not torch_dist.is_initialized():
-        torch_dist.init_process_group(backend='gloo')
+        torch_dist.init_process_group(
+            backend='gloo', timeout=timedelta(seconds=timeout))
 
 
 def check_arguments(node, where: str) -> None:
@@ -207,8 +219,9 @@ def check_arguments(node, where: str) -> None:
 
 
 def run_friendly(fn: Callable[[], T]) -> T:
-    """Run ``fn``; report bad-input errors as one clear line (set
-    ``MMTST_DEBUG=1`` for the full traceback)."""
+    """Run ``fn``; report bad-input errors, and a rank of a distributed
+    run that lost contact with another (:mod:`mmtst.apis.dist_failures`),
+    as one clear line (set ``MMTST_DEBUG=1`` for the full traceback)."""
     try:
         return fn()
     except FullProfileRequired as err:
@@ -220,6 +233,7 @@ def run_friendly(fn: Callable[[], T]) -> T:
     except USER_ERRORS as err:
         if os.environ.get('MMTST_DEBUG') == '1':
             raise
+        _exit_if_lost_peer(err)
         # a KeyError's str() is the repr of its message (quotes escaped)
         message = (str(err.args[0]) if isinstance(err, KeyError) and err.args
                    else str(err).strip('"\'')) or type(err).__name__
@@ -242,3 +256,21 @@ def run_friendly(fn: Callable[[], T]) -> T:
             '(set MMTST_DEBUG=1 to see the traceback)',
             file=sys.stderr)
         sys.exit(2)
+    except Exception as err:
+        # torch's backends may also raise OSErrors and the like
+        if os.environ.get('MMTST_DEBUG') != '1':
+            _exit_if_lost_peer(err)
+        raise
+
+
+def _exit_if_lost_peer(err: BaseException) -> None:
+    """Exit with one line if ``err`` says that this rank lost contact with
+    another rank of a distributed run (not a bad input, nor a bug)."""
+    reason = lost_peer_reason(err)
+    if reason is None:
+        return
+    print(
+        'mmtst: error: ' + lost_peer_message(reason, remembered('work_dir')),
+        file=sys.stderr,
+        flush=True)
+    sys.exit(2)
