@@ -97,6 +97,7 @@ def _trainer_with_fake_runner(**trainer_kwargs):
 
     from mmengine.optim import OptimWrapper, OptimWrapperDict
 
+    from mmtst.engine.hooks import AugmenterLoggerHook
     from mmtst.engine.runner.augmenter_trainer import AugmenterTrainer
 
     class Model(torch.nn.Module):
@@ -124,9 +125,16 @@ def _trainer_with_fake_runner(**trainer_kwargs):
         logger=logging.getLogger('phase-test'),
         visualizer=SimpleNamespace(add_scalars=lambda *args, **kwargs: None),
         hook_calls=[])
-    # mmengine's call_hook, recording instead of calling hooks
-    runner.call_hook = lambda name, **kwargs: runner.hook_calls.append(
-        (name, kwargs))
+    # mmengine's call_hook, recording the calls, with mmtst's augmenter
+    # logger as the only hook
+    logger_hook = AugmenterLoggerHook()
+
+    def call_hook(name, **kwargs):
+        runner.hook_calls.append((name, kwargs))
+        if hasattr(logger_hook, name):
+            getattr(logger_hook, name)(runner, **kwargs)
+
+    runner.call_hook = call_hook
     return AugmenterTrainer(runner, [dict(x=1), dict(x=2)], **trainer_kwargs)
 
 
@@ -139,13 +147,22 @@ def test_hooks_see_every_augmenter_step_and_phase():
     trainer.interleaved_step(dict(x=3), batch_idx=7)
     calls = [(name, kwargs.get('batch_idx'))
              for name, kwargs in trainer.runner.hook_calls]
-    steps = [('before_augmenter_iter', 0), ('after_augmenter_iter', 0),
-             ('before_augmenter_iter', 1), ('after_augmenter_iter', 1)]
-    assert calls == [('before_augmenter_phase', None), *steps, *steps,
+    one_pass = [('before_augmenter_pass', None), ('before_augmenter_iter', 0),
+                ('after_augmenter_iter', 0), ('before_augmenter_iter', 1),
+                ('after_augmenter_iter', 1), ('after_augmenter_pass', None)]
+    assert calls == [('before_augmenter_training', None),
+                     ('before_augmenter_phase', None), *one_pass, *one_pass,
                      ('after_augmenter_phase', None),
                      ('before_augmenter_iter', 7), ('after_augmenter_iter', 7)]
-    first, *_, phase_end, _, last = trainer.runner.hook_calls
-    assert first[1] == dict(where='phase at epoch 2', steps=4)
+    hook_calls = trainer.runner.hook_calls
+    assert hook_calls[1][1] == dict(
+        where='phase at epoch 2', steps=4, later_steps=0)
+    assert hook_calls[2][1] == dict(where='phase at epoch 2, pass 1/2')
+    assert hook_calls[7][1] == dict(
+        where='phase at epoch 2, pass 1/2',
+        outputs=dict(loss=1.0),
+        decayed=False)
+    *_, phase_end, _, last = hook_calls
     assert phase_end[1] == dict(
         where='phase at epoch 2', outputs=dict(loss=1.0))
     assert last[1]['outputs'] == dict(loss=1.0)
@@ -354,7 +371,7 @@ def test_phase_passes_reorder_a_batch_samplers_sampler():
     student's last epoch order."""
     from types import SimpleNamespace
 
-    from mmtst.engine.runner.augmenter_trainer import phase_epoch
+    from mmtst.engine.runner.phase_loader import phase_epoch
 
     class EpochRecorder:
 
@@ -374,3 +391,74 @@ def test_phase_passes_reorder_a_batch_samplers_sampler():
     assert Loader.batch_sampler.sampler.epochs == [
         phase_epoch(2, 0), phase_epoch(2, 1)
     ]
+
+
+def test_tst_loops_keep_mmengines_student_iteration():
+    """The TST loops decide only when a phase runs: a student iteration is
+    mmengine's own run_iter (no copy of it), and interleaved augmenter
+    steps come from a hook registered by the loop."""
+    from mmengine.runner import EpochBasedTrainLoop
+
+    from mmtst.engine.runner import TSTEpochBasedTrainLoop
+    assert TSTEpochBasedTrainLoop.run_iter is EpochBasedTrainLoop.run_iter
+
+
+def test_interleaved_steps_come_every_k_iterations_and_close_each_pass():
+    """InterleavedAugmenterSteps: an augmenter step after every k-th
+    student iteration (counted over the run), ALRS's step at each pass's
+    end, before any other after_train_iter hook (checkpoints hold the
+    augmenter as the step left it)."""
+    from types import SimpleNamespace
+
+    from mmengine.hooks import Hook
+
+    from mmtst.engine.runner.interleaved_steps import InterleavedAugmenterSteps
+    calls = []
+    trainer = SimpleNamespace(
+        interleaved_step=lambda batch, idx: calls.append(('step', idx)),
+        end_interleaved_epoch=lambda where: calls.append(('end', where)))
+    loop = SimpleNamespace(
+        interleave_interval=2,
+        augmenter_trainer=trainer,
+        pass_ending_at=lambda idx: 'epoch 0' if idx == 2 else None)
+    hook = InterleavedAugmenterSteps(loop)
+    runner = SimpleNamespace(iter=0)
+    for iteration in range(4):  # a 3-iteration pass, then one more
+        runner.iter = iteration
+        hook.after_train_iter(runner, batch_idx=iteration % 3, data_batch={})
+    assert calls == [('step', 1), ('end', 'epoch 0'), ('step', 0)]
+    from mmengine.runner.priority import get_priority
+    assert get_priority(hook.priority) < min(
+        get_priority(p) for p in ('VERY_HIGH', 'NORMAL', 'VERY_LOW'))
+    assert isinstance(hook, Hook)
+
+
+def test_loop_keys_old_names_still_read():
+    """phases_at_epochs / phases_at_passes / passes_per_phase replaced
+    augmenter_epochs / augmenter_at_passes / augmenter_passes: the old
+    names are still read, with a warning; both at once are refused."""
+    from mmtst.engine.runner.tst_loops import _renamed
+    assert _renamed(None, None, 'passes_per_phase', 'augmenter_passes', 1) == 1
+    assert _renamed(3, None, 'passes_per_phase', 'augmenter_passes', 1) == 3
+    assert _renamed(None, [30], 'phases_at_epochs', 'augmenter_epochs',
+                    ()) == [30]
+    with pytest.raises(ValueError, match='keep phases_at_epochs only'):
+        _renamed([30], [30], 'phases_at_epochs', 'augmenter_epochs', ())
+
+
+def test_a_pass_is_each_ranks_share_under_an_infinite_sampler(monkeypatch):
+    """With mmengine's InfiniteSampler (mmseg's iteration-based configs) on
+    2 ranks, the student loader's length is the whole set's; a pass of the
+    iteration-based TST loop (where its phases are placed) is the phases'
+    sharded loader's length: each rank's half of the set."""
+    import mmengine.dataset.sampler as samplers
+    from mmengine.dataset import InfiniteSampler
+    from torch.utils.data import DataLoader
+
+    from mmtst.engine.runner.phase_loader import PhaseLoader
+    monkeypatch.setattr(samplers, 'get_dist_info', lambda: (0, 2))
+    dataset = list(range(12))
+    student = DataLoader(
+        dataset, batch_size=3, sampler=InfiniteSampler(dataset, seed=0))
+    assert len(student) == 4  # 12 samples / 3 on every rank
+    assert len(PhaseLoader(student)) == 2  # 6 samples per rank / 3

@@ -2,8 +2,9 @@
 # way mmengine's tools build one (RUNNERS.build(cfg)) behaves as one built by
 # tools/train.py: atomic checkpoint writes, checkpoints that load with
 # torch's weights_only, a stop at the first NaN/inf loss, and an exact
-# --resume (RNG and TST loop state), and the teacher's own validation score
-# logged before distilling. default_runtime.py, det_runtime.py and
+# --resume (RNG and TST loop state), the teacher's own validation score
+# logged before distilling, and TST's augmenter steps logged like the
+# student's. default_runtime.py, det_runtime.py and
 # seg_runtime.py inherit it; configs built on a native toolbox's config
 # (configs/tst/coco, configs/tst/cityscapes) list it as a second base.
 # A config that sets custom_hooks replaces this list; keep mmtst's hooks with
@@ -20,4 +21,5 @@ custom_hooks = [
     dict(type='mmtst.FiniteLossHook'),
     dict(type='mmtst.ExactResumeHook'),
     dict(type='mmtst.TeacherValidationHook'),
+    dict(type='mmtst.AugmenterLoggerHook'),
 ]

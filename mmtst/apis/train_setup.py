@@ -21,7 +21,8 @@ from .error_report import error_location, remember_config, remembered
 T = TypeVar('T')
 # The hooks every mmtst run has (configs/_base_/mmtst_runtime.py).
 MMTST_HOOKS = ('WeightsOnlyCheckpointHook', 'FiniteLossHook',
-               'ExactResumeHook', 'TeacherValidationHook')
+               'ExactResumeHook', 'TeacherValidationHook',
+               'AugmenterLoggerHook')
 # Errors that describe bad input; anything else is a bug and keeps its trace.
 USER_ERRORS = (FileNotFoundError, ValueError, KeyError, TypeError,
                pickle.UnpicklingError, RuntimeError)

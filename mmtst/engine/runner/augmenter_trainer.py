@@ -1,142 +1,15 @@
 """TST stage II: training the augmenter between student epochs."""
-import copy
-import sys
 from collections import defaultdict
 from itertools import islice
 from typing import Callable, Dict, Iterable, Optional
 
-import torch
-from mmengine.dataset import DefaultSampler, InfiniteSampler
 from mmengine.model import is_model_wrapper
-from mmengine.optim import OptimWrapperDict
-from torch.utils.data import DataLoader, IterableDataset
 
 from mmtst.engine.hooks.finite_loss_hook import check_finite_loss
 from mmtst.engine.optimizers import ALRS
+from mmtst.models.utils import AUGMENTER, optim_part
 from mmtst.utils import to_float
-from .phase_progress import PhaseProgress
-
-
-def phase_epoch(point: int, index: int) -> int:
-    """The sampler epoch of pass ``index`` of the phase at ``point``
-    (completed student epochs, or loader passes of an iteration-based
-    loop): a shuffled order (and seeded-pipeline key) of its own for every
-    pass of every phase, far from the student's epochs."""
-    return 10_000 + point * 1_000 + index
-
-
-def _own_sampler(sampler):
-    """A sampler for the phases, sharing nothing that iterates with the
-    student's ``sampler``:
-
-    * mmengine's ``InfiniteSampler`` (mmseg's iteration-based configs)
-      keeps ONE index generator for its whole life and every ``iter`` of it
-      resumes that generator (closing an ``iter`` closes it), so it cannot
-      serve finite passes next to the student's stream: the phases get a
-      ``DefaultSampler`` with its dataset, ``shuffle`` and ``seed`` (one
-      shuffled pass per epoch, sharded over the ranks as the infinite one);
-    * a :class:`mmtst.datasets.SeededSampler` is rebuilt around the phases'
-      own copy of the sampler it wraps, with the same seed, so the phases'
-      samples are still seeded per sample (by their pass's epoch);
-    * any other sampler (``DefaultSampler`` ...) is copied: its orders are
-      the student's sampler's for the same epoch, its epoch its own.
-    """
-    # a SeededSampler exists only if its module is loaded: no need to load
-    # mmtst.datasets (mmpretrain's datasets) for a run without one
-    seeded_loading = sys.modules.get('mmtst.datasets.seeded_loading')
-    if seeded_loading is not None and isinstance(sampler,
-                                                 seeded_loading.SeededSampler):
-        return seeded_loading.SeededSampler(
-            _own_sampler(sampler.sampler), seed=sampler.base_seed)
-    if isinstance(sampler, InfiniteSampler):
-        return DefaultSampler(
-            sampler.dataset, shuffle=sampler.shuffle, seed=sampler.seed)
-    return copy.copy(sampler)
-
-
-class PhaseLoader:
-    """The loader the augmenter phases of an iteration-based TST loop draw
-    from: the training loader's dataset object, collate function, batch
-    size and worker settings, with a sampler (and batch sampler) of its own
-    and no persistent workers.
-
-    Why: the paper's phases are full passes over the training data with
-    only the augmenter learning (Shao et al., IJCAI 2023, Sec. 3.4); in an
-    iteration-based loop they come in the middle of the student's infinite
-    stream (mmengine's ``_InfiniteDataloaderIterator``), which must go on
-    after the phase as if there had been none. Iterating the student's own
-    loader does not allow that: with persistent workers ``iter(loader)``
-    resets the multiprocessing iterator the stream holds (its current pass
-    ends early, which a run resumed after the phase does not replay); with
-    an ``InfiniteSampler`` a pass takes its indices from the student's
-    stream and closes that stream's generator when it ends.
-
-    Built once per loop (a ``DataLoader`` without persistent workers holds
-    no processes between passes): each pass sets its sampler's epoch to
-    :func:`phase_epoch` of (phase point, pass) and reseeds its own
-    generator from (the training loader generator's seed, that epoch), so
-    a pass's order, its seeded-pipeline keys and its workers' base seed
-    are functions of (seed, phase, pass) alone, the same in a resumed run,
-    and the student's sampler, generator and workers are never touched.
-    Without a loader generator the workers' base seeds come, as before,
-    from torch's default generator.
-
-    Args:
-        dataloader: The student's training loader.
-    """
-
-    def __init__(self, dataloader: DataLoader) -> None:
-        if isinstance(dataloader.dataset, IterableDataset):
-            raise TypeError(
-                'TST phases are passes over the training set: an iterable '
-                f'dataset ({type(dataloader.dataset).__name__}) has none.')
-        if dataloader.batch_size is not None:  # torch's own BatchSampler
-            self.sampler = _own_sampler(dataloader.sampler)
-            batching = dict(
-                sampler=self.sampler,
-                batch_size=dataloader.batch_size,
-                drop_last=dataloader.drop_last)
-        else:  # a configured batch_sampler (mmdet's AspectRatioBatchSampler)
-            student = dataloader.batch_sampler
-            self.sampler = _own_sampler(student.sampler)
-            batching = dict(
-                batch_sampler=type(student)(
-                    self.sampler,
-                    batch_size=student.batch_size,
-                    drop_last=student.drop_last))
-        generator = dataloader.generator
-        self.seed = None if generator is None else generator.initial_seed()
-        workers = dataloader.num_workers
-        extra = {}
-        if hasattr(dataloader, 'in_order'):  # torch >= 2.6
-            extra['in_order'] = dataloader.in_order
-        self.loader = DataLoader(
-            dataloader.dataset,
-            collate_fn=dataloader.collate_fn,
-            num_workers=workers,
-            pin_memory=dataloader.pin_memory,
-            timeout=dataloader.timeout,
-            worker_init_fn=dataloader.worker_init_fn,
-            multiprocessing_context=dataloader.multiprocessing_context,
-            generator=None if self.seed is None else torch.Generator(),
-            prefetch_factor=dataloader.prefetch_factor if workers else None,
-            persistent_workers=False,
-            pin_memory_device=dataloader.pin_memory_device,
-            **batching,
-            **extra)
-
-    def __len__(self) -> int:
-        return len(self.loader)
-
-    def pass_batches(self, epoch: int) -> Iterable:
-        """The batches of one pass, in the order of sampler epoch
-        ``epoch``."""
-        if hasattr(self.sampler, 'set_epoch'):
-            self.sampler.set_epoch(epoch)
-        if self.seed is not None:
-            self.loader.generator.manual_seed((self.seed + epoch)
-                                              & 0xffff_ffff_ffff_ffff)
-        return self.loader
+from .phase_loader import PhaseLoader, phase_epoch
 
 
 class AugmenterTrainer:
@@ -148,15 +21,30 @@ class AugmenterTrainer:
     momentum buffers are cleared and the learning rate returns to its
     configured value. After each pass, ALRS may decay that rate.
 
-    Hooks see the augmenter's work through the runner's ``call_hook``, at
-    points of their own (mmengine's ``*_train_iter`` points belong to the
-    student: its parameter schedulers and iteration timer step there):
-    ``before_augmenter_phase(where, steps)``,
-    ``after_augmenter_phase(where, outputs)`` (the last pass's means),
-    ``before_augmenter_iter(batch_idx, data_batch)`` and
-    ``after_augmenter_iter(batch_idx, data_batch, outputs)`` for every
-    augmenter step, in a phase or interleaved. A hook implements the ones
-    it needs (``call_hook`` skips hooks without the method).
+    It decides nothing about the student and steps no optimiser itself:
+    each step is the distiller's ``augmenter_step``, which picks the
+    ``augmenter`` optimiser of the runner's ``OptimWrapperDict``; this
+    class keeps what spans steps (the phase's passes, ALRS, the
+    interleaved accumulators) and reports through the runner's
+    ``call_hook``, at points of the augmenter's own (mmengine's
+    ``*_train_iter`` points belong to the student: its parameter
+    schedulers and iteration timer step there):
+
+    * ``before_augmenter_training()``, once, before the run's first
+      augmenter step;
+    * ``before_augmenter_phase(where, steps, later_steps)`` and
+      ``after_augmenter_phase(where, outputs)`` (the last pass's means);
+      ``later_steps``: the steps of the phases still to come, for ETAs;
+    * ``before_augmenter_pass(where)`` and
+      ``after_augmenter_pass(where, outputs, decayed)`` around each pass of
+      a phase (``decayed``: whether ALRS decayed the lr after it); the
+      latter also closes a student epoch with interleaved steps;
+    * ``before_augmenter_iter(batch_idx, data_batch)`` and
+      ``after_augmenter_iter(batch_idx, data_batch, outputs)`` for every
+      augmenter step, in a phase or interleaved.
+
+    A hook implements the ones it needs (``call_hook`` skips hooks without
+    the method); :class:`mmtst.engine.hooks.AugmenterLoggerHook` logs them.
 
     A phase draws from the training loader itself, or, with
     ``own_loader=True``, from a :class:`PhaseLoader` of its own over the
@@ -185,7 +73,7 @@ class AugmenterTrainer:
                  reset_optimizer: bool = True,
                  own_loader: bool = False) -> None:
         if passes < 1:
-            raise ValueError(f'augmenter_passes must be >= 1, got {passes}')
+            raise ValueError(f'passes_per_phase must be >= 1, got {passes}')
         self.runner = runner
         self.dataloader = dataloader
         self.phase_loader = PhaseLoader(dataloader) if own_loader else None
@@ -205,18 +93,6 @@ class AugmenterTrainer:
         return model.module if is_model_wrapper(model) else model
 
     @property
-    def optim_wrapper(self):
-        wrapper = self.runner.optim_wrapper
-        if not isinstance(wrapper,
-                          OptimWrapperDict) or 'augmenter' not in wrapper:
-            raise ValueError(
-                'TST needs an augmenter optimiser: set optim_wrapper = dict('
-                "constructor='mmtst.DistillerOptimWrapperConstructor', "
-                'architecture=dict(...), augmenter=dict(optimizer=dict('
-                "type='SGD', lr=0.01, momentum=0.9))).")
-        return wrapper['augmenter']
-
-    @property
     def alrs(self) -> ALRS:
         if self._alrs is None:
             schedulers = getattr(self.runner, 'param_schedulers', None)
@@ -227,7 +103,8 @@ class AugmenterTrainer:
                     'the augmenter\'s lr at each phase and decays it with '
                     'ALRS: key the schedulers by part, e.g. param_scheduler = '
                     'dict(_delete_=True, architecture=[...], augmenter=[]).')
-            optimizer = self.optim_wrapper.optimizer
+            optimizer = optim_part(
+                self.runner.optim_wrapper, AUGMENTER, required=True).optimizer
             self._alrs = ALRS(optimizer, **self.alrs_cfg)
             self._base_lrs = [g['lr'] for g in optimizer.param_groups]
         return self._alrs
@@ -270,7 +147,11 @@ class AugmenterTrainer:
             'before_augmenter_iter',
             batch_idx=batch_idx,
             data_batch=data_batch)
-        log_vars = self.model.augmenter_step(data_batch, self.optim_wrapper)
+        # the distiller steps the augmenter's optimiser; refuse a plain
+        # wrapper here, which would be the student's
+        optim_wrapper = self.runner.optim_wrapper
+        optim_part(optim_wrapper, AUGMENTER, required=True)
+        log_vars = self.model.augmenter_step(data_batch, optim_wrapper)
         check_finite_loss(
             self.runner, log_vars,
             f'an augmenter step (epoch {self.runner.epoch + 1}, '
@@ -330,32 +211,33 @@ class AugmenterTrainer:
         # distiller's train() keeps the teacher in eval mode.)
         self.runner.model.train()
         if self._alrs is None:  # no augmenter step yet in this run
-            self.log_initial_policy()
+            self.runner.call_hook('before_augmenter_training')
         if self.reset_optimizer:
             self._recreate_optimizer()
         if point is None:
             point = self.runner.epoch
-        steps_in_phase = self.passes * self.pass_length
         self.runner.call_hook(
-            'before_augmenter_phase', where=where, steps=steps_in_phase)
-        progress = PhaseProgress(self.runner, steps_in_phase,
-                                 self.later_phase_steps())
+            'before_augmenter_phase',
+            where=where,
+            steps=self.passes * self.pass_length,
+            later_steps=self.later_phase_steps())
         means: Dict[str, float] = {}
         for index in range(self.passes):
+            pass_where = f'{where}, pass {index + 1}/{self.passes}'
+            self.runner.call_hook('before_augmenter_pass', where=pass_where)
             totals, steps = defaultdict(float), 0
-            batches = self.pass_batches(point, index)
-            for batch_idx, data_batch in enumerate(batches):
+            for batch_idx, data_batch in enumerate(
+                    self.pass_batches(point, index)):
                 for key, value in self.step(data_batch, batch_idx).items():
                     totals[key] += value
                 steps += 1
-                progress.step(f'{where}, pass {index + 1}/{self.passes}', {
-                    k: v / steps
-                    for k, v in totals.items()
-                }, self.alrs.optimizer.param_groups[0]['lr'])
             means = {k: v / max(steps, 1) for k, v in totals.items()}
             decayed = self.alrs.step(means.get('loss', 0.0))
-            self.log(f'{where}, pass {index + 1}/{self.passes}', means,
-                     decayed)
+            self.runner.call_hook(
+                'after_augmenter_pass',
+                where=pass_where,
+                outputs=means,
+                decayed=decayed)
         self.runner.call_hook(
             'after_augmenter_phase', where=where, outputs=means)
 
@@ -363,7 +245,8 @@ class AugmenterTrainer:
         """An augmenter step between student iterations (beyond the paper);
         ``batch_idx`` is the student iteration's."""
         if self._alrs is None and not self._interleaved_steps:
-            self.log_initial_policy()  # the run's first augmenter step
+            # the run's first augmenter step
+            self.runner.call_hook('before_augmenter_training')
         for key, value in self.step(data_batch, batch_idx).items():
             self._interleaved[key] += value
         self._interleaved_steps += 1
@@ -376,39 +259,10 @@ class AugmenterTrainer:
             for k, v in self._interleaved.items()
         }
         decayed = self.alrs.step(means.get('loss', 0.0))
-        self.log(f'{where} (interleaved, {self._interleaved_steps} steps)',
-                 means, decayed)
+        self.runner.call_hook(
+            'after_augmenter_pass',
+            where=f'{where} (interleaved, {self._interleaved_steps} steps)',
+            outputs=means,
+            decayed=decayed)
         self._interleaved.clear()
         self._interleaved_steps = 0
-
-    def log_initial_policy(self) -> None:
-        """Record the policy before its first update, marked
-        ``augmenter.initial`` (the starting point of the policy plots)."""
-        scalars = {
-            f'augmenter.{k}': v
-            for k, v in self.model.augmenter.policy_dict().items()
-        }
-        scalars['augmenter.initial'] = 1
-        self.runner.visualizer.add_scalars(scalars, step=self.runner.iter)
-
-    def log(self, where: str, means: Dict[str, float], decayed: bool) -> None:
-        """Log the phase's losses, confidences, lr and the learned policy."""
-        lr = self.alrs.optimizer.param_groups[0]['lr']
-        policy = self.model.augmenter.policy_dict()
-        self.runner.logger.info(f'TST augmenter {where}: ' +
-                                ', '.join(f'{k}: {v:.4f}'
-                                          for k, v in sorted(means.items())) +
-                                f', lr: {lr:.5f}' +
-                                (' (ALRS decay)' if decayed else ''))
-        self.runner.logger.info('TST policy: ' +
-                                ', '.join(f'{k}={v:.3f}'
-                                          for k, v in policy.items()))
-        # the augmenter's own tags: its total 'loss' must not land on the
-        # student's 'loss' curve
-        scalars = {
-            (k if k.startswith('augmenter.') else f'augmenter.{k}'): v
-            for k, v in means.items()
-        }
-        scalars['augmenter.lr'] = lr
-        scalars.update({f'augmenter.{k}': v for k, v in policy.items()})
-        self.runner.visualizer.add_scalars(scalars, step=self.runner.iter)

@@ -1,8 +1,8 @@
 """DDP for distillers trained with one optimiser per part."""
 from mmengine.model import MMDistributedDataParallel
-from mmengine.optim import OptimWrapperDict
 from torch.nn.parallel import DistributedDataParallel
 
+from mmtst.models.utils import STUDENT, optim_part
 from mmtst.registry import MODEL_WRAPPERS
 
 
@@ -34,6 +34,4 @@ class DistillerDistributedDataParallel(MMDistributedDataParallel):
         super().__init__(module=module, **kwargs)
 
     def train_step(self, data, optim_wrapper):
-        if isinstance(optim_wrapper, OptimWrapperDict):
-            optim_wrapper = optim_wrapper['architecture']
-        return super().train_step(data, optim_wrapper)
+        return super().train_step(data, optim_part(optim_wrapper, STUDENT))

@@ -8,8 +8,8 @@ import re
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
-import torch.distributed as torch_dist
 from mmengine.config import Config, ConfigDict
+from mmengine.dist import all_reduce_params, get_world_size
 from mmengine.logging import print_log
 from mmengine.model import BaseModel, ImgDataPreprocessor
 from mmengine.optim import OptimWrapper, OptimWrapperDict
@@ -17,6 +17,7 @@ from torch import nn
 
 from mmtst.registry import MODELS
 from mmtst.utils import extract_state_dict, load_checkpoint_file
+from ..utils import AUGMENTER, STUDENT, optim_part
 
 
 def build_with_scope(cfg: Union[dict, ConfigDict], scope: str,
@@ -101,19 +102,18 @@ def update_augmenter(optim_wrapper, loss: torch.Tensor,
 
     The augmenter step bypasses the DDP wrapper (it is not the model's
     forward), so nothing else would synchronise these gradients; averaging
-    them keeps the augmenter identical on every rank.
+    them keeps the augmenter identical on every rank. (A parameter without
+    a gradient on one rank gets zeros there, so that every rank reduces
+    the same tensors.)
     """
     loss = optim_wrapper.scale_loss(loss)
     optim_wrapper.backward(loss)
-    if torch_dist.is_available() and torch_dist.is_initialized() \
-            and torch_dist.get_world_size() > 1:
-        world = torch_dist.get_world_size()
-        for param in augmenter.parameters():
-            if param.requires_grad:
-                if param.grad is None:
-                    param.grad = torch.zeros_like(param)
-                torch_dist.all_reduce(param.grad)
-                param.grad.div_(world)
+    if get_world_size() > 1:
+        params = [p for p in augmenter.parameters() if p.requires_grad]
+        for param in params:
+            if param.grad is None:
+                param.grad = torch.zeros_like(param)
+        all_reduce_params([param.grad for param in params], op='mean')
     if optim_wrapper.should_update():
         optim_wrapper.step()
         optim_wrapper.zero_grad()
@@ -282,8 +282,7 @@ class BaseDistiller(BaseModel):
         """
         if self.augmenter is None:
             raise RuntimeError('augmenter_step() needs model.augmenter set.')
-        if isinstance(optim_wrapper, OptimWrapperDict):
-            optim_wrapper = optim_wrapper['augmenter']
+        optim_wrapper = optim_part(optim_wrapper, AUGMENTER)
         data = self.data_preprocessor(data, True)
         with self.frozen_student():
             with optim_wrapper.optim_context(self.augmenter):
@@ -308,9 +307,7 @@ class BaseDistiller(BaseModel):
     ) -> Dict[str, torch.Tensor]:
         """A student step; with TST's two optimisers only ``architecture``
         (the student's) is stepped here."""
-        if isinstance(optim_wrapper, OptimWrapperDict):
-            optim_wrapper = optim_wrapper['architecture']
-        return super().train_step(data, optim_wrapper)
+        return super().train_step(data, optim_part(optim_wrapper, STUDENT))
 
     @contextlib.contextmanager
     def frozen_student(self) -> Iterator[None]:
