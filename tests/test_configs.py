@@ -92,8 +92,47 @@ DKD_BETA = {
     'resnet32x4_shufflev1': 8.0,
     'wrn_40_2_shufflev1': 8.0,
 }
+# The configs' file names (configs/README.md): the pair in mmpretrain's
+# spelling, GPUs x per-GPU batch and schedule. TST's batch is the table's
+# originals per step; KD and DKD use CRD's 64.
+PAIR_NAMES = {
+    'resnet32x4_resnet8x4': 'resnet32x4_resnet8x4',
+    'wrn_40_2_wrn_16_2': 'wrn-40-2_wrn-16-2',
+    'wrn_40_2_wrn_40_1': 'wrn-40-2_wrn-40-1',
+    'resnet110_resnet32': 'resnet110_resnet32',
+    'resnet110_resnet20': 'resnet110_resnet20',
+    'resnet56_resnet20': 'resnet56_resnet20',
+    'vgg13_vgg8': 'vgg13_vgg8',
+    'vgg13_mobilenetv2': 'vgg13_mobilenet-v2',
+    'resnet32x4_shufflev1': 'resnet32x4_shufflenet-v1',
+    'wrn_40_2_shufflev1': 'wrn-40-2_shufflenet-v1',
+}
+IN1K_CONFIGS = {
+    ('tst', 'resnet34_resnet18'): 'tst_resnet34_resnet18_8xb32-100e',
+    ('tst', 'resnet50_mobilenetv2'): 'tst_resnet50_mobilenet-v2_8xb32-110e',
+    ('kd', 'resnet34_resnet18'): 'kd_resnet34_resnet18_8xb64-100e',
+    ('kd', 'resnet50_mobilenetv2'): 'kd_resnet50_mobilenet-v2_8xb64-100e',
+    ('dkd', 'resnet34_resnet18'): 'dkd_resnet34_resnet18_8xb64-100e',
+    ('dkd', 'resnet50_mobilenetv2'): 'dkd_resnet50_mobilenet-v2_8xb64-100e',
+}
+
+
+def cifar100_config(method, pair):
+    batch = TST_CIFAR100[pair][5] if method == 'tst' else 64
+    return (f'{method}/cifar100/{method}_{PAIR_NAMES[pair]}_'
+            f'1xb{batch}-240e_cifar100.py')
+
+
+def in1k_config(method, pair):
+    return f'{method}/imagenet/{IN1K_CONFIGS[method, pair]}_in1k.py'
+
+
+def teacher_config(arch):
+    return f"teachers/cifar100/{arch.replace('_', '-')}_1xb64-240e_cifar100.py"
+
+
 CIFAR100_DISTILLERS = [
-    f'{m}/cifar100/{m}_{pair}_cifar100.py' for pair in TST_CIFAR100
+    cifar100_config(m, pair) for pair in TST_CIFAR100
     for m in ('tst', 'kd', 'dkd')
 ]
 TEACHERS = ('resnet56', 'resnet110', 'resnet32x4', 'wrn_40_2', 'vgg13')
@@ -117,7 +156,8 @@ def test_every_config_carries_mmtst_s_runtime(path):
     assert cfg.get('runner_type') == 'mmtst.AtomicCheckpointRunner'
     assert [h['type'] for h in cfg.get('custom_hooks', [])] == [
         'mmtst.WeightsOnlyCheckpointHook', 'mmtst.FiniteLossHook',
-        'mmtst.ExactResumeHook', 'mmtst.TeacherValidationHook'
+        'mmtst.ExactResumeHook', 'mmtst.TeacherValidationHook',
+        'mmtst.AugmenterLoggerHook'
     ]
     assert cfg.default_hooks.checkpoint.type == 'mmtst.SafeCheckpointHook'
     wrapper = cfg.get('model_wrapper_cfg')
@@ -131,10 +171,10 @@ def test_the_pair_configs_exist():
     for path in CIFAR100_DISTILLERS:
         assert path in ALL_CONFIGS, path
     for arch in TEACHERS:
-        assert f'teachers/cifar100/{arch}_240e_cifar100.py' in ALL_CONFIGS
+        assert teacher_config(arch) in ALL_CONFIGS
     for method in ('tst', 'kd', 'dkd'):
         for pair in ('resnet34_resnet18', 'resnet50_mobilenetv2'):
-            assert f'{method}/imagenet/{method}_{pair}_in1k.py' in ALL_CONFIGS
+            assert in1k_config(method, pair) in ALL_CONFIGS
 
 
 def _distiller_path(path):
@@ -197,17 +237,17 @@ def test_distiller_config_is_consistent(path):
         assert loop.type in ('mmtst.TSTEpochBasedTrainLoop',
                              'mmtst.TSTIterBasedTrainLoop')
         if loop.type == 'mmtst.TSTEpochBasedTrainLoop':
-            points = list(loop.get('augmenter_epochs', []))
+            points = list(loop.get('phases_at_epochs', []))
             assert all(0 <= p < loop.max_epochs for p in points), points
             assert points == sorted(set(points)), points
-        assert loop.get('augmenter_passes', 1) >= 1
+        assert loop.get('passes_per_phase', 1) >= 1
     else:
         assert 'augmenter' not in cfg.optim_wrapper
 
 
 # ---------------------------------------------------------------- the spec
 def _pair_cfg(method, pair):
-    return load(f'{method}/cifar100/{method}_{pair}_cifar100.py')
+    return load(cifar100_config(method, pair))
 
 
 @pytest.mark.parametrize('pair', sorted(TST_CIFAR100))
@@ -236,9 +276,9 @@ def test_tst_cifar100_follows_the_paper(pair):
     loop = cfg.train_cfg
     assert loop.type == 'mmtst.TSTEpochBasedTrainLoop'
     assert loop.max_epochs == 240
-    assert list(loop.augmenter_epochs) == epochs
+    assert list(loop.phases_at_epochs) == epochs
     if passes is not None:
-        assert loop.augmenter_passes == passes
+        assert loop.passes_per_phase == passes
 
 
 @pytest.mark.parametrize('pair', sorted(TST_CIFAR100))
@@ -268,22 +308,22 @@ def test_kd_and_dkd_cifar100_baselines(pair):
 
 
 def test_imagenet_pairs():
-    r34 = load('tst/imagenet/tst_resnet34_resnet18_in1k.py')
+    r34 = load('tst/imagenet/tst_resnet34_resnet18_8xb32-100e_in1k.py')
     assert r34.train_dataloader.batch_size * 8 * 2 == 512  # originals + aug
     assert r34.optim_wrapper.architecture.optimizer.lr == 0.3
     assert r34.param_scheduler.architecture[0].milestones == [40, 70]
     assert r34.train_cfg.max_epochs == 100
-    assert list(r34.train_cfg.augmenter_epochs) == [10, 25]
-    assert r34.train_cfg.augmenter_passes == 5
+    assert list(r34.train_cfg.phases_at_epochs) == [10, 25]
+    assert r34.train_cfg.passes_per_phase == 5
     assert r34.model.distill_loss.tau == 1.0
     assert r34.model.augmenter.cutout_size == 224
-    mnv2 = load('tst/imagenet/tst_resnet50_mobilenetv2_in1k.py')
+    mnv2 = load('tst/imagenet/tst_resnet50_mobilenet-v2_8xb32-110e_in1k.py')
     assert mnv2.optim_wrapper.architecture.optimizer.lr == 0.2
     assert mnv2.train_cfg.max_epochs == 110
     for pair, beta in (('resnet34_resnet18', 0.5), ('resnet50_mobilenetv2',
                                                     2.0)):
-        kd = load(f'kd/imagenet/kd_{pair}_in1k.py')
-        dkd = load(f'dkd/imagenet/dkd_{pair}_in1k.py')
+        kd = load(in1k_config('kd', pair))
+        dkd = load(in1k_config('dkd', pair))
         for cfg in (kd, dkd):
             assert cfg.train_dataloader.batch_size * 8 == 512
             assert cfg.optim_wrapper.architecture.optimizer.lr == 0.2
@@ -309,7 +349,7 @@ def test_imagenet_models_are_mmpretrain_s():
              'resnet/resnet18_8xb32_in1k.py'),
             ('resnet50_mobilenetv2', 'resnet/resnet50_8xb32_in1k.py',
              'mobilenet_v2/mobilenet-v2_8xb32_in1k.py')):
-            model = load(f'{method}/imagenet/{method}_{pair}_in1k.py').model
+            model = load(in1k_config(method, pair)).model
             assert model.teacher == 'mmpretrain::' + teacher
             assert model.student == 'mmpretrain::' + student
             assert model.teacher_ckpt == 'checkpoints/imagenet/' + \
@@ -364,7 +404,7 @@ def test_cifar100_distillers_build(pair):
     augmenter); its KD and DKD configs hold the same two models, checked
     above, and their losses build."""
     from mmtst.registry import MODELS
-    cfg = load(f'tst/cifar100/tst_{pair}_cifar100.py')
+    cfg = load(cifar100_config('tst', pair))
     cfg.model.allow_random_teacher = True
     cfg.model.teacher_ckpt = None
     model = build_model(cfg.model, cfg.default_scope).eval()
@@ -394,8 +434,9 @@ def test_cifar100_distillers_build(pair):
 
 
 def test_one_kd_and_one_dkd_cifar100_distiller_build():
-    for path in ('kd/cifar100/kd_resnet56_resnet20_cifar100.py',
-                 'dkd/cifar100/dkd_wrn_40_2_shufflev1_cifar100.py'):
+    for path in (
+            'kd/cifar100/kd_resnet56_resnet20_1xb64-240e_cifar100.py',
+            'dkd/cifar100/dkd_wrn-40-2_shufflenet-v1_1xb64-240e_cifar100.py'):
         cfg = load(path)
         cfg.model.allow_random_teacher = True
         cfg.model.teacher_ckpt = None
@@ -407,7 +448,7 @@ def test_one_kd_and_one_dkd_cifar100_distiller_build():
 
 
 def test_imagenet_tst_distiller_builds():
-    cfg = load('tst/imagenet/tst_resnet34_resnet18_in1k.py')
+    cfg = load('tst/imagenet/tst_resnet34_resnet18_8xb32-100e_in1k.py')
     cfg.model.allow_random_teacher = True
     cfg.model.teacher_ckpt = None
     model = build_model(cfg.model, cfg.default_scope).eval()
@@ -439,8 +480,8 @@ class TinyRandomImages(BaseDataset):
 @pytest.mark.parametrize(
     'schedule',
     [
-        dict(augmenter_epochs=[0]),  # the paper's phases
-        dict(augmenter_epochs=[], interleave_interval=1),  # interleaved steps
+        dict(phases_at_epochs=[0]),  # the paper's phases
+        dict(phases_at_epochs=[], interleave_interval=1),  # interleaved steps
     ])
 def test_tst_cifar100_config_trains(tmp_path, schedule):
     """tst_resnet56_resnet20 through mmengine's Runner on random images: an
@@ -452,8 +493,9 @@ def test_tst_cifar100_config_trains(tmp_path, schedule):
     from mmtst.apis import prepare_config
     DATASETS.register_module(
         name='TinyRandomImages', module=TinyRandomImages, force=True)
-    path = osp.join(CONFIG_DIR,
-                    'tst/cifar100/tst_resnet56_resnet20_cifar100.py')
+    path = osp.join(
+        CONFIG_DIR,
+        'tst/cifar100/tst_resnet56_resnet20_1xb128-240e_cifar100.py')
     cfg = Config.fromfile(path)
     for split, num, pipeline in (('train', 8, cfg.train_pipeline),
                                  ('val', 4, cfg.test_pipeline)):

@@ -57,8 +57,8 @@ def classification_case(data_root):
             'train_dataloader.batch_size': 8,
             'train_cfg.max_epochs': 7,
             'train_cfg.val_interval': 100,
-            'train_cfg.augmenter_epochs': [3],
-            'train_cfg.augmenter_passes': 1,
+            'train_cfg.phases_at_epochs': [3],
+            'train_cfg.passes_per_phase': 1,
             'model.teacher_ckpt': None,
             'model.allow_random_teacher': True
         })
@@ -76,8 +76,8 @@ def detection_case(data_root):
             'test_evaluator.ann_file': ann,
             'train_cfg.max_epochs': 7,
             'train_cfg.val_interval': 100,
-            'train_cfg.augmenter_epochs': [3],
-            'train_cfg.augmenter_passes': 1,
+            'train_cfg.phases_at_epochs': [3],
+            'train_cfg.passes_per_phase': 1,
             'model.teacher_ckpt': None,
             'model.allow_random_teacher': True
         })
@@ -91,25 +91,26 @@ def segmentation_case(data_root):
             'train_dataloader.batch_size': 4,
             'train_cfg.max_iters': 20,
             'train_cfg.val_interval': 1000,
-            'train_cfg.augmenter_at_passes': [0],
-            'train_cfg.augmenter_passes': 1,
+            'train_cfg.phases_at_passes': [0],
+            'train_cfg.passes_per_phase': 1,
             'model.teacher_ckpt': None,
             'model.allow_random_teacher': True
         })
 
 
 CASES = {
-    'tst_neural_fmnist': ('configs/quickstart/tst_resnet20_resnet8_fmnist.py',
-                          classification_case, 'fmnist'),
+    'tst_neural_fmnist':
+    ('configs/quickstart/tst_resnet20_resnet8_1xb128-4e_fmnist.py',
+     classification_case, 'fmnist'),
     'tst_analytic_fmnist':
-    ('configs/quickstart/tst_analytic_resnet20_resnet8_fmnist.py',
+    ('configs/quickstart/tst-analytic_resnet20_resnet8_1xb128-4e_fmnist.py',
      classification_case, 'fmnist'),
     'tst_retinanet_scenes':
-    ('configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py', detection_case,
-     'scenes'),
+    ('configs/tst/scenes/tst_retinanet_r18w16_retinanet_r18w8_1xb16-12e_'
+     'scenes.py', detection_case, 'scenes'),
     'tst_pspnet_scenes_seg':
-    ('configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py',
-     segmentation_case, 'scenes'),
+    ('configs/tst/scenes_seg/tst_pspnet_r18w16_pspnet_r18w8_1xb8-4k_scenes-'
+     'seg.py', segmentation_case, 'scenes'),
 }
 
 

@@ -19,11 +19,11 @@ sys.path.insert(0, ROOT)
 from mmtst.benchmarks import export_teacher, last_accuracy
 
 CONFIGS = dict(
-    teacher='configs/quickstart/fmnist_teacher_resnet20.py',
-    student='configs/quickstart/fmnist_student_resnet8.py',
-    kd='configs/quickstart/kd_resnet20_resnet8_fmnist.py',
-    dkd='configs/quickstart/dkd_resnet20_resnet8_fmnist.py',
-    tst='configs/quickstart/tst_resnet20_resnet8_fmnist.py',
+    teacher='configs/quickstart/resnet20_1xb128-4e_fmnist.py',
+    student='configs/quickstart/resnet8_1xb128-4e_fmnist.py',
+    kd='configs/quickstart/kd_resnet20_resnet8_1xb128-4e_fmnist.py',
+    dkd='configs/quickstart/dkd_resnet20_resnet8_1xb128-4e_fmnist.py',
+    tst='configs/quickstart/tst_resnet20_resnet8_1xb128-4e_fmnist.py',
 )
 LABELS = dict(
     teacher='teacher ResNet-20',

@@ -10,7 +10,7 @@ from mmtst.apis import prepare_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 COCO = sorted(glob.glob(osp.join(REPO, 'configs/tst/coco/*.py')))
-SCENES = sorted(glob.glob(osp.join(REPO, 'configs/tst/scenes/*.py')))
+SCENES = sorted(glob.glob(osp.join(REPO, 'configs/*/scenes/*.py')))
 
 
 @pytest.fixture(autouse=True)
@@ -38,8 +38,8 @@ def test_config_parses(path):
 def test_coco_configs_follow_the_paper(path):
     cfg = Config.fromfile(path)
     assert cfg.train_cfg.max_epochs == 24
-    assert cfg.train_cfg.augmenter_epochs == [6, 12]
-    assert cfg.train_cfg.augmenter_passes == 1
+    assert cfg.train_cfg.phases_at_epochs == [6, 12]
+    assert cfg.train_cfg.passes_per_phase == 1
     assert cfg.optim_wrapper.architecture.optimizer.lr == 0.01
     assert cfg.model.teacher.startswith('mmdet::')
     assert cfg.model.teacher_ckpt.startswith('checkpoints/')

@@ -216,12 +216,12 @@ def _build(task, **kwargs):
 SCENES_AUGMENTER_OPTIM = {
     'det':
     Config.fromfile(
-        f'{REPO}/configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py').
-    optim_wrapper.augmenter.to_dict(),
+        f'{REPO}/configs/tst/scenes/tst_retinanet_r18w16_retinanet_r18w8_'
+        f'1xb16-12e_scenes.py').optim_wrapper.augmenter.to_dict(),
     'seg':
     Config.fromfile(
-        f'{REPO}/configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py'
-    ).optim_wrapper.augmenter.to_dict(),
+        f'{REPO}/configs/tst/scenes_seg/tst_pspnet_r18w16_pspnet_r18w8_1xb8-'
+        f'4k_scenes-seg.py').optim_wrapper.augmenter.to_dict(),
 }
 
 

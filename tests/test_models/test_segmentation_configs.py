@@ -27,8 +27,8 @@ def test_cityscapes_configs_follow_the_paper(arch):
     assert model.teacher_ckpt.startswith('checkpoints/')
     assert cfg.train_cfg.type == 'mmtst.TSTIterBasedTrainLoop'
     assert cfg.train_cfg.max_iters == 80000
-    assert cfg.train_cfg.augmenter_at_passes == [0, 6, 12]
-    assert cfg.train_cfg.augmenter_passes == 1
+    assert cfg.train_cfg.phases_at_passes == [0, 6, 12]
+    assert cfg.train_cfg.passes_per_phase == 1
     assert cfg.param_scheduler.augmenter == []
     assert cfg.param_scheduler.architecture[0].type == 'PolyLR'
     assert cfg.optim_wrapper.augmenter.clip_grad.max_norm == 20
@@ -48,11 +48,12 @@ def test_teacher_and_student_resolve_from_mmseg():
 
 def test_scenes_seg_pair_is_tiny_and_offline():
     cfg = Config.fromfile(
-        f'{REPO}/configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py')
+        f'{REPO}/configs/tst/scenes_seg/tst_pspnet_r18w16_pspnet_r18w8_1xb8-'
+        f'4k_scenes-seg.py')
     for part in ('teacher', 'student'):
         model = cfg.model[part]
         assert model.pretrained is None
         assert model.backbone.init_cfg is None
         assert model.backbone.type == 'ResNetV1c'
-    assert cfg.train_cfg.augmenter_at_passes == [0]
+    assert cfg.train_cfg.phases_at_passes == [0]
     assert cfg.val_evaluator.type == 'IoUMetric'

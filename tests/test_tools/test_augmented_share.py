@@ -23,7 +23,7 @@ def test_share_of_changed_samples_and_teacher_top1(tmp_path, capsys):
     torch.save(dict(state_dict=teacher.state_dict()), ckpt)
     tool = load_tool(TOOL)
     config = osp.join(REPO, 'configs', 'quickstart',
-                      'tst_resnet20_resnet8_fmnist.py')
+                      'tst_resnet20_resnet8_1xb128-4e_fmnist.py')
     assert tool.main([
         '--limit', '256', '--passes', '2', '--config', config,
         '--teacher-ckpt',

@@ -14,10 +14,12 @@ from helpers import load_tool as load_tool_at
 
 from mmtst import benchmarks
 
-KD_CFG = 'configs/kd/cifar100/kd_resnet32x4_resnet8x4_cifar100.py'
-DKD_CFG = 'configs/dkd/cifar100/dkd_resnet32x4_resnet8x4_cifar100.py'
-TST_CFG = 'configs/tst/cifar100/tst_resnet32x4_resnet8x4_cifar100.py'
-TEACHER_CFG = 'configs/teachers/cifar100/resnet32x4_240e_cifar100.py'
+KD_CFG = 'configs/kd/cifar100/kd_resnet32x4_resnet8x4_1xb64-240e_cifar100.py'
+DKD_CFG = ('configs/dkd/cifar100/dkd_resnet32x4_resnet8x4_1xb64-240e_'
+           'cifar100.py')
+TST_CFG = ('configs/tst/cifar100/tst_resnet32x4_resnet8x4_1xb128-240e_'
+           'cifar100.py')
+TEACHER_CFG = 'configs/teachers/cifar100/resnet32x4_1xb64-240e_cifar100.py'
 
 KD_MODEL = dict(
     type='mmtst.ClassificationDistiller',
@@ -383,23 +385,25 @@ def sets_file(tmp_path):
         '  mini:\n'
         '    seeds: 2\n'
         '    runs:\n'
-        '      - config: configs/quickstart/kd_resnet20_resnet8_fmnist.py\n'
-        '        teacher: configs/quickstart/fmnist_teacher_resnet20.py\n')
+        '      - config: '
+        'configs/quickstart/kd_resnet20_resnet8_1xb128-4e_fmnist.py\n'
+        '        teacher: configs/quickstart/resnet20_1xb128-4e_fmnist.py\n')
     return str(path)
 
 
 def fake_set_progress(root):
     """TEST FIXTURE: KD seed 0 finished (4/4 epochs), seed 1 stopped after
     2 of 4 epochs with a checkpoint; the teacher finished, not exported."""
-    kd = 'kd_resnet20_resnet8_fmnist'
+    kd = 'kd_resnet20_resnet8_1xb128-4e_fmnist'
     write_fake_run(
         osp.join(root, kd, 'seed0'), kd, KD_MODEL, 0, 4,
         [80.0, 85.0, 88.0, 89.0])
     write_fake_run(
         osp.join(root, kd, 'seed1'), kd, KD_MODEL, 1, 4, [80.0, 85.0])
     write_fake_run(
-        osp.join(root, 'fmnist_teacher_resnet20', 'seed0'),
-        'fmnist_teacher_resnet20', PLAIN_MODEL, 0, 4, [85.0, 88.0, 90.0, 91.0])
+        osp.join(root, 'resnet20_1xb128-4e_fmnist',
+                 'seed0'), 'resnet20_1xb128-4e_fmnist', PLAIN_MODEL, 0, 4,
+        [85.0, 88.0, 90.0, 91.0])
 
 
 def test_runner_print_only_dist(tmp_path, sets_file, capsys):
@@ -412,16 +416,18 @@ def test_runner_print_only_dist(tmp_path, sets_file, capsys):
     ]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     root = osp.join(work_root, 'mini')
-    teacher_ckpt = osp.join(root, 'fmnist_teacher_resnet20', 'teacher.pth')
+    teacher_ckpt = osp.join(root, 'resnet20_1xb128-4e_fmnist', 'teacher.pth')
     assert lines == [
         '# skip (finished 4/4 epochs): '
-        f'{root}/fmnist_teacher_resnet20/seed0',
+        f'{root}/resnet20_1xb128-4e_fmnist/seed0',
         f'python tools/analysis/run_benchmark.py mini --export-teachers '
         f'--work-root {work_root} --sets {sets_file}',
         '# skip (finished 4/4 epochs): '
-        f'{root}/kd_resnet20_resnet8_fmnist/seed0',
-        'tools/dist_train.sh configs/quickstart/kd_resnet20_resnet8_fmnist.py'
-        f' 8 --work-dir {root}/kd_resnet20_resnet8_fmnist/seed1 --resume '
+        f'{root}/kd_resnet20_resnet8_1xb128-4e_fmnist/seed0',
+        'tools/dist_train.sh '
+        'configs/quickstart/kd_resnet20_resnet8_1xb128-4e_fmnist.py'
+        f' 8 --work-dir {root}/kd_resnet20_resnet8_1xb128-4e_fmnist/seed1 '
+        '--resume '
         f'--cfg-options randomness.seed=1 model.teacher_ckpt={teacher_ckpt} '
         # the config's total batch of 128 shared by the 8 GPUs
         'train_dataloader.batch_size=16',
@@ -439,20 +445,20 @@ def test_runner_print_only_slurm_and_fresh_runs(tmp_path, sets_file, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     root = osp.join(work_root, 'mini')
     assert lines[0] == ('GPUS=16 GPUS_PER_NODE=8 tools/slurm_train.sh P '
-                        'mini-fmnist_teacher_resnet20 '
-                        'configs/quickstart/fmnist_teacher_resnet20.py '
-                        f'{root}/fmnist_teacher_resnet20/seed0 '
+                        'mini-resnet20_1xb128-4e_fmnist '
+                        'configs/quickstart/resnet20_1xb128-4e_fmnist.py '
+                        f'{root}/resnet20_1xb128-4e_fmnist/seed0 '
                         '--cfg-options randomness.seed=0 '
                         'train_dataloader.batch_size=8')
     assert lines[1].endswith('--export-teachers --work-root '
                              f'{work_root} --sets {sets_file}')
     assert lines[2] == (
         'GPUS=16 GPUS_PER_NODE=8 tools/slurm_train.sh P '
-        'mini-kd_resnet20_resnet8_fmnist-seed0 '
-        'configs/quickstart/kd_resnet20_resnet8_fmnist.py '
-        f'{root}/kd_resnet20_resnet8_fmnist/seed0 --cfg-options '
+        'mini-kd_resnet20_resnet8_1xb128-4e_fmnist-seed0 '
+        'configs/quickstart/kd_resnet20_resnet8_1xb128-4e_fmnist.py '
+        f'{root}/kd_resnet20_resnet8_1xb128-4e_fmnist/seed0 --cfg-options '
         'randomness.seed=0 model.teacher_ckpt='
-        f'{root}/fmnist_teacher_resnet20/teacher.pth '
+        f'{root}/resnet20_1xb128-4e_fmnist/teacher.pth '
         'train_dataloader.batch_size=8')
     assert len(lines) == 3
 
@@ -487,14 +493,16 @@ def test_runner_plain_commands_and_sets_file(tmp_path, capsys):
         str(tmp_path)
     ]) == 0
     out = capsys.readouterr().out
-    for config in ('fmnist_student_resnet8', 'kd_resnet20_resnet8_fmnist',
-                   'dkd_resnet20_resnet8_fmnist',
-                   'tst_resnet20_resnet8_fmnist',
-                   'tst_analytic_resnet20_resnet8_fmnist',
-                   'function_matching_resnet20_resnet8_fmnist'):
+    for config in ('resnet8_1xb128-4e_fmnist',
+                   'kd_resnet20_resnet8_1xb128-4e_fmnist',
+                   'dkd_resnet20_resnet8_1xb128-4e_fmnist',
+                   'tst_resnet20_resnet8_1xb128-4e_fmnist',
+                   'tst-analytic_resnet20_resnet8_1xb128-4e_fmnist',
+                   'funmatch_resnet20_resnet8_1xb128-4e_fmnist'):
         assert 'python tools/train.py ' in out and f'/{config}/seed0 ' in out
     student = [
-        line for line in out.splitlines() if 'fmnist_student_resnet8/' in line
+        line for line in out.splitlines()
+        if 'resnet8_1xb128-4e_fmnist/' in line
     ]
     assert student and 'teacher_ckpt' not in student[0]
 
@@ -511,7 +519,7 @@ def test_runner_exports_a_finished_teacher(tmp_path, sets_file, capsys):
     with pytest.raises(RuntimeError, match='has not finished'):
         runner.main(args)
     fake_set_progress(root)
-    teacher_dir = osp.join(root, 'fmnist_teacher_resnet20')
+    teacher_dir = osp.join(root, 'resnet20_1xb128-4e_fmnist')
     # TEST FIXTURE: a tiny fabricated Runner checkpoint of the teacher
     torch.save(
         dict(meta=dict(epoch=4), state_dict={'w': torch.ones(2)}),
@@ -539,9 +547,10 @@ def test_runner_orders_seed_major_and_applies_set_options(tmp_path, capsys):
         '    cfg_options: [train_dataloader.dataset.indices=100]\n'
         '    teacher_cfg_options: [train_cfg.max_epochs=9]\n'
         '    runs:\n'
-        '      - config: configs/quickstart/fmnist_student_resnet8.py\n'
-        '      - config: configs/quickstart/kd_resnet20_resnet8_fmnist.py\n'
-        '        teacher: configs/quickstart/fmnist_teacher_resnet20.py\n')
+        '      - config: configs/quickstart/resnet8_1xb128-4e_fmnist.py\n'
+        '      - config: '
+        'configs/quickstart/kd_resnet20_resnet8_1xb128-4e_fmnist.py\n'
+        '        teacher: configs/quickstart/resnet20_1xb128-4e_fmnist.py\n')
     runner = load_tool('run_benchmark')
     assert runner.main([
         'two', '--sets',
@@ -555,9 +564,10 @@ def test_runner_orders_seed_major_and_applies_set_options(tmp_path, capsys):
         for line in trains
     ]
     assert names == [
-        'fmnist_teacher_resnet20/seed0', 'fmnist_student_resnet8/seed0',
-        'kd_resnet20_resnet8_fmnist/seed0', 'fmnist_student_resnet8/seed1',
-        'kd_resnet20_resnet8_fmnist/seed1'
+        'resnet20_1xb128-4e_fmnist/seed0', 'resnet8_1xb128-4e_fmnist/seed0',
+        'kd_resnet20_resnet8_1xb128-4e_fmnist/seed0',
+        'resnet8_1xb128-4e_fmnist/seed1',
+        'kd_resnet20_resnet8_1xb128-4e_fmnist/seed1'
     ]
     assert all('train_dataloader.dataset.indices=100' in line
                for line in trains)
@@ -679,10 +689,10 @@ def test_cost_table_whole_runs_and_steps(tmp_path, capsys):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     root = tmp_path / 'w' / 'mini'
-    for name, model, minutes, top1 in (('kd_resnet20_resnet8_fmnist', KD_MODEL,
-                                        10, [85.0, 88.0]),
-                                       ('tst_resnet20_resnet8_fmnist',
-                                        TST_MODEL, 25, [86.0, 89.0])):
+    for name, model, minutes, top1 in (
+        ('kd_resnet20_resnet8_1xb128-4e_fmnist', KD_MODEL, 10, [85.0, 88.0]),
+        ('tst_resnet20_resnet8_1xb128-4e_fmnist', TST_MODEL, 25, [86.0,
+                                                                  89.0])):
         for seed in (0, 1):
             work_dir = str(root / name / f'seed{seed}')
             write_fake_run(work_dir, name, model, seed, 2, top1)
@@ -712,9 +722,10 @@ def test_cost_table_whole_runs_and_steps(tmp_path, capsys):
         str(steps)
     ]) == 0
     out = capsys.readouterr().out
-    assert '| tst_resnet20_resnet8_fmnist | tst-neural | 2 | 25.0 | 2.50x ' \
-           '| 89.00 | +1.00 |' in out
-    assert '| kd_resnet20_resnet8_fmnist | kd | 2 | 10.0 | 1.00x |' in out
+    assert '| tst_resnet20_resnet8_1xb128-4e_fmnist | tst-neural | 2 ' \
+           '| 25.0 | 2.50x | 89.00 | +1.00 |' in out
+    assert '| kd_resnet20_resnet8_1xb128-4e_fmnist | kd | 2 | 10.0 ' \
+           '| 1.00x |' in out
     assert '| aug_step[neural] | 1.60x | <= 1.50x | FAIL |' in out
     assert '| kd | 900 | 50 |' in out
     with pytest.raises(RuntimeError, match='no finished run'):

@@ -15,7 +15,7 @@ from mmtst.engine.runner.resume_choice import (CheckpointReadError,
                                                choose_resume_checkpoint,
                                                unreadable_reason)
 
-STUDENT = 'configs/quickstart/fmnist_student_resnet8.py'
+STUDENT = 'configs/quickstart/resnet8_1xb128-4e_fmnist.py'
 
 
 def write_checkpoint(path, value=1.0):

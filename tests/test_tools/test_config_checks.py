@@ -18,7 +18,7 @@ from mmtst.apis.config_checks import (check_loop_arguments, check_overrides,
 
 TST = ('configs/benchmarks/fmnist_limited/'
        'tst_resnet20_resnet8_fmnist_limited.py')
-STUDENT = 'configs/quickstart/fmnist_student_resnet8.py'
+STUDENT = 'configs/quickstart/resnet8_1xb128-4e_fmnist.py'
 
 
 @pytest.fixture(scope='module')
@@ -75,7 +75,7 @@ def test_loop_argument_typo_in_a_config_file(tst_cfg):
             ValueError,
             match='TSTEpochBasedTrainLoop has no '
             'argument `augmenter_epoch`. Did you mean '
-            '`augmenter_epochs`'):
+            '`phases_at_epochs`'):
         check_loop_arguments(cfg)
     cfg = Config.fromfile(osp.join(REPO, STUDENT))
     cfg.train_cfg.max_epoch = 1

@@ -157,7 +157,7 @@ def test_cli_then_distiller_teacher(model_cfgs, tmp_path):
         sys.executable, TOOL,
         str(src),
         str(dst), '--config',
-        'configs/teachers/cifar100/resnet56_240e_cifar100.py'
+        'configs/teachers/cifar100/resnet56_1xb64-240e_cifar100.py'
     ],
                           cwd=REPO,
                           env=env,
@@ -170,7 +170,9 @@ def test_cli_then_distiller_teacher(model_cfgs, tmp_path):
     assert checkpoint['meta']['epoch'] == 240
 
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs/kd/cifar100/kd_resnet56_resnet20_cifar100.py'))
+        osp.join(
+            REPO,
+            'configs/kd/cifar100/kd_resnet56_resnet20_1xb64-240e_cifar100.py'))
     cfg.model.teacher_ckpt = str(dst)
     init_default_scope(cfg.default_scope)
     from mmpretrain.registry import MODELS
@@ -186,7 +188,7 @@ def test_cli_then_distiller_teacher(model_cfgs, tmp_path):
         sys.executable, TOOL,
         str(src),
         str(tmp_path / 'again.pth'), '--config',
-        'configs/tst/cifar100/tst_resnet110_resnet20_cifar100.py'
+        'configs/tst/cifar100/tst_resnet110_resnet20_1xb128-240e_cifar100.py'
     ],
                           cwd=REPO,
                           env=env,

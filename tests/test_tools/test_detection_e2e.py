@@ -53,8 +53,8 @@ def scenes(tmp_path_factory):
 
 def test_retinanet_teacher_tst_evaluate_export(scenes):
     root, data_root = scenes
-    train('configs/tst/scenes/retinanet_r18w16_scenes.py', root / 'teacher',
-          data_root)
+    train('configs/teachers/scenes/retinanet_r18w16_1xb16-12e_scenes.py',
+          root / 'teacher', data_root)
     from mmtst.utils import extract_state_dict, load_checkpoint_file
     teacher = root / 'teacher.pth'
     torch.save(
@@ -63,14 +63,15 @@ def test_retinanet_teacher_tst_evaluate_export(scenes):
                 load_checkpoint_file(str(root / 'teacher' / 'epoch_1.pth')))),
         teacher)
 
-    config = 'configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py'
+    config = ('configs/tst/scenes/'
+              'tst_retinanet_r18w16_retinanet_r18w8_1xb16-12e_scenes.py')
     work_dir = root / 'tst'
     out = train(
         config,
         work_dir,
         data_root,
         f'model.teacher_ckpt={teacher}',
-        'train_cfg.augmenter_epochs=[0]',
+        'train_cfg.phases_at_epochs=[0]',
         # an untrained student scores below mmdet's 0.05
         'model.student.test_cfg.score_thr=0.0')
     assert 'TST augmenter phase at epoch 0, pass 1/1' in out
@@ -99,11 +100,11 @@ def test_retinanet_teacher_tst_evaluate_export(scenes):
 
 def test_faster_rcnn_tst_runs_and_evaluates(scenes):
     root, data_root = scenes
-    out = train('configs/tst/scenes/tst_faster_rcnn_r18w16_r18w8_scenes.py',
-                root / 'frcnn', data_root, 'model.teacher_ckpt=',
-                'model.allow_random_teacher=True',
-                'train_cfg.augmenter_epochs=[0]',
-                'model.student.test_cfg.rcnn.score_thr=0.0')
+    out = train(
+        'configs/tst/scenes/tst_faster-rcnn_r18w16_faster-rcnn_r18w8_1xb16-'
+        '12e_scenes.py', root / 'frcnn', data_root, 'model.teacher_ckpt=',
+        'model.allow_random_teacher=True', 'train_cfg.phases_at_epochs=[0]',
+        'model.student.test_cfg.rcnn.score_thr=0.0')
     assert 'TST augmenter phase at epoch 0, pass 1/1' in out
     assert 'augmenter.student_inverted.loss_rpn_cls' in out
     assert 'distill.loss_roi_cls_kl' in out
@@ -127,7 +128,9 @@ def test_corrupt_image_stops_training_with_one_clear_line(tmp_path):
     proc = subprocess.run([
         sys.executable,
         osp.join(REPO, 'tools/train.py'),
-        osp.join(REPO, 'configs/tst/scenes/retinanet_r18w16_scenes.py'),
+        osp.join(
+            REPO,
+            'configs/teachers/scenes/retinanet_r18w16_1xb16-12e_scenes.py'),
         '--work-dir',
         str(tmp_path / 'work'), '--cfg-options', *small(data_root),
         'train_dataloader.num_workers=1'

@@ -54,7 +54,7 @@ def test_two_ranks_agree_after_tst_with_an_augmenter_phase(tmp_path):
         'train_dataloader.num_workers': 0,
         'train_dataloader.persistent_workers': False,
         'train_cfg.max_epochs': 2,
-        'train_cfg.augmenter_epochs': [1],
+        'train_cfg.phases_at_epochs': [1],
         'default_hooks.logger.interval': 1,
     }
     script = tmp_path / 'dist_check.py'
@@ -62,7 +62,8 @@ def test_two_ranks_agree_after_tst_with_an_augmenter_phase(tmp_path):
         SCRIPT.format(
             repo=REPO,
             config=osp.join(
-                REPO, 'configs/quickstart/tst_resnet20_resnet8_fmnist.py'),
+                REPO,
+                'configs/quickstart/tst_resnet20_resnet8_1xb128-4e_fmnist.py'),
             work_dir=str(tmp_path / 'work'),
             options=options,
             out=str(tmp_path)))

@@ -126,7 +126,8 @@ def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp('resume')
     init_default_scope('mmpretrain')
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs/quickstart/kd_resnet20_resnet8_fmnist.py'))
+        osp.join(REPO,
+                 'configs/quickstart/kd_resnet20_resnet8_1xb128-4e_fmnist.py'))
     torch.manual_seed(0)
     teacher = root / 'teacher.pth'
     torch.save(
@@ -141,15 +142,16 @@ CASES = {
     # re-runs that phase from its start
     'mid_augmenter_phase':
     dict(
-        base='configs/quickstart/tst_resnet20_resnet8_fmnist.py',
-        train_cfg=dict(augmenter_epochs=[0, 2]),
+        base='configs/quickstart/tst_resnet20_resnet8_1xb128-4e_fmnist.py',
+        train_cfg=dict(phases_at_epochs=[0, 2]),
         kill_at='augmenter_step:6',
         resumes_from='epoch_2.pth'),
     # interleaved updates (ALRS state carried across epochs) in replace
     # mode: killed in the middle of the second student epoch
     'mid_student_epoch':
     dict(
-        base='configs/quickstart/tst_fast_resnet20_resnet8_fmnist.py',
+        base='configs/quickstart/tst-fast_resnet20_resnet8_1xb128-4e_'
+        'fmnist.py',
         train_cfg=dict(interleave_interval=2),
         kill_at='student_iter:7',
         resumes_from='epoch_1.pth'),
@@ -157,8 +159,8 @@ CASES = {
     # as the latest checkpoint, and the half-written file is never resumed
     'during_checkpoint_save':
     dict(
-        base='configs/quickstart/tst_resnet20_resnet8_fmnist.py',
-        train_cfg=dict(augmenter_epochs=[0, 2]),
+        base='configs/quickstart/tst_resnet20_resnet8_1xb128-4e_fmnist.py',
+        train_cfg=dict(phases_at_epochs=[0, 2]),
         kill_at='save:2',
         resumes_from='epoch_1.pth'),
     # the quick start's TST config with its loader workers (persistent, so
@@ -169,8 +171,8 @@ CASES = {
     # the third epoch, after the second phase
     'mid_student_epoch_with_loader_workers':
     dict(
-        base='configs/quickstart/tst_resnet20_resnet8_fmnist.py',
-        train_cfg=dict(augmenter_epochs=[0, 2]),
+        base='configs/quickstart/tst_resnet20_resnet8_1xb128-4e_fmnist.py',
+        train_cfg=dict(phases_at_epochs=[0, 2]),
         kill_at='student_iter:10',
         resumes_from='epoch_2.pth',
         options=WORKERS),
@@ -215,7 +217,8 @@ def test_killed_and_resumed_run_matches_the_uninterrupted_run(setup, case):
     assert_same(final_state(root / 'reference'), final_state(root / 'killed'))
 
 
-SEG_CONFIG = 'configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py'
+SEG_CONFIG = ('configs/tst/scenes_seg/tst_pspnet_r18w16_pspnet_r18w8_1xb8-4k_'
+              'scenes-seg.py')
 
 
 def seg_options(data_root):

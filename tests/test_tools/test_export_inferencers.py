@@ -68,7 +68,7 @@ def test_grey_classifier_runs_in_image_classification_inferencer(tmp_path):
     import cv2
     from mmpretrain.apis import ImageClassificationInferencer
     student, cfg, exported_cfg, exported = export_random_student(
-        tmp_path, 'configs/quickstart/kd_resnet20_resnet8_fmnist.py',
+        tmp_path, 'configs/quickstart/kd_resnet20_resnet8_1xb128-4e_fmnist.py',
         'mmpretrain')
     expected, dataset = own_prediction(
         student, cfg, 'mmpretrain', data_root=str(tmp_path / 'fashion-mnist'))
@@ -107,7 +107,8 @@ def test_detector_runs_in_det_inferencer(tmp_path, scenes):
     from mmdet.apis import DetInferencer
     student, cfg, exported_cfg, exported = export_random_student(
         tmp_path,
-        'configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py',
+        'configs/tst/scenes/tst_retinanet_r18w16_retinanet_r18w8_1xb16-12e_'
+        'scenes.py',
         'mmdet',
         test_cfg=dict(
             nms_pre=100,
@@ -138,8 +139,8 @@ def test_segmenter_runs_in_mmseg_inferencer(tmp_path, scenes):
     from mmseg.apis import MMSegInferencer
     student, cfg, exported_cfg, exported = export_random_student(
         tmp_path,
-        'configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py',
-        'mmseg')
+        'configs/tst/scenes_seg/tst_pspnet_r18w16_pspnet_r18w8_1xb8-4k_scenes-'
+        'seg.py', 'mmseg')
     expected, dataset = own_prediction(
         student, cfg, 'mmseg', data_root=scenes + '/')
     image = dataset.get_data_info(0)['img_path']

@@ -100,7 +100,7 @@ def test_limited_configs_share_one_recipe_and_build(path):
         assert model.distill_loss == dict(type='KDLoss', tau=4.0, alpha=1.0)
     if 'augmenter' in model:
         assert cfg.train_cfg.type == 'mmtst.TSTEpochBasedTrainLoop'
-        points = list(cfg.train_cfg.get('augmenter_epochs', []))
+        points = list(cfg.train_cfg.get('phases_at_epochs', []))
         if name(path).startswith(('tst_frozen', 'tst_fast')):
             assert points == []
         else:
@@ -132,12 +132,12 @@ def test_rescaled_sets_rescale_every_schedule_with_the_run(set_name):
         assert sched[-1]['end'] == epochs
         assert sched[0]['end'] == sched[1]['begin'] < epochs
         assert epochs % cfg.default_hooks.checkpoint.interval == 0
-        points = list(cfg.train_cfg.get('augmenter_epochs', []))
+        points = list(cfg.train_cfg.get('phases_at_epochs', []))
         if points:
             # the paper's phases: after 1/8 and 3/8 of the run, each of
             # 1/8 pass per student epoch (30 passes in 240 epochs)
             assert [p / epochs for p in points] == [1 / 8, 3 / 8]
-            assert cfg.train_cfg.augmenter_passes * 8 == epochs
+            assert cfg.train_cfg.passes_per_phase * 8 == epochs
     assert seen and seen != {base.max_epochs}
 
 
@@ -157,7 +157,7 @@ def test_kd_with_tst_recipe_differs_from_tst_only_by_the_augmenter(pair):
                  f'tst_{pair}_cifar100.py'))
     kd = Config.fromfile(
         osp.join(REPO, 'configs', 'kd', 'cifar100',
-                 f'kd_tstrecipe_{pair}_cifar100.py'))
+                 f'kd-tstrecipe_{pair}_cifar100.py'))
     assert 'augmenter' not in kd.model and 'augmenter_loss' not in kd.model
     assert 'augmenter' not in kd.optim_wrapper
     for key in ('teacher', 'student', 'teacher_ckpt', 'distill_loss'):
@@ -175,7 +175,7 @@ def test_one_kd_with_tst_recipe_builds_and_steps():
     """The distiller without augmenter trains on the loader's batch only."""
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', 'kd', 'cifar100',
-                 'kd_tstrecipe_resnet56_resnet20_cifar100.py'))
+                 'kd-tstrecipe_resnet56_resnet20_1xb128-240e_cifar100.py'))
     model = build(cfg.model)
     assert model.augmenter is None
     from mmpretrain.structures import DataSample

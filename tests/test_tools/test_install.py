@@ -18,7 +18,7 @@ CHECK = textwrap.dedent('''
     child = os.path.join(tempfile.mkdtemp(), 'pair.py')
     with open(child, 'w') as f:
         f.write("_base_ = "
-                "['mmtst::quickstart/kd_resnet20_resnet8_fmnist.py']\\n"
+                "['mmtst::quickstart/kd_resnet20_resnet8_1xb128-4e_fmnist.py']\\n"
                 "model = dict("
                 "student=dict(backbone=dict(arch='resnet14')))\\n")
     cfg = Config.fromfile(child)

@@ -116,7 +116,7 @@ def make_config(root, **train_cfg):
         None,
         max_iters=3 * PASS,
         val_interval=1000,
-        augmenter_at_passes=[0, 2],
+        phases_at_passes=[0, 2],
         **train_cfg)
     (root / 'stream_probe.py').write_text(PROBE)
     with open(config, 'a') as f:

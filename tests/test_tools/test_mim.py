@@ -253,7 +253,7 @@ def editable_copy(tmp_path_factory):
                    check=True)
     with open(source / 'configs' / 'quickstart' / 'probe_mim_link.py',
               'w') as f:
-        f.write("_base_ = './kd_resnet20_resnet8_fmnist.py'\n"
+        f.write("_base_ = './kd_resnet20_resnet8_1xb128-4e_fmnist.py'\n"
                 "probe = 'served-live'\n")
     return source, root / 'site'
 

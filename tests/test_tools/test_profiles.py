@@ -22,8 +22,10 @@ LITE = osp.join(FIXTURES, 'lite_profile.py')
 # classification (quick start, KD / DKD / TST / FunMatch on FMNIST,
 # CIFAR-100, ImageNet, the fmnist-limited benchmark)
 FULL_PROFILE_DIRS = ('tst/coco/', 'tst/cityscapes/', 'tst/scenes/',
-                     'tst/scenes_seg/')
-TST_QUICKSTART = 'configs/quickstart/tst_resnet20_resnet8_fmnist.py'
+                     'tst/scenes_seg/', 'kd/scenes/', 'kd/scenes_seg/',
+                     'teachers/scenes/', 'teachers/scenes_seg/',
+                     'students/scenes/', 'students/scenes_seg/')
+TST_QUICKSTART = 'configs/quickstart/tst_resnet20_resnet8_1xb128-4e_fmnist.py'
 
 # imports mmtst, loads every config, then builds the TST quick start
 # distiller from its config and trains it for two student iterations and
@@ -138,9 +140,11 @@ def test_classification_profile_imports_loads_and_trains():
 
 @pytest.mark.parametrize('tool,config', [
     ('tools/train.py',
-     'configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py'),
+     'configs/tst/scenes/tst_retinanet_r18w16_retinanet_r18w8_1xb16-12e_'
+     'scenes.py'),
     ('tools/test.py',
-     'configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py'),
+     'configs/tst/scenes_seg/tst_pspnet_r18w16_pspnet_r18w8_1xb8-4k_scenes-'
+     'seg.py'),
 ])
 def test_det_seg_config_is_one_line_naming_the_command(tool, config, tmp_path):
     args = [LITE, osp.join(REPO, tool), osp.join(REPO, config)]
@@ -170,7 +174,7 @@ def test_quickstart_tst_config_trains_through_the_runner(tmp_path):
         'test_dataloader.dataset.indices=32', 'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False',
         'default_hooks.logger.interval=2', 'train_cfg.max_epochs=1',
-        'train_cfg.augmenter_epochs=[0]', 'model.teacher_ckpt=None',
+        'train_cfg.phases_at_epochs=[0]', 'model.teacher_ckpt=None',
         'model.allow_random_teacher=True'
     ]
     data_root = tmp_path / 'fashion-mnist'

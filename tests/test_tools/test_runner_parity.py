@@ -13,15 +13,17 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 CONFIGS = [
-    'configs/quickstart/tst_resnet20_resnet8_fmnist.py',
-    'configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py',
-    'configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py',
+    'configs/quickstart/tst_resnet20_resnet8_1xb128-4e_fmnist.py',
+    'configs/tst/scenes/tst_retinanet_r18w16_retinanet_r18w8_1xb16-12e_'
+    'scenes.py',
+    'configs/tst/scenes_seg/tst_pspnet_r18w16_pspnet_r18w8_1xb8-4k_scenes-'
+    'seg.py',
 ]
 # a random teacher: building a runner must not need the teacher's file
 NO_TEACHER = {'model.teacher_ckpt': None, 'model.allow_random_teacher': True}
 MMTST_HOOKS = {
     'WeightsOnlyCheckpointHook', 'FiniteLossHook', 'ExactResumeHook',
-    'TeacherValidationHook', 'SafeCheckpointHook'
+    'TeacherValidationHook', 'SafeCheckpointHook', 'AugmenterLoggerHook'
 }
 
 

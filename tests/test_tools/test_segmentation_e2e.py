@@ -11,7 +11,8 @@ from conftest import REPO, needs_fashion_mnist
 from test_detection_e2e import run_tool
 
 pytestmark = needs_fashion_mnist
-CONFIG = 'configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py'
+CONFIG = ('configs/tst/scenes_seg/tst_pspnet_r18w16_pspnet_r18w8_1xb8-4k_'
+          'scenes-seg.py')
 
 
 @pytest.fixture(scope='module')

@@ -39,9 +39,10 @@ def show(tmp_path, monkeypatch, config, *options):
 
 def test_detection_boxes_are_drawn_before_and_after_the_warp(
         tmp_path, monkeypatch, scenes):
-    figure = show(tmp_path, monkeypatch,
-                  'configs/tst/scenes/tst_retinanet_r18w16_r18w8_scenes.py',
-                  f'train_dataloader.dataset.data_root={scenes}/')
+    figure = show(
+        tmp_path, monkeypatch,
+        'configs/tst/scenes/tst_retinanet_r18w16_retinanet_r18w8_1xb16-12e_'
+        'scenes.py', f'train_dataloader.dataset.data_root={scenes}/')
     axes = figure.axes  # rows: originals, augmented, (8 columns)
     original = [a for a in axes[:8] if a.patches]
     augmented = [a for a in axes[8:16] if a.patches]
@@ -54,8 +55,8 @@ def test_detection_boxes_are_drawn_before_and_after_the_warp(
 def test_segmentation_label_maps_are_overlaid(tmp_path, monkeypatch, scenes):
     figure = show(
         tmp_path, monkeypatch,
-        'configs/tst/scenes_seg/tst_pspnet_r18w16_r18w8_scenes_seg.py',
-        f'train_dataloader.dataset.data_root={scenes}/')
+        'configs/tst/scenes_seg/tst_pspnet_r18w16_pspnet_r18w8_1xb8-4k_scenes-'
+        'seg.py', f'train_dataloader.dataset.data_root={scenes}/')
     # each shown image carries its label map as a second layer
     assert all(len(a.images) == 2 for a in figure.axes[:4])
     assert all(len(a.images) == 2 for a in figure.axes[8:12])

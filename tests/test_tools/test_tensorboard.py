@@ -10,8 +10,8 @@ from conftest import REPO, needs_fashion_mnist
 from mmengine.config import Config
 from test_train_e2e import SMALL, run_tool
 
-TST_CONFIG = osp.join(REPO,
-                      'configs/quickstart/tst_resnet20_resnet8_fmnist.py')
+TST_CONFIG = osp.join(
+    REPO, 'configs/quickstart/tst_resnet20_resnet8_1xb128-4e_fmnist.py')
 BACKENDS = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
 
 
@@ -91,7 +91,7 @@ def test_tst_run_logs_policy_to_tensorboard(tmp_path):
         f'val_dataloader.dataset.data_root={data_root}',
         f'test_dataloader.dataset.data_root={data_root}',
         f'model.teacher_ckpt={teacher_ckpt}', 'train_cfg.max_epochs=1',
-        'train_cfg.augmenter_epochs=[0]', 'train_cfg.augmenter_passes=1')
+        'train_cfg.phases_at_epochs=[0]', 'train_cfg.passes_per_phase=1')
     assert 'TST augmenter phase at epoch 0, pass 1/1' in out
     assert 'using it for visualizer.vis_backends' in out
 

@@ -62,7 +62,7 @@ def runs(tmp_path_factory):
     """Train a teacher for one short epoch and export its weights."""
     root = tmp_path_factory.mktemp('e2e')
     data_root = root / 'fashion-mnist'
-    train('configs/quickstart/fmnist_teacher_resnet20.py', root / 'teacher',
+    train('configs/quickstart/resnet20_1xb128-4e_fmnist.py', root / 'teacher',
           data_root, 'train_cfg.max_epochs=1')
     with open(root / 'teacher' / 'last_checkpoint') as f:
         ckpt = f.read().strip()
@@ -76,7 +76,7 @@ def runs(tmp_path_factory):
 
 def test_kd_train_resume_test_export(runs):
     root, data_root = runs['root'], runs['data_root']
-    config = 'configs/quickstart/kd_resnet20_resnet8_fmnist.py'
+    config = 'configs/quickstart/kd_resnet20_resnet8_1xb128-4e_fmnist.py'
     teacher = f'model.teacher_ckpt={runs["teacher"]}'
     work_dir = root / 'kd'
     _, out = train(config, work_dir, data_root, teacher,
@@ -139,11 +139,12 @@ def test_kd_train_resume_test_export(runs):
 @pytest.mark.parametrize('backend', ['neural', 'analytic'])
 def test_tst_runs_an_augmenter_phase(runs, backend):
     root, data_root = runs['root'], runs['data_root']
-    _, out = train('configs/quickstart/tst_resnet20_resnet8_fmnist.py',
-                   root / f'tst_{backend}', data_root,
-                   f'model.teacher_ckpt={runs["teacher"]}',
-                   f'model.augmenter.backend={backend}',
-                   'train_cfg.max_epochs=1', 'train_cfg.augmenter_epochs=[0]')
+    _, out = train(
+        'configs/quickstart/tst_resnet20_resnet8_1xb128-4e_fmnist.py',
+        root / f'tst_{backend}', data_root,
+        f'model.teacher_ckpt={runs["teacher"]}',
+        f'model.augmenter.backend={backend}', 'train_cfg.max_epochs=1',
+        'train_cfg.phases_at_epochs=[0]')
     assert 'TST augmenter phase at epoch 0, pass 1/1' in out
     assert 'augmenter.loss_student_anti_ce' in out
     assert 'TST policy: p_Brightness=' in out
@@ -152,7 +153,7 @@ def test_tst_runs_an_augmenter_phase(runs, backend):
 
 def test_missing_teacher_ckpt_is_one_clear_line(runs):
     code, out = train(
-        'configs/quickstart/kd_resnet20_resnet8_fmnist.py',
+        'configs/quickstart/kd_resnet20_resnet8_1xb128-4e_fmnist.py',
         runs['root'] / 'bad',
         runs['data_root'],
         'model.teacher_ckpt=/nowhere/teacher.pth',
@@ -164,7 +165,7 @@ def test_missing_teacher_ckpt_is_one_clear_line(runs):
 
 def test_config_typo_suggests_the_argument(runs):
     code, out = train(
-        'configs/quickstart/kd_resnet20_resnet8_fmnist.py',
+        'configs/quickstart/kd_resnet20_resnet8_1xb128-4e_fmnist.py',
         runs['root'] / 'typo',
         runs['data_root'],
         'model.teacher_ckp=x.pth',
@@ -175,7 +176,7 @@ def test_config_typo_suggests_the_argument(runs):
 
 def test_registry_type_typo_suggests_the_registered_name(runs):
     code, out = train(
-        'configs/quickstart/kd_resnet20_resnet8_fmnist.py',
+        'configs/quickstart/kd_resnet20_resnet8_1xb128-4e_fmnist.py',
         runs['root'] / 'type_typo',
         runs['data_root'],
         f'model.teacher_ckpt={runs["teacher"]}',

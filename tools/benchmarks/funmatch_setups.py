@@ -26,6 +26,13 @@ SETUPS = dict(
     independent='independent noise',
     consistent='consistent teaching',
     function_matching='function matching')
+# each set-up's config in configs/funmatch/fmnist/
+CONFIGS = dict(
+    fixed_teacher='funmatch-fixed-teacher_resnet20_resnet8_1xb128-4e_'
+    'fmnist.py',
+    independent='funmatch-independent_resnet20_resnet8_1xb128-4e_fmnist.py',
+    consistent='funmatch-consistent_resnet20_resnet8_1xb128-4e_fmnist.py',
+    function_matching='funmatch_resnet20_resnet8_1xb128-4e_fmnist.py')
 
 
 def run(setup: str, epochs: int, seed: int, args) -> dict:
@@ -34,8 +41,7 @@ def run(setup: str, epochs: int, seed: int, args) -> dict:
     if osp.isfile(result_file):
         with open(result_file) as f:
             return json.load(f)
-    config = osp.join(ROOT, 'configs/funmatch/fmnist',
-                      f'{setup}_resnet20_resnet8_fmnist.py')
+    config = osp.join(ROOT, 'configs/funmatch/fmnist', CONFIGS[setup])
     options = [
         f'model.teacher_ckpt={args.teacher_ckpt}',
         f'randomness.seed={seed}',

@@ -32,7 +32,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 from mmtst.benchmarks.step_cost import proc_status_mb
 
-DEFAULT_CONFIG = 'configs/quickstart/tst_resnet20_resnet8_fmnist.py'
+DEFAULT_CONFIG = 'configs/quickstart/tst_resnet20_resnet8_1xb128-4e_fmnist.py'
 
 
 def rss_mb() -> float:
@@ -186,9 +186,9 @@ def build_config(args, work_dir: str):
         epochs,
         # phases all along the run (each one iterates the train loader and
         # its persistent workers) and interleaved steps in between
-        'train_cfg.augmenter_epochs':
+        'train_cfg.phases_at_epochs':
         list(range(0, epochs, max(args.phase_every, 1))),
-        'train_cfg.augmenter_passes':
+        'train_cfg.passes_per_phase':
         1,
         'train_cfg.interleave_interval':
         args.interleave,
@@ -256,7 +256,7 @@ def main(argv=None) -> int:
         samples = []
         runner.register_hook(make_sampler_hook(args.every, samples))
         runner.train()
-        phases = len(runner.train_loop.augmenter_epochs)
+        phases = len(runner.train_loop.phases_at_epochs)
         # dropping the runner (and its reference cycles) shuts the
         # loaders' persistent workers down
         del runner

@@ -16,14 +16,14 @@ CRD's module names, so the conversion only
 The output, ``{'state_dict': ..., 'meta': ...}``, is written atomically and
 loads with ``strict=True`` into the matching config of
 ``configs/_base_/models/cifar100_classifiers.py`` (e.g.
-``configs/teachers/cifar100/resnet32x4_240e_cifar100.py``); use it as a
+``configs/teachers/cifar100/resnet32x4_1xb64-240e_cifar100.py``); use it as a
 distiller's ``model.teacher_ckpt``.
 
 Usage:
     python tools/model_converters/crd_to_mmpretrain.py \\
         save/models/resnet32x4_vanilla/ckpt_epoch_240.pth \\
         checkpoints/cifar100/resnet32x4.pth \\
-        [--config configs/teachers/cifar100/resnet32x4_240e_cifar100.py]
+        [--config configs/teachers/cifar100/resnet32x4_1xb64-240e_cifar100.py]
 """
 import argparse
 import os.path as osp

@@ -25,5 +25,5 @@ train_cfg = dict(
     type='mmtst.TSTEpochBasedTrainLoop',
     max_epochs={{_base_.max_epochs}},
     val_interval={{_base_.val_interval}},
-    augmenter_epochs={{_base_.tst_augmenter_epochs}},
-    augmenter_passes={{_base_.tst_augmenter_passes}})
+    phases_at_epochs={{_base_.tst_augmenter_epochs}},
+    passes_per_phase={{_base_.tst_augmenter_passes}})

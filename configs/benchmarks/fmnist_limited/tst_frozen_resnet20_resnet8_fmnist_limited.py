@@ -2,4 +2,4 @@
 # (p = m = 0.5 for all 14 ops, the same op pool and random draws, no
 # augmenter phase): isolates what learning the policy adds.
 _base_ = './_base_tst_fmnist_limited.py'
-train_cfg = dict(augmenter_epochs=[])
+train_cfg = dict(phases_at_epochs=[])

@@ -5,11 +5,11 @@
 _base_ = [
     '../../_base_/models/fmnist_classifiers.py',
     '../../_base_/datasets/fashion_mnist.py',
+    '../../_base_/schedules/fmnist_cosine_4e.py',
     '../../_base_/default_runtime.py',
 ]
 # DDP for distillers: mmengine wraps the model only in distributed runs
 model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
-max_epochs = 4
 train_dataloader = dict(dataset=dict(pipeline=[dict(type='PackInputs')]))
 
 model = dict(
@@ -32,24 +32,12 @@ optim_wrapper = dict(
     architecture=dict(
         optimizer=dict(type='Adam', lr=3e-3, weight_decay=1e-5),
         clip_grad=dict(max_norm=1.0)))
+# the 4-epoch warm-up + cosine schedule (fmnist_cosine_4e.py), its warm-up
+# from 1% of the lr instead of 10%
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.01,
-        by_epoch=True,
-        begin=0,
-        end=1,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        by_epoch=True,
-        begin=1,
-        end=max_epochs,
-        convert_to_iter_based=True),
+    dict(_base_.param_scheduler[0], start_factor=0.01),
+    _base_.param_scheduler[1],
 ]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
 val_evaluator = [
     dict(type='Accuracy', topk=(1, )),
     dict(type='mmtst.TeacherStudentAgreement'),

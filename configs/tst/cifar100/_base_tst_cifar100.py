@@ -10,7 +10,7 @@
 # (per GPU; on N GPUs set train_dataloader.batch_size=128/N to keep the
 # paper's total, or pass --auto-scale-lr).
 # Augmenter phases (stage II): after the student has completed each epoch
-# count in `augmenter_epochs`, `augmenter_passes` passes over the training set
+# count in `phases_at_epochs`, `passes_per_phase` passes over the training set
 # update only the augmenter (SGD lr 0.01, momentum 0.9, re-created at each
 # phase, ALRS decay after each pass).
 # The paper trains with mixed precision: add --amp to tools/train.py
@@ -69,6 +69,6 @@ train_cfg = dict(
     type='mmtst.TSTEpochBasedTrainLoop',
     max_epochs=240,
     val_interval=1,
-    augmenter_epochs=[30, 90],
-    augmenter_passes=30)
+    phases_at_epochs=[30, 90],
+    passes_per_phase=30)
 auto_scale_lr = dict(base_batch_size=128)

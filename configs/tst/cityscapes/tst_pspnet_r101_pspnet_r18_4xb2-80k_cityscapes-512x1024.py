@@ -49,8 +49,8 @@ train_cfg = dict(
     type='mmtst.TSTIterBasedTrainLoop',
     max_iters=80000,
     val_interval=8000,
-    augmenter_at_passes=[0, 6, 12],
-    augmenter_passes=1)
+    phases_at_passes=[0, 6, 12],
+    passes_per_phase=1)
 # mmengine's CheckpointHook, deleting old checkpoints only after the new
 # one is written
 default_hooks = dict(checkpoint=dict(type='mmtst.SafeCheckpointHook'))

@@ -59,8 +59,8 @@ train_cfg = dict(
     type='mmtst.TSTEpochBasedTrainLoop',
     max_epochs=100,
     val_interval=1,
-    augmenter_epochs=[10, 25],
-    augmenter_passes=5)
+    phases_at_epochs=[10, 25],
+    passes_per_phase=5)
 val_cfg = dict()
 test_cfg = dict()
 # 8 x 32 originals per step

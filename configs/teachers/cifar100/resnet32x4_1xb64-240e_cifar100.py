@@ -1,0 +1,16 @@
+# The CIFAR-100 resnet32x4 teacher trained from scratch with CRD's recipe
+# (RepDistiller train_teacher.py: batch 64, SGD lr 0.05, momentum 0.9,
+# wd 5e-4, 240 epochs, lr x0.1 at 150/180/210); CRD reports 79.42 top-1.
+# Instead of training it, CRD's released resnet32x4 teacher
+# (RepDistiller scripts/fetch_pretrained_teachers.sh) can be converted:
+#   python tools/model_converters/crd_to_mmpretrain.py \
+#       save/models/resnet32x4_vanilla/ckpt_epoch_240.pth \
+#       checkpoints/cifar100/resnet32x4.pth \
+#       --config configs/teachers/cifar100/resnet32x4_1xb64-240e_cifar100.py
+_base_ = [
+    '../../_base_/models/cifar100_classifiers.py',
+    '../../_base_/datasets/cifar100.py',
+    '../../_base_/schedules/cifar100_240e.py',
+    '../../_base_/default_runtime.py',
+]
+model = {{_base_.resnet32x4_cifar}}

@@ -1,4 +1,0 @@
-# The "mimic" variant: TST plus MSE on the five FPN levels through 1x1 conv
-# adapters.
-_base_ = './tst_fcos_r101_fcos_r50_coco.py'
-model = dict(mimic=dict(levels=[0, 1, 2, 3, 4], loss_weight=1.0))

@@ -1,0 +1,24 @@
+# TST on the Fashion-MNIST scenes with two-stage detectors: Faster R-CNN
+# ResNet-18 (1/4 width) -> Faster R-CNN ResNet-18 (1/8 width); KL on the
+# box classifier on the RoIs the student sampled. First train the teacher:
+#   python tools/train.py configs/teachers/scenes/faster-rcnn_r18w16_1xb16-12e_scenes.py
+_base_ = [
+    '../../_base_/models/scenes_detectors.py',
+    '../../_base_/datasets/fmnist_scenes.py',
+    '../../_base_/schedules/tst_scenes_12e.py', '../../_base_/det_runtime.py'
+]
+# DDP for distillers: mmengine wraps the model only in distributed runs
+model_wrapper_cfg = dict(type='mmtst.DistillerDistributedDataParallel')
+model = dict(
+    type='mmtst.DetectionDistiller',
+    teacher={{_base_.faster_rcnn_teacher}},
+    student={{_base_.faster_rcnn_student}},
+    teacher_ckpt='work_dirs/faster-rcnn_r18w16_1xb16-12e_scenes/epoch_12.pth',
+    augmenter=dict(
+        type='LearnableAugmentPolicy',
+        backend='neural',
+        solve_number=4,
+        temperature=0.05,
+        cutout_size=32),
+    kl_weight=1.0,
+    tau=1.0)
