@@ -70,11 +70,11 @@ def test_a_marked_new_key_is_taken_as_is(tst_cfg):
 
 def test_loop_argument_typo_in_a_config_file(tst_cfg):
     cfg = tst_cfg.copy()
-    cfg.train_cfg = dict(cfg.train_cfg, augmenter_epoch=[1])
+    cfg.train_cfg = dict(cfg.train_cfg, phase_at_epochs=[1])
     with pytest.raises(
             ValueError,
             match='TSTEpochBasedTrainLoop has no '
-            'argument `augmenter_epoch`. Did you mean '
+            'argument `phase_at_epochs`. Did you mean '
             '`phases_at_epochs`'):
         check_loop_arguments(cfg)
     cfg = Config.fromfile(osp.join(REPO, STUDENT))
