@@ -47,3 +47,25 @@ def tiny_classifier(
     for Fashion-MNIST (one grey channel, ten classes) by default."""
     from mmtst.benchmarks.synthetic import cifar_resnet_classifier
     return cifar_resnet_classifier(arch, num_classes, in_channels, mean, std)
+
+
+def tiny_quickstart_options(data_root) -> list:
+    """``--cfg-options`` that make the quick-start TST config a seconds-long
+    run: 64 training images (one 4-iteration epoch after one augmenter
+    pass), 32 validation / test images, no loader workers, a random teacher,
+    the data under ``data_root``."""
+    options = [
+        'train_dataloader.dataset.indices=64',
+        'train_dataloader.batch_size=16', 'default_hooks.logger.interval=2',
+        'train_cfg.max_epochs=1', 'train_cfg.phases_at_epochs=[0]',
+        'model.teacher_ckpt=None', 'model.allow_random_teacher=True'
+    ]
+    for split in ('train', 'val', 'test'):
+        if split != 'train':
+            options.append(f'{split}_dataloader.dataset.indices=32')
+        options += [
+            f'{split}_dataloader.num_workers=0',
+            f'{split}_dataloader.persistent_workers=False',
+            f'{split}_dataloader.dataset.data_root={data_root}'
+        ]
+    return options

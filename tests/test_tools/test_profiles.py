@@ -2,7 +2,7 @@
 the full venv: each test runs a subprocess that imports
 ``tests/fixtures/lite_profile.py`` first, which makes mmdet, mmseg and
 mmcv's compiled ops unimportable (a real lite venv, built by
-tools/setup_env.sh classification, was checked by hand: see the README).
+tools/setup_env.sh classification, is tested in test_lite_venv.py).
 mmtst must import, parse and build every classification config and train
 a TST distiller there; a detection or segmentation config must fail with
 one line naming ``make setup-full``."""
@@ -15,6 +15,7 @@ import textwrap
 
 import pytest
 from conftest import REPO, needs_fashion_mnist
+from helpers import tiny_quickstart_options
 
 FIXTURES = osp.join(REPO, 'tests', 'fixtures')
 LITE = osp.join(FIXTURES, 'lite_profile.py')
@@ -165,23 +166,7 @@ def test_det_seg_config_is_one_line_naming_the_command(tool, config, tmp_path):
 def test_quickstart_tst_config_trains_through_the_runner(tmp_path):
     """tools/train.py, Runner, TST loop and data pipeline, all under the
     blocker: one augmenter pass and one short student epoch."""
-    small = [
-        'train_dataloader.dataset.indices=64',
-        'train_dataloader.batch_size=16', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.dataset.indices=32', 'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False',
-        'test_dataloader.dataset.indices=32', 'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False',
-        'default_hooks.logger.interval=2', 'train_cfg.max_epochs=1',
-        'train_cfg.phases_at_epochs=[0]', 'model.teacher_ckpt=None',
-        'model.allow_random_teacher=True'
-    ]
-    data_root = tmp_path / 'fashion-mnist'
-    small += [
-        f'{split}_dataloader.dataset.data_root={data_root}'
-        for split in ('train', 'val', 'test')
-    ]
+    small = tiny_quickstart_options(tmp_path / 'fashion-mnist')
     proc = run_lite([
         LITE,
         osp.join(REPO, 'tools/train.py'),

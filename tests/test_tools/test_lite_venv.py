@@ -1,0 +1,226 @@
+"""The classification profile for real, not simulated: a venv built in a
+temporary folder by the repository's own set-up script
+(``MMTST_VENV=<tmp>/venv bash tools/setup_env.sh classification``), then,
+in that venv,
+
+* mmtst imports, mmcv is mmcv-lite, and mmdet, mmseg and mmcv._ext are
+  really absent (``importlib.util.find_spec``);
+* the quick start's TST config trains a few iterations through
+  tools/train.py;
+* a detection config fails with the one line naming ``make setup-full``.
+
+tests/test_tools/test_profiles.py checks the same things in the full venv
+with the full profile's modules blocked (tests/fixtures/lite_profile.py);
+this catches what a simulation cannot: a classification requirement that
+is missing, a set-up script that breaks outside ``.venv``, an import of
+mmdet that only the real absence shows.
+
+Cost: the build installs torch, torchvision and the OpenMMLab stack into
+the new venv (5.5 GB, mostly torch's CUDA libraries) from pip's cache and
+this machine's wheels: a few minutes on 2 cores, nothing compiled. The
+venv is deleted afterwards. Deselect with ``-m 'not lite_venv'`` (e.g.
+``make test ARGS="-m 'not lite_venv'"``); set ``MMTST_LITE_VENV=<folder>``
+to build the venv there and keep it, so that a rerun reuses it (the
+script then only checks it, in seconds).
+"""
+import glob
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+import pytest
+from conftest import REPO, needs_fashion_mnist
+from helpers import load_tool, tiny_quickstart_options
+
+pytestmark = [pytest.mark.lite_venv, pytest.mark.timeout(1800)]
+
+SETUP_ENV = osp.join(REPO, 'tools', 'setup_env.sh')
+FULL_PROFILE = ('mmdet', 'mmseg', 'mmcv._ext')
+
+
+def quickstart_tst_config() -> str:
+    """The quick start's TST config, as tools/quickstart.py names it (so a
+    renamed config is followed)."""
+    return load_tool('tools/quickstart.py').CONFIGS['tst']
+
+
+def scenes_detection_config() -> str:
+    """The TST RetinaNet config of the scenes detection benchmark,
+    wherever configs/ keeps it."""
+    found = sorted(
+        glob.glob(
+            osp.join(REPO, 'configs', '**', 'tst_retinanet_*_scenes.py'),
+            recursive=True))
+    assert found, 'no TST RetinaNet scenes config under configs/'
+    return osp.relpath(found[0], REPO)
+
+
+def venv_env(venv: str) -> dict:
+    """The environment of a command run in ``venv``: as if it were
+    activated, with nothing of the venv that runs the tests (its bin/ on
+    PATH, a PYTHONPATH) leaking in; pip keeps its cache."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ('VIRTUAL_ENV', 'PYTHONPATH', 'PYTHONHOME', 'MMTST_DEBUG',
+                     'MMTST_VENV', 'MMTST_PROFILE')
+    }
+    outer_bin = osp.dirname(sys.executable)
+    path = [
+        p for p in env.get('PATH', '').split(os.pathsep)
+        if p and osp.abspath(p) != outer_bin
+    ]
+    env.update(
+        VIRTUAL_ENV=venv,
+        PATH=os.pathsep.join([osp.join(venv, 'bin')] + path),
+        OMP_NUM_THREADS='2')
+    return env
+
+
+def stamp_of(venv: str) -> str:
+    path = osp.join(venv, '.mmtst-setup-stamp')
+    if not osp.isfile(path):
+        return ''
+    with open(path) as f:
+        return f.read()
+
+
+@pytest.fixture(scope='module')
+def lite_venv():
+    """Build the classification venv (or reuse ``$MMTST_LITE_VENV``); yield
+    its path; delete it unless it was asked to be kept."""
+    keep = os.environ.get('MMTST_LITE_VENV')
+    root = None if keep else tempfile.mkdtemp(prefix='mmtst-lite-')
+    venv = osp.abspath(keep) if keep else osp.join(root, 'venv')
+    main_venv = osp.join(REPO, '.venv')
+    main_stamp = stamp_of(main_venv)
+    env = venv_env(venv)
+    env.update(MMTST_VENV=venv, MMTST_SKIP_APT='1')
+    # the interpreter the repository's venv was made from, not the venv's
+    env.setdefault('PYTHON', getattr(sys, '_base_executable', sys.executable))
+    start = time.time()
+    try:
+        proc = subprocess.run(['bash', SETUP_ENV, 'classification'],
+                              cwd=REPO,
+                              env=env,
+                              capture_output=True,
+                              text=True,
+                              timeout=1500)
+        seconds = time.time() - start
+        output = proc.stdout + proc.stderr
+        assert proc.returncode == 0, output[-6000:]
+        # (shown with -s) what the build cost
+        print(f'\n[test_lite_venv] classification venv set up in '
+              f'{seconds:.0f}s: {venv}')
+        assert stamp_of(venv).startswith('profile=classification\n'), (
+            stamp_of(venv))
+        # the repository's own venv was left alone
+        assert stamp_of(main_venv) == main_stamp
+        yield venv
+    finally:
+        if root is not None:
+            # rm: faster than shutil.rmtree on the 5.5 GB of torch files
+            if subprocess.run(['rm', '-rf', root]).returncode:
+                shutil.rmtree(root, ignore_errors=True)
+
+
+def run_in(venv, args, timeout=600):
+    """``python ARGS`` in the lite venv, from the repository; warnings
+    off, so that stderr holds only what mmtst prints."""
+    return subprocess.run(
+        [osp.join(venv, 'bin', 'python'), '-W', 'ignore', *args],
+        cwd=REPO,
+        env=venv_env(venv),
+        capture_output=True,
+        text=True,
+        timeout=timeout)
+
+
+PROBE = textwrap.dedent('''
+    import importlib.util, json, sys
+    from importlib import metadata
+    import mmcv, mmengine, mmpretrain
+    import mmtst, mmtst.apis, mmtst.datasets, mmtst.engine
+    import mmtst.evaluation, mmtst.models, mmtst.visualization
+
+    def absent(name):
+        try:
+            return importlib.util.find_spec(name) is None
+        except ImportError:  # a missing parent package
+            return True
+
+    def version(dist):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    from mmtst.utils.profiles import missing_full_profile
+    print('RESULT ' + json.dumps(dict(
+        prefix=sys.prefix,
+        mmtst=mmtst.__file__,
+        absent={name: absent(name) for name in sys.argv[1:]},
+        dists={d: version(d) for d in ('mmcv', 'mmcv-lite', 'mmdet',
+                                       'mmsegmentation', 'mmpretrain')},
+        missing=missing_full_profile(),
+        imported=sorted(m for m in sys.modules
+                        if m.split('.')[0] in ('mmdet', 'mmseg')
+                        or m.startswith('mmcv._ext')))))
+''')
+
+
+def test_lite_venv_imports_mmtst_without_the_full_profile(lite_venv):
+    proc = run_in(lite_venv, ['-c', PROBE, *FULL_PROFILE])
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith('RESULT ')]
+    out = json.loads(line[-1][len('RESULT '):])
+    assert osp.realpath(out['prefix']) == osp.realpath(lite_venv)
+    # the checkout's mmtst (editable install), not a copy
+    assert osp.realpath(out['mmtst']).startswith(osp.realpath(REPO))
+    assert out['absent'] == {name: True for name in FULL_PROFILE}
+    assert out['dists']['mmcv-lite'] == '2.1.0'
+    assert out['dists']['mmpretrain'] is not None
+    assert out['dists']['mmcv'] is None
+    assert out['dists']['mmdet'] is None
+    assert out['dists']['mmsegmentation'] is None
+    assert out['missing'] == ['mmdet', 'mmseg', 'mmcv with ops']
+    assert out['imported'] == []
+
+
+@needs_fashion_mnist
+def test_lite_venv_trains_the_quickstart_tst_config(lite_venv, tmp_path):
+    """tools/train.py, the Runner, the TST loop and the data pipeline: one
+    augmenter pass and a 4-iteration student epoch on 64 images."""
+    small = tiny_quickstart_options(tmp_path / 'fashion-mnist')
+    proc = run_in(lite_venv, [
+        osp.join(REPO, 'tools', 'train.py'),
+        osp.join(REPO, quickstart_tst_config()), '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options', *small
+    ])
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    assert 'Epoch(train) [1][4/4]' in output
+    assert 'accuracy/top1' in output
+
+
+def test_lite_venv_detection_config_fails_in_one_line(lite_venv, tmp_path):
+    config = scenes_detection_config()
+    proc = run_in(
+        lite_venv, [
+            osp.join(REPO, 'tools', 'train.py'),
+            osp.join(REPO, config), '--work-dir',
+            str(tmp_path)
+        ],
+        timeout=300)
+    assert proc.returncode == 2, (proc.stdout + proc.stderr)[-4000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr[-4000:]
+    assert lines[0].startswith('mmtst: error: ')
+    assert config in lines[0] and '`make setup-full`' in lines[0]
+    assert 'mmdet' in lines[0] and 'mmcv with ops' in lines[0]
