@@ -196,10 +196,17 @@ def launch_failure_message(failures: Dict[int, object],
             f'{failures[rank].pid}) {what}; {resume_hint(work_dir)}.')
 
 
+def default_work_dir(config_path: str) -> str:
+    """Where a run of ``config_path`` writes when neither the command line
+    nor the config names a work dir: ``work_dirs/<config name>``, as
+    mmpretrain's, mmdet's and mmseg's ``tools/train.py`` do."""
+    return osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
 def work_dir_of(train_args: Sequence[str]) -> Optional[str]:
     """The work dir of a ``tools/train.py`` command line: its
-    ``--work-dir``, else ``work_dirs/<config name>`` (where a config that
-    sets no ``work_dir`` writes)."""
+    ``--work-dir``, else :func:`default_work_dir` of its config (where a
+    config that sets no ``work_dir`` writes)."""
     args = list(train_args)
     for i, arg in enumerate(args):
         for flag in ('--work-dir', '--work_dir'):
@@ -209,6 +216,5 @@ def work_dir_of(train_args: Sequence[str]) -> Optional[str]:
                 return arg[len(flag) + 1:]
     configs = [a for a in args if a.endswith('.py') and not a.startswith('-')]
     if len(configs) >= 2:  # the script, then its config
-        name = osp.splitext(osp.basename(configs[1]))[0]
-        return osp.join('work_dirs', name)
+        return default_work_dir(configs[1])
     return None

@@ -2,7 +2,6 @@
 tools/test.py."""
 import copy
 import os
-import os.path as osp
 import pickle
 import sys
 from typing import Callable, Optional, TypeVar
@@ -15,7 +14,8 @@ from mmtst.utils import UNSAFE_OPT_IN, allow_mmengine_checkpoints
 from mmtst.utils.profiles import FullProfileRequired, check_config_profile
 from .config_checks import (accepted_arguments, check_loop_arguments,
                             check_overrides, closest)
-from .dist_failures import gloo_timeout, lost_peer_message, lost_peer_reason
+from .dist_failures import (default_work_dir, gloo_timeout, last_checkpoint,
+                            lost_peer_message, lost_peer_reason)
 from .error_report import error_location, remember_config, remembered
 
 T = TypeVar('T')
@@ -63,8 +63,7 @@ def prepare_config(cfg: Config,
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(config_path))[0])
+        cfg.work_dir = default_work_dir(config_path)
     if amp:
         _set_amp(cfg.optim_wrapper)
     if resume == 'auto':
@@ -225,6 +224,18 @@ def run_friendly(fn: Callable[[], T]) -> T:
     as one clear line (set ``MMTST_DEBUG=1`` for the full traceback)."""
     try:
         return fn()
+    except KeyboardInterrupt:
+        # Ctrl-C is the user's own stop, not an error: say how to go on
+        # instead of printing where Python happened to be. Under a launcher
+        # every rank gets the signal; rank 0 speaks for them.
+        if os.environ.get('MMTST_DEBUG') == '1':
+            raise
+        if os.environ.get('RANK', '0') == '0':
+            print(
+                interrupted_message(remembered('work_dir')),
+                file=sys.stderr,
+                flush=True)
+        sys.exit(130)  # the shell's code for a run ended by SIGINT
     except FullProfileRequired as err:
         # one line, no traceback hint: the fix is the command it names
         if os.environ.get('MMTST_DEBUG') == '1':
@@ -262,6 +273,19 @@ def run_friendly(fn: Callable[[], T]) -> T:
         if os.environ.get('MMTST_DEBUG') != '1':
             _exit_if_lost_peer(err)
         raise
+
+
+def interrupted_message(work_dir: Optional[str]) -> str:
+    """The line a run stopped by Ctrl-C prints: what ``--resume auto``
+    would continue from (checkpoints are written atomically, so the last
+    one is whole)."""
+    checkpoint = last_checkpoint(work_dir)
+    if checkpoint is None:
+        where = f' in {work_dir}' if work_dir else ''
+        return ('mmtst: interrupted before the first checkpoint (none'
+                f'{where}); run the same command to start again.')
+    return (f'mmtst: interrupted; to continue from the last checkpoint '
+            f'({checkpoint}), run the same command again with --resume auto.')
 
 
 def _exit_if_lost_peer(err: BaseException) -> None:

@@ -64,6 +64,7 @@ def train(config,
           data_root,
           *extra,
           kill_at=None,
+          kill_with=None,
           options=tuple(SMALL)):
     """tools/train.py on ``config`` with the --cfg-options ``options``
     (:data:`SMALL` by default), on Fashion-MNIST in ``data_root`` (None:
@@ -78,8 +79,11 @@ def train(config,
         PYTHONPATH=os.pathsep.join([REPO, FIXTURES]),
         OMP_NUM_THREADS='1')
     env.pop('MMTST_KILL_AT', None)
+    env.pop('MMTST_KILL_WITH', None)
     if kill_at:
         env['MMTST_KILL_AT'] = kill_at
+    if kill_with:
+        env['MMTST_KILL_WITH'] = kill_with
     proc = subprocess.run([
         sys.executable,
         osp.join(REPO, 'tools/train.py'), config, '--work-dir',
@@ -89,7 +93,8 @@ def train(config,
                           env=env,
                           capture_output=True,
                           text=True,
-                          timeout=600)
+                          timeout=600,
+                          start_new_session=kill_with is not None)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -215,6 +220,54 @@ def test_killed_and_resumed_run_matches_the_uninterrupted_run(setup, case):
     assert code == 0, out[-4000:]
     assert 'resumed' in out.lower()
     assert_same(final_state(root / 'reference'), final_state(root / 'killed'))
+
+
+def test_ctrl_c_ends_in_one_line_and_the_run_resumes(setup):
+    """Ctrl-C (SIGINT to the whole process group, loader workers included)
+    during a student epoch: the run ends with exit code 130 and one line
+    saying how to go on, no traceback; before the first checkpoint it says
+    there is none, after it it names the checkpoint, and the same command
+    with ``--resume auto`` then trains to the end."""
+    root = setup['root'] / 'ctrl_c'
+    root.mkdir()
+    config = write_config(
+        root,
+        'configs/quickstart/tst_resnet20_resnet8_1xb128-4e_fmnist.py',
+        setup['teacher'],
+        phases_at_epochs=[0, 2])
+    work_dir = root / 'run'
+
+    def interrupted_at(iteration):
+        code, out = train(
+            config,
+            work_dir,
+            setup['data_root'],
+            kill_at=f'student_iter:{iteration}',
+            kill_with='SIGINT',
+            options=WORKERS)
+        assert code == 130, out[-4000:]
+        assert 'Traceback' not in out, out[-4000:]
+        return [line for line in out.splitlines() if 'mmtst:' in line]
+
+    assert interrupted_at(2) == [
+        f'mmtst: interrupted before the first checkpoint (none in '
+        f'{work_dir}); run the same command to start again.'
+    ]
+    # 4 iterations per epoch: the 6th is in epoch 2, after epoch_1.pth
+    assert interrupted_at(6) == [
+        f'mmtst: interrupted; to continue from the last checkpoint '
+        f'({work_dir / "epoch_1.pth"}), run the same command again with '
+        '--resume auto.'
+    ]
+    code, out = train(
+        config,
+        work_dir,
+        setup['data_root'],
+        '--resume',
+        'auto',
+        options=WORKERS)
+    assert code == 0, out[-4000:]
+    assert osp.exists(work_dir / 'epoch_3.pth')
 
 
 SEG_CONFIG = ('configs/tst/scenes_seg/tst_pspnet_r18w16_pspnet_r18w8_1xb8-4k_'
