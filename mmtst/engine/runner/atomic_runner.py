@@ -11,6 +11,7 @@ from mmengine.runner.checkpoint import find_latest_checkpoint
 from mmtst.registry import RUNNERS
 from mmtst.utils import allow_mmengine_checkpoints
 from .resume_choice import choose_resume_checkpoint
+from .worker_lifetime import tie_workers_to_process
 
 #: the checkpoint hook configs name, and the one this runner builds instead
 _PLAIN_CHECKPOINT_HOOKS = ('CheckpointHook', 'mmengine.CheckpointHook')
@@ -46,6 +47,12 @@ class AtomicCheckpointRunner(Runner):
     draws, not the method. ``seeded_data_pipeline = False`` in a config (or
     ``seeded_data_pipeline=False`` to the constructor) builds mmengine's
     plain loader instead; validation and test loaders are always plain.
+
+    Every loader it builds (training, validation, test, and the TST
+    phases' loaders, which copy the training loader's ``worker_init_fn``)
+    has workers that die with the process
+    (:mod:`mmtst.engine.runner.worker_lifetime`): a killed run leaves no
+    orphaned worker behind.
 
     mmtst's ``_base_`` runtime configs name it
     (``runner_type = 'mmtst.AtomicCheckpointRunner'``), so mmengine's
@@ -87,6 +94,13 @@ class AtomicCheckpointRunner(Runner):
             self._train_dataloader = seeded_dataloader_cfg(
                 self._train_dataloader, self.seed)
         return super().build_train_loop(loop)
+
+    @staticmethod
+    def build_dataloader(dataloader, *args, **kwargs):
+        """mmengine's, with workers tied to this process
+        (:func:`~.worker_lifetime.tie_workers_to_process`)."""
+        return tie_workers_to_process(
+            Runner.build_dataloader(dataloader, *args, **kwargs))
 
     def register_hook(self, hook, priority=None) -> None:
         """Build mmengine's ``CheckpointHook`` as
