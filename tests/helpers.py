@@ -69,3 +69,16 @@ def tiny_quickstart_options(data_root) -> list:
             f'{split}_dataloader.dataset.data_root={data_root}'
         ]
     return options
+
+
+def assert_full_profile_error(proc, config: str) -> None:
+    """``proc`` (a finished ``subprocess.run`` of tools/train.py or
+    tools/test.py on a detection / segmentation ``config`` in a
+    classification set-up) ended with exit code 2 and the one-line error
+    that names the config, what is missing and ``make setup-full``."""
+    assert proc.returncode == 2, (proc.stdout + proc.stderr)[-4000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr[-4000:]
+    assert lines[0].startswith('mmtst: error: ')
+    assert config in lines[0] and '`make setup-full`' in lines[0]
+    assert 'mmdet' in lines[0] and 'mmcv with ops' in lines[0]

@@ -36,7 +36,8 @@ import time
 
 import pytest
 from conftest import REPO, needs_fashion_mnist
-from helpers import load_tool, tiny_quickstart_options
+from helpers import (assert_full_profile_error, load_tool,
+                     tiny_quickstart_options)
 
 pytestmark = [pytest.mark.lite_venv, pytest.mark.timeout(1800)]
 
@@ -218,9 +219,4 @@ def test_lite_venv_detection_config_fails_in_one_line(lite_venv, tmp_path):
             str(tmp_path)
         ],
         timeout=300)
-    assert proc.returncode == 2, (proc.stdout + proc.stderr)[-4000:]
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr[-4000:]
-    assert lines[0].startswith('mmtst: error: ')
-    assert config in lines[0] and '`make setup-full`' in lines[0]
-    assert 'mmdet' in lines[0] and 'mmcv with ops' in lines[0]
+    assert_full_profile_error(proc, config)

@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 from conftest import REPO, needs_fashion_mnist
-from helpers import tiny_quickstart_options
+from helpers import assert_full_profile_error, tiny_quickstart_options
 
 FIXTURES = osp.join(REPO, 'tests', 'fixtures')
 LITE = osp.join(FIXTURES, 'lite_profile.py')
@@ -154,12 +154,7 @@ def test_det_seg_config_is_one_line_naming_the_command(tool, config, tmp_path):
         str(tmp_path)
     ]
     proc = run_lite(args, timeout=300)
-    assert proc.returncode == 2, (proc.stdout + proc.stderr)[-4000:]
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr[-4000:]
-    assert lines[0].startswith('mmtst: error: ')
-    assert config in lines[0] and '`make setup-full`' in lines[0]
-    assert 'mmdet' in lines[0] and 'mmcv with ops' in lines[0]
+    assert_full_profile_error(proc, config)
 
 
 @needs_fashion_mnist
