@@ -119,10 +119,46 @@ def test_sequential_composition_differs_from_residual():
     (dict(fill='grey'), 'fill'),
     (dict(cutout_centre='image'), 'cutout_centre'),
     (dict(neural_apply_prob=1.5), 'neural_apply_prob'),
+    (dict(probability_logit_bound=0.0), 'probability_logit_bound'),
 ])
 def test_bad_settings_are_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         LearnableAugmentPolicy(**dict(dict(backend='analytic'), **kwargs))
+
+
+def test_a_probability_logit_bound_keeps_p_movable():
+    """Free logits (the paper) that steps pushed to 12 leave p at 1 for
+    good; with probability_logit_bound=2 the next draw projects them to 2,
+    p stays at most sigmoid(2), and the objective can bring p back."""
+    x = images(n=4, c=1)
+
+    def pushed_then_pulled_back(**kwargs):
+        policy = LearnableAugmentPolicy(
+            backend='analytic', gate_input='logit', **kwargs)
+        optimizer = torch.optim.SGD(policy.parameters(), lr=1.0)
+        with torch.no_grad():
+            policy.probability_logits.fill_(12.0)  # an op locked fully on
+        for _ in range(20):  # an objective that now wants every op off
+            policy(x)  # a draw: the bounded policy projects here
+            optimizer.zero_grad()
+            policy.probabilities().sum().backward()
+            optimizer.step()
+        return policy
+
+    free = pushed_then_pulled_back()
+    assert (free.probabilities() > 0.999).all()
+
+    bounded = pushed_then_pulled_back(probability_logit_bound=2.0)
+    assert (bounded.probabilities() < 0.5).all()
+    # between a step and the next draw the parameter may leave [-2, 2]; p
+    # (and the gate logits) are read clamped all the same
+    with torch.no_grad():
+        bounded.probability_logits[0] = -7.0
+    low = torch.sigmoid(torch.tensor(-2.0))
+    assert torch.isclose(bounded.probabilities()[0], low)
+    assert bounded.gate_logits()[0] == -2.0
+    bounded(x)
+    assert bounded.probability_logits.abs().max() <= 2.0
 
 
 def test_missing_op_net_checkpoint_says_how_to_fit_one(tmp_path):

@@ -89,6 +89,12 @@ class LearnableAugmentPolicy(PolicyParameters):
       ``True`` clamps it.
     * ``cutout_centre='batch'``: one Cutout square position for the whole
       batch (the authors'); ``'sample'``: one per sample.
+    * ``probability_logit_bound=None``: p's logit is free, as in the paper;
+      a number B (beyond the paper) keeps it in [-B, B] by projecting it
+      back before every draw, so p stays in [sigmoid(-B), sigmoid(B)] and
+      sigmoid's gradient never vanishes: an op that early noisy steps
+      switched fully on or off can still be moved back (see
+      :meth:`~.policy_parameters.PolicyParameters.project_probability_logits_`).
 
     p and m are shared by the batch; the neural nets' apply-or-not (and,
     with the options above, gates, signs and Cutout squares) are drawn per
@@ -119,6 +125,8 @@ class LearnableAugmentPolicy(PolicyParameters):
             the nets mmtst ships (fitted on Fashion-MNIST).
         neural_apply_prob: The neural nets' per-sample apply gate.
             Defaults to 0.98 (the authors' published nets).
+        probability_logit_bound: None, or B > 0 to keep p's logit in
+            [-B, B]. Defaults to None.
         mean: Per-channel mean of the input's normalisation, if the input
             is normalised (same units as ``std``, e.g. 0..255). Defaults to
             None: the input is in [0, 1].
@@ -145,11 +153,13 @@ class LearnableAugmentPolicy(PolicyParameters):
                  mean: Optional[Sequence[float]] = None,
                  std: Optional[Sequence[float]] = None,
                  eval_seed: int = 0,
+                 probability_logit_bound: Optional[float] = None,
                  init_cfg: Optional[dict] = None) -> None:
         ops = check_policy_options(ops, backend, solve_number, temperature,
                                    gate_input, composition, gate_granularity,
                                    magnitude_sign, cutout_size, cutout_centre,
-                                   fill, neural_apply_prob, mean, std)
+                                   fill, neural_apply_prob, mean, std,
+                                   probability_logit_bound)
         super().__init__(
             ops,
             solve_number,
@@ -157,6 +167,7 @@ class LearnableAugmentPolicy(PolicyParameters):
             gate_input,
             gate_granularity,
             magnitude_sign,
+            probability_logit_bound=probability_logit_bound,
             init_cfg=init_cfg)
         self.backend = backend
         self.composition = composition

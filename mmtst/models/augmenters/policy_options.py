@@ -40,13 +40,22 @@ __all__ = [
 ]
 
 
-def check_policy_options(ops: Sequence[str], backend: str, solve_number: int,
-                         temperature: float, gate_input: str, composition: str,
-                         gate_granularity: str, magnitude_sign: str,
-                         cutout_size: int, cutout_centre: str, fill: str,
-                         neural_apply_prob: float,
-                         mean: Optional[Sequence[float]],
-                         std: Optional[Sequence[float]]) -> Tuple[str, ...]:
+def check_policy_options(
+        ops: Sequence[str],
+        backend: str,
+        solve_number: int,
+        temperature: float,
+        gate_input: str,
+        composition: str,
+        gate_granularity: str,
+        magnitude_sign: str,
+        cutout_size: int,
+        cutout_centre: str,
+        fill: str,
+        neural_apply_prob: float,
+        mean: Optional[Sequence[float]],
+        std: Optional[Sequence[float]],
+        probability_logit_bound: Optional[float] = None) -> Tuple[str, ...]:
     """Check the augmenter's options (arguments as in
     :class:`~.learnable_policy.LearnableAugmentPolicy`) and return ``ops``
     as a tuple.
@@ -73,6 +82,9 @@ def check_policy_options(ops: Sequence[str], backend: str, solve_number: int,
         raise ValueError(f'temperature must be > 0, got {temperature}')
     if cutout_size < 1:
         raise ValueError(f'cutout_size must be >= 1, got {cutout_size}')
+    if probability_logit_bound is not None and not probability_logit_bound > 0:
+        raise ValueError('probability_logit_bound must be None or > 0, got '
+                         f'{probability_logit_bound}')
     if (mean is None) != (std is None):
         raise ValueError('give both mean and std, or neither')
     return ops

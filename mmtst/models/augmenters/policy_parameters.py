@@ -35,6 +35,9 @@ class PolicyParameters(BaseModule):
             ``'sample'`` (one per sample).
         magnitude_sign: ``'positive'`` or ``'random'`` (a random sign per
             sample).
+        probability_logit_bound: None (the paper: p's logit is free), or
+            B > 0: p's logit is kept in [-B, B], see
+            :meth:`project_probability_logits_`.
         init_cfg: mmengine init config. Defaults to None.
 
     The arguments are checked by
@@ -48,6 +51,7 @@ class PolicyParameters(BaseModule):
                  gate_input: str,
                  gate_granularity: str,
                  magnitude_sign: str,
+                 probability_logit_bound: Optional[float] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.ops = check_op_names(ops)
@@ -56,6 +60,7 @@ class PolicyParameters(BaseModule):
         self.gate_input = gate_input
         self.gate_granularity = gate_granularity
         self.magnitude_sign = magnitude_sign
+        self.probability_logit_bound = probability_logit_bound
 
         self.magnitude_ops = tuple(op for op in self.ops
                                    if OP_SPECS[op].has_magnitude)
@@ -69,9 +74,46 @@ class PolicyParameters(BaseModule):
         # the last batch's picked ops and their per-sample gates (pictures)
         self.last_draws: List[Tuple[str, Tensor]] = []
 
+    def bounded_probability_logits(self) -> Tensor:
+        """p's logits, inside [-B, B] with ``probability_logit_bound=B``.
+
+        The projection itself happens before each draw
+        (:meth:`project_probability_logits_`); between an augmenter step
+        and the next draw the parameter may lie outside, so the value is
+        clamped here too. The clamp is applied to a detached copy: where
+        the parameter is inside (always, at a draw) this is the identity in
+        value and gradient (``clamp`` itself gives no gradient at the
+        bound)."""
+        logits = self.probability_logits
+        bound = self.probability_logit_bound
+        if bound is None:
+            return logits
+        with torch.no_grad():
+            shift = logits.clamp(-bound, bound) - logits
+        return logits + shift
+
+    def project_probability_logits_(self) -> None:
+        """Projected gradient steps: put p's logits back into [-B, B].
+
+        Beyond the paper, for ``probability_logit_bound=B``. With the
+        paper's free logits, a few large augmenter steps can take p of an
+        op to 0 or 1, where sigmoid's gradient vanishes (about 5e-5 at a
+        logit of 10) and no later phase can move it back: whatever the
+        first noisy steps chose stays (mmtst's patient Fashion-MNIST runs
+        locked Invert fully on this way). Projected back onto [-B, B]
+        before every draw, p stays in [sigmoid(-B), sigmoid(B)] and its
+        gradient at least sigmoid'(B) (0.10 for B = 2), so the objective
+        can always undo an earlier step."""
+        bound = self.probability_logit_bound
+        if bound is None:
+            return
+        with torch.no_grad():
+            if self.probability_logits.abs().max() > bound:
+                self.probability_logits.clamp_(-bound, bound)
+
     def probabilities(self) -> Tensor:
         """p of every op, in ``self.ops`` order."""
-        return self.probability_logits.sigmoid()
+        return self.bounded_probability_logits().sigmoid()
 
     def magnitudes(self) -> Tensor:
         """m of every magnitude op, in ``self.magnitude_ops`` order."""
@@ -99,7 +141,7 @@ class PolicyParameters(BaseModule):
         """What the relaxed Bernoulli takes as logits (see ``gate_input``)."""
         if self.gate_input == 'probability':
             return self.probabilities()
-        return self.probability_logits
+        return self.bounded_probability_logits()
 
     def _gates(self, logits: Tensor, num: int) -> Tensor:
         """(K, N) gates: relaxed Bernoulli samples in training, hard ones
@@ -122,6 +164,7 @@ class PolicyParameters(BaseModule):
         A generator: each op's signs are drawn when the caller asks for the
         op, i.e. after the previous op was applied."""
         num = x.size(0)
+        self.project_probability_logits_()
         chosen = torch.randperm(len(self.ops))[:self.solve_number].tolist()
         gates = self._gates(self.gate_logits()[chosen], num)
         self.last_draws = [(self.ops[index], gate.detach().expand(num))
