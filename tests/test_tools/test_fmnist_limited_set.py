@@ -108,8 +108,10 @@ def test_limited_configs_share_one_recipe_and_build(path):
     build(model)
 
 
-@pytest.mark.parametrize('set_name',
-                         ['fmnist-limited-n500', 'fmnist-limited-patient'])
+@pytest.mark.parametrize('set_name', [
+    'fmnist-limited-n500', 'fmnist-limited-patient',
+    'fmnist-limited-patient160'
+])
 def test_rescaled_sets_rescale_every_schedule_with_the_run(set_name):
     """The sets that reuse the fmnist-limited configs with other epochs
     (per-run --cfg-options) must move the cosine decay, the checkpoints and
