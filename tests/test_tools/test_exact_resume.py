@@ -84,18 +84,29 @@ def train(config,
         env['MMTST_KILL_AT'] = kill_at
     if kill_with:
         env['MMTST_KILL_WITH'] = kill_with
-    proc = subprocess.run([
-        sys.executable,
-        osp.join(REPO, 'tools/train.py'), config, '--work-dir',
-        str(work_dir), *extra, '--cfg-options', *options
-    ],
-                          cwd=REPO,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600,
-                          start_new_session=kill_with is not None)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            osp.join(REPO, 'tools/train.py'), config, '--work-dir',
+            str(work_dir), *extra, '--cfg-options', *options
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        start_new_session=kill_with is not None,
+        preexec_fn=_default_ctrl_c if kill_with == 'SIGINT' else None)
     return proc.returncode, proc.stdout + proc.stderr
+
+
+def _default_ctrl_c():
+    """In the child before exec: Ctrl-C back to its default, as in a
+    terminal. A shell starts background jobs with SIGINT ignored, the
+    ignore is inherited through exec, and Python then installs no
+    KeyboardInterrupt handler, so under e.g. ``nohup make test &`` the run
+    would never see the test's Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def final_state(work_dir, name='epoch_3.pth') -> dict:
