@@ -110,7 +110,7 @@ def test_limited_configs_share_one_recipe_and_build(path):
 
 @pytest.mark.parametrize('set_name', [
     'fmnist-limited-n500', 'fmnist-limited-patient',
-    'fmnist-limited-patient160'
+    'fmnist-limited-patient160', 'fmnist-limited-n25'
 ])
 def test_rescaled_sets_rescale_every_schedule_with_the_run(set_name):
     """The sets that reuse the fmnist-limited configs with other epochs
