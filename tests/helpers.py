@@ -36,6 +36,50 @@ def run_tool(*args) -> str:
     return output
 
 
+def run_train(config,
+              work_dir,
+              *extra,
+              options=(),
+              env=None,
+              threads: int = 1,
+              python_args=(),
+              timeout: int = 600,
+              **popen_kwargs):
+    """Run ``tools/train.py config --work-dir work_dir *extra --cfg-options
+    *options`` from the repository root and return ``(exit code, stdout +
+    stderr)``: the one way the end-to-end tests start a training run.
+
+    ``env`` adds variables to the run's environment (a value of None
+    removes one, e.g. a kill switch inherited from the test's own
+    environment); ``PYTHONPATH`` is the repository, ``OMP_NUM_THREADS``
+    is ``threads``. ``python_args`` go to the interpreter before the tool
+    (e.g. ``['-c', wrapper]``); ``popen_kwargs`` (``start_new_session``,
+    ``preexec_fn``) go to :func:`subprocess.run`."""
+    full_env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=str(threads))
+    for key, value in (env or {}).items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
+    cmd = [
+        sys.executable, *python_args,
+        osp.join(REPO, 'tools', 'train.py'),
+        str(config), '--work-dir',
+        str(work_dir), *extra
+    ]
+    if options:
+        cmd += ['--cfg-options', *options]
+    proc = subprocess.run(
+        cmd,
+        cwd=REPO,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **popen_kwargs)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
 def tiny_classifier(
         arch: str = 'resnet8',
         num_classes: int = 10,

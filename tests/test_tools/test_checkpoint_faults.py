@@ -1,15 +1,13 @@
 """Faults during save and resume: a checkpoint write that fails (disk full)
 stops the run in one line and keeps the previous checkpoint; ``--resume``
 skips (auto) or refuses (named) a truncated checkpoint."""
-import os
 import os.path as osp
-import subprocess
-import sys
 import time
 
 import pytest
 import torch
 from conftest import REPO, needs_fashion_mnist
+from helpers import run_train as run_train_tool
 
 from mmtst.engine.runner.resume_choice import (CheckpointReadError,
                                                choose_resume_checkpoint,
@@ -89,9 +87,7 @@ runpy.run_path(sys.argv[0], run_name='__main__')
 '''
 
 
-def run_train(work_dir, data_root, flags=(), options=(), full_disk=False):
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
-    prefix = ['-c', FULL_DISK] if full_disk else []
+def train_student(work_dir, data_root, flags=(), options=(), full_disk=False):
     options = [
         *options, 'train_dataloader.dataset.indices=64',
         'train_dataloader.batch_size=32', 'train_dataloader.num_workers=0',
@@ -102,25 +98,20 @@ def run_train(work_dir, data_root, flags=(), options=(), full_disk=False):
         f'val_dataloader.dataset.data_root={data_root}',
         f'test_dataloader.dataset.data_root={data_root}'
     ]
-    proc = subprocess.run([
-        sys.executable, *prefix,
-        osp.join(REPO, 'tools/train.py'),
-        osp.join(REPO, STUDENT), '--work-dir',
-        str(work_dir), *flags, '--cfg-options', *options
-    ],
-                          cwd=REPO,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=900)
-    return proc.returncode, proc.stdout + proc.stderr
+    return run_train_tool(
+        osp.join(REPO, STUDENT),
+        work_dir,
+        *flags,
+        options=options,
+        python_args=['-c', FULL_DISK] if full_disk else (),
+        timeout=900)
 
 
 @needs_fashion_mnist
 def test_a_full_disk_stops_the_run_and_keeps_the_last_checkpoint(tmp_path):
     work, data = tmp_path / 'work', tmp_path / 'fashion-mnist'
     keep_one = ['default_hooks.checkpoint.max_keep_ckpts=1']
-    code, out = run_train(
+    code, out = train_student(
         work,
         data,
         options=['train_cfg.max_epochs=3', *keep_one],
@@ -136,7 +127,7 @@ def test_a_full_disk_stops_the_run_and_keeps_the_last_checkpoint(tmp_path):
     with open(work / 'last_checkpoint') as f:
         assert f.read().strip() == str(work / 'epoch_1.pth')
     # and the run goes on from it once the disk has room again
-    code, out = run_train(
+    code, out = train_student(
         work,
         data,
         flags=['--resume'],
@@ -151,11 +142,11 @@ def test_a_full_disk_stops_the_run_and_keeps_the_last_checkpoint(tmp_path):
 def test_auto_resume_goes_on_from_the_last_good_checkpoint(tmp_path):
     work, data = tmp_path / 'work', tmp_path / 'fashion-mnist'
     keep_two = ['default_hooks.checkpoint.max_keep_ckpts=2']
-    code, out = run_train(
+    code, out = train_student(
         work, data, options=['train_cfg.max_epochs=2', *keep_two])
     assert code == 0, out[-3000:]
     truncate(work / 'epoch_2.pth')
-    code, out = run_train(
+    code, out = train_student(
         work,
         data,
         flags=['--resume'],

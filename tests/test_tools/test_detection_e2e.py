@@ -2,15 +2,12 @@
 generate the data, train a RetinaNet teacher, distil it with TST (one
 augmenter phase), evaluate with CocoMetric, export the student and load it
 with mmdet's own init_detector; and a Faster R-CNN pair."""
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
 from conftest import REPO, needs_fashion_mnist
-from helpers import run_tool
+from helpers import run_tool, run_train
 
 pytestmark = needs_fashion_mnist
 
@@ -124,24 +121,13 @@ def test_corrupt_image_stops_training_with_one_clear_line(tmp_path):
     for name in names:
         with open(osp.join(data_root, name), 'wb') as f:
             f.write(b'not an image')
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='2')
-    proc = subprocess.run([
-        sys.executable,
-        osp.join(REPO, 'tools/train.py'),
-        osp.join(
-            REPO,
-            'configs/teachers/scenes/retinanet_r18w16_1xb16-12e_scenes.py'),
-        '--work-dir',
-        str(tmp_path / 'work'), '--cfg-options', *small(data_root),
-        'train_dataloader.num_workers=1'
-    ],
-                          cwd=REPO,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 2, out[-3000:]
+    code, out = run_train(
+        osp.join(REPO, 'configs/teachers/scenes',
+                 'retinanet_r18w16_1xb16-12e_scenes.py'),
+        tmp_path / 'work',
+        options=[*small(data_root), 'train_dataloader.num_workers=1'],
+        threads=2)
+    assert code == 2, out[-3000:]
     error = [line for line in out.splitlines() if 'mmtst: error:' in line]
     assert len(
         error) == 1 and 'CorruptImageError: cannot read image' in error[0]

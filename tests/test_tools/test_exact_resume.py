@@ -16,6 +16,7 @@ import sys
 import pytest
 import torch
 from conftest import REPO, needs_fashion_mnist
+from helpers import run_train
 
 from mmtst.utils import load_checkpoint_file
 
@@ -74,30 +75,17 @@ def train(config,
             *options, f'train_dataloader.dataset.data_root={data_root}',
             f'val_dataloader.dataset.data_root={data_root}'
         ]
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([REPO, FIXTURES]),
-        OMP_NUM_THREADS='1')
-    env.pop('MMTST_KILL_AT', None)
-    env.pop('MMTST_KILL_WITH', None)
-    if kill_at:
-        env['MMTST_KILL_AT'] = kill_at
-    if kill_with:
-        env['MMTST_KILL_WITH'] = kill_with
-    proc = subprocess.run(
-        [
-            sys.executable,
-            osp.join(REPO, 'tools/train.py'), config, '--work-dir',
-            str(work_dir), *extra, '--cfg-options', *options
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    return run_train(
+        config,
+        work_dir,
+        *extra,
+        options=options,
+        env=dict(
+            PYTHONPATH=os.pathsep.join([REPO, FIXTURES]),
+            MMTST_KILL_AT=kill_at or None,
+            MMTST_KILL_WITH=kill_with or None),
         start_new_session=kill_with is not None,
         preexec_fn=_default_ctrl_c if kill_with == 'SIGINT' else None)
-    return proc.returncode, proc.stdout + proc.stderr
 
 
 def _default_ctrl_c():

@@ -14,11 +14,10 @@ import json
 import os
 import os.path as osp
 import signal
-import subprocess
-import sys
 
 import pytest
 from conftest import REPO, needs_fashion_mnist
+from helpers import run_train
 from test_exact_resume import (FIXTURES, SEG_CONFIG, assert_same, final_state,
                                scenes, seg_options, write_config)
 
@@ -63,26 +62,17 @@ def train(config, work_dir, options, *extra, kill_at=None, timeout=300):
     """tools/train.py, recording the batches in ``work_dir``/stream.jsonl;
     a run that hangs fails the test after ``timeout`` seconds."""
     os.makedirs(work_dir, exist_ok=True)
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([REPO, FIXTURES,
-                                    osp.dirname(config)]),
-        MMTST_STREAM_PROBE=osp.join(work_dir, 'stream.jsonl'),
-        OMP_NUM_THREADS='1')
-    env.pop('MMTST_KILL_AT', None)
-    if kill_at:
-        env['MMTST_KILL_AT'] = kill_at
-    proc = subprocess.run([
-        sys.executable,
-        osp.join(REPO, 'tools/train.py'), config, '--work-dir',
-        str(work_dir), *extra, '--cfg-options', *options
-    ],
-                          cwd=REPO,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=timeout)
-    return proc.returncode, proc.stdout + proc.stderr
+    return run_train(
+        config,
+        work_dir,
+        *extra,
+        options=options,
+        env=dict(
+            PYTHONPATH=os.pathsep.join([REPO, FIXTURES,
+                                        osp.dirname(config)]),
+            MMTST_STREAM_PROBE=osp.join(work_dir, 'stream.jsonl'),
+            MMTST_KILL_AT=kill_at or None),
+        timeout=timeout)
 
 
 def stream(work_dir):
