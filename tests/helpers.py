@@ -19,20 +19,40 @@ def load_tool(relative_path: str):
     return module
 
 
+def run_python(*args,
+               env=None,
+               threads: int = 1,
+               timeout: int = 600,
+               **popen_kwargs):
+    """Run ``python *args`` from the repository root and return ``(exit
+    code, stdout + stderr)``. ``PYTHONPATH`` is the repository and
+    ``OMP_NUM_THREADS`` is ``threads``; ``env`` adds variables (a value of
+    None removes one inherited from the test's own environment);
+    ``popen_kwargs`` (``start_new_session``, ``preexec_fn``) go to
+    :func:`subprocess.run`."""
+    full_env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=str(threads))
+    for key, value in (env or {}).items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
+    proc = subprocess.run([sys.executable, *args],
+                          cwd=REPO,
+                          env=full_env,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout,
+                          **popen_kwargs)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
 def run_tool(*args) -> str:
     """Run ``python *args`` from the repository root (one tool run, two
     threads, no unsafe-load opt-in inherited); assert it exits 0 and
     return its output."""
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='2')
-    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
-    proc = subprocess.run([sys.executable, *args],
-                          cwd=REPO,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-4000:]
+    code, output = run_python(
+        *args, env=dict(TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=None), threads=2)
+    assert code == 0, output[-4000:]
     return output
 
 
@@ -40,44 +60,23 @@ def run_train(config,
               work_dir,
               *extra,
               options=(),
-              env=None,
-              threads: int = 1,
               python_args=(),
-              timeout: int = 600,
-              **popen_kwargs):
+              **run_kwargs):
     """Run ``tools/train.py config --work-dir work_dir *extra --cfg-options
-    *options`` from the repository root and return ``(exit code, stdout +
-    stderr)``: the one way the end-to-end tests start a training run.
-
-    ``env`` adds variables to the run's environment (a value of None
-    removes one, e.g. a kill switch inherited from the test's own
-    environment); ``PYTHONPATH`` is the repository, ``OMP_NUM_THREADS``
-    is ``threads``. ``python_args`` go to the interpreter before the tool
-    (e.g. ``['-c', wrapper]``); ``popen_kwargs`` (``start_new_session``,
-    ``preexec_fn``) go to :func:`subprocess.run`."""
-    full_env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS=str(threads))
-    for key, value in (env or {}).items():
-        if value is None:
-            full_env.pop(key, None)
-        else:
-            full_env[key] = value
+    *options`` through :func:`run_python` (``run_kwargs``: ``env``,
+    ``threads``, ``timeout`` and its ``subprocess.run`` arguments) and
+    return ``(exit code, stdout + stderr)``: the one way the end-to-end
+    tests start a training run. ``python_args`` go to the interpreter
+    before the tool (e.g. ``['-c', wrapper]``)."""
     cmd = [
-        sys.executable, *python_args,
+        *python_args,
         osp.join(REPO, 'tools', 'train.py'),
         str(config), '--work-dir',
         str(work_dir), *extra
     ]
     if options:
         cmd += ['--cfg-options', *options]
-    proc = subprocess.run(
-        cmd,
-        cwd=REPO,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        **popen_kwargs)
-    return proc.returncode, proc.stdout + proc.stderr
+    return run_python(*cmd, **run_kwargs)
 
 
 def tiny_classifier(
