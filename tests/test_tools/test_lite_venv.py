@@ -15,14 +15,21 @@ this catches what a simulation cannot: a classification requirement that
 is missing, a set-up script that breaks outside ``.venv``, an import of
 mmdet that only the real absence shows.
 
-Cost: the build installs torch, torchvision and the OpenMMLab stack into
-the new venv (5.5 GB, mostly torch's CUDA libraries) from pip's cache and
-this machine's wheels: a few minutes on 2 cores, nothing compiled. The
-venv is deleted afterwards. Deselect with ``-m 'not lite_venv'`` (e.g.
+Cost: torch's CUDA build (torch, torchvision, triton and the nvidia /
+cuda wheels: 5.5 GB) is not installed a second time. The new venv gets
+hard links to the repository venv's copy (same files, no disk), which
+tools/setup_env.sh then finds already satisfying its pins, exactly as on a
+machine where torch came first; it installs the rest (mmengine,
+mmpretrain, mmcv-lite and their dependencies, a few hundred MB) itself.
+CI once ran out of disk building the 5.5 GB twice. Where hard links are
+impossible (another file system) the build installs everything, and the
+fixture first checks that the disk has room for it, skipping with the
+figures when it has not. The venv is deleted afterwards. Deselect with ``-m 'not lite_venv'`` (e.g.
 ``make test ARGS="-m 'not lite_venv'"``); set ``MMTST_LITE_VENV=<folder>``
 to build the venv there and keep it, so that a rerun reuses it (the
 script then only checks it, in seconds).
 """
+import errno
 import glob
 import json
 import os
@@ -30,6 +37,7 @@ import os.path as osp
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import textwrap
 import time
@@ -84,6 +92,54 @@ def venv_env(venv: str) -> dict:
     return env
 
 
+# torch's CUDA build: what the classification venv shares with the
+# repository's venv by hard links instead of a second 5.5 GB install
+SHARED_DISTS = ('torch', 'torchvision', 'triton')
+SHARED_DIST_PREFIXES = ('nvidia-', 'cuda-')
+# free disk the build needs, with a margin: the rest of the stack alone
+# (about 0.6 GB) or everything (about 6 GB)
+NEEDED_BYTES = dict(linked=2 << 30, full=8 << 30)
+
+
+def shared_dist(name: str) -> bool:
+    name = name.lower().replace('_', '-')
+    return name in SHARED_DISTS or name.startswith(SHARED_DIST_PREFIXES)
+
+
+def link_torch_into(venv: str) -> int:
+    """Hard-link the files of torch's CUDA build installed in the venv that
+    runs the tests (every file its RECORD lists under site-packages,
+    dist-info included, so pip sees the distributions as installed) into
+    the site-packages of ``venv``. Returns the bytes linked; 0 when the two
+    are on different file systems (nothing is left half-linked then)."""
+    from importlib import metadata
+    purelib = sysconfig.get_paths()['purelib']
+    target = osp.join(venv, osp.relpath(purelib, sys.prefix))
+    pairs = []
+    for dist in metadata.distributions(path=[purelib]):
+        if not shared_dist(dist.metadata['Name'] or ''):
+            continue
+        for rel in dist.files or ():
+            src = osp.normpath(osp.join(purelib, str(rel)))
+            # entry-point scripts (../../../bin/torchrun): not needed
+            if src.startswith(purelib + os.sep) and osp.isfile(src):
+                pairs.append((src, osp.join(target, str(rel))))
+    linked = 0
+    try:
+        for src, dst in pairs:
+            os.makedirs(osp.dirname(dst), exist_ok=True)
+            os.link(src, dst)
+            linked += osp.getsize(src)
+    except OSError as err:
+        if err.errno != errno.EXDEV:
+            raise
+        for _, dst in pairs:
+            if osp.lexists(dst):
+                os.unlink(dst)
+        return 0
+    return linked
+
+
 def stamp_of(venv: str) -> str:
     path = osp.join(venv, '.mmtst-setup-stamp')
     if not osp.isfile(path):
@@ -107,6 +163,17 @@ def lite_venv():
     env.setdefault('PYTHON', getattr(sys, '_base_executable', sys.executable))
     start = time.time()
     try:
+        linked = 0
+        if not osp.isdir(venv):
+            subprocess.run([env['PYTHON'], '-m', 'venv', venv], check=True)
+            linked = link_torch_into(venv)
+        need = NEEDED_BYTES['linked' if linked else 'full']
+        free = shutil.disk_usage(venv).free
+        if free < need and not stamp_of(venv):
+            pytest.skip(f'no room to build the classification venv in '
+                        f'{osp.dirname(venv)}: {free / 2**30:.1f} GB free, '
+                        f'{need / 2**30:.0f} GB needed (torch hard-linked: '
+                        f'{bool(linked)}); free disk or set TMPDIR')
         proc = subprocess.run(['bash', SETUP_ENV, 'classification'],
                               cwd=REPO,
                               env=env,
@@ -118,7 +185,8 @@ def lite_venv():
         assert proc.returncode == 0, output[-6000:]
         # (shown with -s) what the build cost
         print(f'\n[test_lite_venv] classification venv set up in '
-              f'{seconds:.0f}s: {venv}')
+              f'{seconds:.0f}s ({linked / 2**30:.1f} GB of torch '
+              f'hard-linked): {venv}')
         assert stamp_of(venv).startswith('profile=classification\n'), (
             stamp_of(venv))
         # the repository's own venv was left alone
@@ -126,7 +194,7 @@ def lite_venv():
         yield venv
     finally:
         if root is not None:
-            # rm: faster than shutil.rmtree on the 5.5 GB of torch files
+            # rm: faster than shutil.rmtree on many thousand files
             if subprocess.run(['rm', '-rf', root]).returncode:
                 shutil.rmtree(root, ignore_errors=True)
 
