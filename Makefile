@@ -23,7 +23,7 @@ quickstart: setup-classification
 
 # the tests check the lint too, so CI (.ci/run = make test) does
 test: setup-full lint
-	$(PY) -m pytest tests -q -p no:cacheprovider $(ARGS)
+	$(PY) -m pytest tests -q -rs -p no:cacheprovider $(ARGS)
 
 # OpenMMLab's lint: flake8, isort and yapf with the settings in setup.cfg
 LINT_PATHS := mmtst tools tests configs setup.py

@@ -24,10 +24,10 @@ mmpretrain, mmcv-lite and their dependencies, a few hundred MB) itself.
 CI once ran out of disk building the 5.5 GB twice. Where hard links are
 impossible (another file system) the build installs everything, and the
 fixture first checks that the disk has room for it, skipping with the
-figures when it has not. The venv is deleted afterwards. Deselect with ``-m 'not lite_venv'`` (e.g.
-``make test ARGS="-m 'not lite_venv'"``); set ``MMTST_LITE_VENV=<folder>``
-to build the venv there and keep it, so that a rerun reuses it (the
-script then only checks it, in seconds).
+figures when it has not. The venv is deleted afterwards. Deselect with
+``-m 'not lite_venv'`` (e.g. ``make test ARGS="-m 'not lite_venv'"``);
+set ``MMTST_LITE_VENV=<folder>`` to build the venv there and keep it, so
+that a rerun reuses it (the script then only checks it, in seconds).
 """
 import errno
 import glob
