@@ -33,6 +33,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${MMTST_VENV:-$ROOT/.venv}
+# absolute: the mmcv build runs pip from a temporary folder, where the
+# Makefile's relative MMTST_VENV=.venv would not be found
+case $VENV in /*) ;; *) VENV=$PWD/$VENV ;; esac
 CACHE=${MMTST_CACHE:-$HOME/.cache/mmtst}
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
 REQ=$ROOT/requirements
@@ -209,4 +212,5 @@ main() {
     log "environment ready ($profile profile, ${SECONDS}s): $VENV"
 }
 
-main "$@"
+# sourced (by the tests) it only defines the functions
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi
