@@ -1,7 +1,9 @@
 """The seeds of one experiment as a group: runs matched to their pair of
 the reference table and grouped by (pair, method, config, settings), in
 table order."""
-from dataclasses import dataclass, field, replace
+import json
+import os.path as osp
+from dataclasses import dataclass, field, fields, replace
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from .reference import match_pairs
@@ -127,11 +129,45 @@ def _name_by_settings(groups: List[Group]) -> None:
                 f'{k}={group.settings.get(k, "-")}' for k in keys) + ']'
 
 
+def recorded_runs(path: str) -> List[RunResult]:
+    """The runs a ``results.json`` of tools/analysis/collect_results.py
+    recorded, as they were read then: new runs can be paired with seeds
+    whose work dirs are gone (another machine, a removed worktree)."""
+    try:
+        with open(path) as f:
+            groups = json.load(f)['groups']
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(
+            f'{path}: not a results.json written by collect_results.py '
+            f'--out ({error}); pass work dirs or such a file') from None
+    names = {f.name for f in fields(RunResult)}
+    runs: Dict[str, RunResult] = {}
+    for group in groups:
+        for run in group.get('runs') or []:
+            # a run matched to several pairs is listed once per pair
+            kept = {k: v for k, v in run.items() if k in names}
+            kept['curve'] = [tuple(p) for p in kept.get('curve') or []]
+            runs[osp.normpath(run['work_dir'])] = RunResult(**kept)
+    return list(runs.values())
+
+
 def load_groups(roots: Iterable[str],
                 reference: Optional[dict] = None,
                 include_unfinished: bool = False,
                 metric: Optional[str] = None) -> List[Group]:
     """Every run under ``roots``, read (:func:`parse_run`) and grouped
-    (:func:`group_runs`)."""
-    runs = [parse_run(work_dir, metric) for work_dir in find_runs(roots)]
-    return group_runs(runs, reference, include_unfinished)
+    (:func:`group_runs`). A root that is a ``.json`` file adds the runs it
+    recorded (:func:`recorded_runs`); a work dir found on disk wins over
+    its record."""
+    roots = list(roots)
+    files = [r for r in roots if r.endswith('.json')]
+    found = {
+        osp.normpath(work_dir): parse_run(work_dir, metric)
+        for work_dir in find_runs([r for r in roots if r not in files])
+    }
+    recorded = [
+        run for path in files for run in recorded_runs(path)
+        if osp.normpath(run.work_dir) not in found
+    ]
+    return group_runs(recorded + list(found.values()), reference,
+                      include_unfinished)

@@ -78,7 +78,11 @@ def set_root(set_name: str,
 def add_set_arguments(parser, set_help: str) -> None:
     """The work-dir arguments of the result tools: roots, ``--set``,
     ``--sets``, ``--work-root`` and ``--reference``."""
-    parser.add_argument('roots', nargs='*', help='work dirs to search')
+    parser.add_argument(
+        'roots',
+        nargs='*',
+        help='work dirs to search, or results.json files that '
+        'collect_results.py --out wrote (their runs are added)')
     parser.add_argument('--set', help=set_help)
     parser.add_argument('--sets', default=DEFAULT_SETS)
     parser.add_argument('--work-root', help="override the sets file's")

@@ -436,3 +436,42 @@ def test_two_iteration_smoke_run_of_the_set(tmp_path, capsys):
         [SET, '--seeds', '1', '--work-root', work_root, '--print-only']) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines and all(line.startswith('# ') for line in lines), lines
+
+
+def test_recorded_results_pair_with_new_runs(tmp_path, capsys):
+    """Seeds whose work dirs are gone (recorded in an earlier results.json)
+    are paired with new runs; a run on disk wins over its record."""
+    tst_model = dict(
+        type='mmtst.ClassificationDistiller',
+        distill_loss=dict(type='KDLoss'),
+        augmenter=dict(type='LearnableAugmentPolicy'))
+    old, new = tmp_path / 'old', tmp_path / 'new'
+    for seed, top1 in enumerate([84.5, 84.5, 84.5]):
+        write_run(
+            str(old / 'tst_frozen_x' / f'seed{seed}'), 'tst_frozen_x',
+            tst_model, seed, top1)
+    collect = load_tool('collect_results')
+    recorded = tmp_path / 'recorded'
+    assert collect.main([str(old), '--out', str(recorded)]) == 0
+    # the seed 2 run is kept on disk with another value: it wins
+    write_run(
+        str(old / 'tst_frozen_x' / 'seed2'), 'tst_frozen_x', tst_model, 2,
+        85.5)
+    for seed in (0, 1):
+        for path in (old / 'tst_frozen_x' / f'seed{seed}').rglob('*'):
+            if path.is_file():
+                path.unlink()
+    for seed, top1 in enumerate([85.0, 86.0, 84.5]):
+        write_run(
+            str(new / 'tst_x' / f'seed{seed}'), 'tst_x', tst_model, seed, top1)
+    capsys.readouterr()
+    assert collect.main([
+        str(recorded / 'results.json'),
+        str(old),
+        str(new), '--versus', 'tst_x:tst_frozen*'
+    ]) == 0
+    out = capsys.readouterr().out
+    # differences 0.5, 1.5, -1.0: mean 0.333, sd 1.258, t_{.975,2} 4.303
+    assert '| tst_x − tst_frozen_x | +0.33 [-2.79, +3.46] | 0, 1, 2 |' in out
+    with pytest.raises(ValueError, match='not a results.json'):
+        collect.main([str(tmp_path / 'missing.json')])
