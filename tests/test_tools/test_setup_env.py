@@ -36,7 +36,7 @@ def test_mmcv_build_finds_a_relative_venvs_pip(tmp_path):
     pip.parent.mkdir(parents=True)
     pip.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexit 3\n')
     pip.chmod(0o755)
-    out = source_and_run(str(tmp_path), '.venv',
-                         f'build_mmcv_wheel {tmp_path}/wheels')
+    out = source_and_run(
+        str(tmp_path), '.venv', f'build_mmcv_wheel {tmp_path}/wheels')
     assert out.returncode == 3, out.stderr
     assert calls.read_text().startswith('download'), calls.read_text()
