@@ -9,6 +9,7 @@ import json
 import os
 import os.path as osp
 import random
+import shutil
 
 import numpy as np
 import pytest
@@ -458,9 +459,7 @@ def test_recorded_results_pair_with_new_runs(tmp_path, capsys):
         str(old / 'tst_frozen_x' / 'seed2'), 'tst_frozen_x', tst_model, 2,
         85.5)
     for seed in (0, 1):
-        for path in (old / 'tst_frozen_x' / f'seed{seed}').rglob('*'):
-            if path.is_file():
-                path.unlink()
+        shutil.rmtree(old / 'tst_frozen_x' / f'seed{seed}')
     for seed, top1 in enumerate([85.0, 86.0, 84.5]):
         write_run(
             str(new / 'tst_x' / f'seed{seed}'), 'tst_x', tst_model, seed, top1)
