@@ -26,8 +26,8 @@ from .groups import (METHOD_ORDER, Group, group_runs, load_groups,
 from .reference import (PAPER_KEY, TST_METHODS, is_stand_in, match_pairs,
                         paper_number)
 from .runs import (RunResult, classify_method, experiment_settings,
-                   find_config_file, parse_run, pipeline_suffix,
-                   trained_at_all)
+                   find_config_file, parse_run, pipeline_suffix, run_settings,
+                   teacher_digest, trained_at_all)
 from .sets import (DEFAULT_REFERENCE, DEFAULT_SETS, REPO_ROOT,
                    add_set_arguments, benchmark_file, load_reference,
                    load_sets, resolve_roots, set_root)
@@ -50,6 +50,6 @@ __all__ = [
     'load_run_config', 'load_sets', 'log_files', 'match_pairs', 'mean_std',
     'metric_curve', 'paired_difference', 'paper_number', 'parse_run',
     'pipeline_suffix', 'read_scalars', 'records_from_logs', 'resolve_roots',
-    'set_root', 'settings_difference', 't_quantile_975', 'trained_at_all',
-    'wall_seconds'
+    'run_settings', 'set_root', 'settings_difference', 't_quantile_975',
+    'teacher_digest', 'trained_at_all', 'wall_seconds'
 ]

@@ -2,6 +2,8 @@
 make it an experiment, its validation curve and how far it got
 (:func:`parse_run`)."""
 import glob
+import hashlib
+import os
 import os.path as osp
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -147,6 +149,63 @@ def experiment_settings(cfg, total: Optional[int],
     return settings
 
 
+# (real path, size, mtime) -> digest: a set's runs share one teacher file
+_TEACHER_DIGESTS: Dict[Tuple[str, int, int], str] = {}
+
+
+def teacher_file(cfg, work_dir: str) -> Optional[str]:
+    """The teacher weights file a run loaded (``model.teacher_ckpt``), if it
+    still exists. A relative path is looked up from the work dir upwards:
+    run_benchmark and the quick start launch from the repository root, so
+    the path is relative to an ancestor of the work dir."""
+    model = (cfg.get('model') or {}) if cfg is not None else {}
+    path = model.get('teacher_ckpt') if isinstance(model, dict) else None
+    if not isinstance(path, str) or not path:
+        return None
+    if osp.isabs(path):
+        return path if osp.isfile(path) else None
+    folder = osp.abspath(work_dir)
+    while True:
+        candidate = osp.join(folder, path)
+        if osp.isfile(candidate):
+            return candidate
+        parent = osp.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def teacher_digest(path: str) -> str:
+    """The first 12 hex digits of the sha256 of a teacher's weights file
+    (read once per file and modification)."""
+    real = osp.realpath(path)
+    stat = os.stat(real)
+    key = (real, stat.st_size, stat.st_mtime_ns)
+    if key not in _TEACHER_DIGESTS:
+        sha = hashlib.sha256()
+        with open(real, 'rb') as f:
+            for block in iter(lambda: f.read(1 << 20), b''):
+                sha.update(block)
+        _TEACHER_DIGESTS[key] = sha.hexdigest()[:12]
+    return _TEACHER_DIGESTS[key]
+
+
+def run_settings(cfg, work_dir: str, total: Optional[int],
+                 unit: str) -> Dict[str, str]:
+    """:func:`experiment_settings`, plus ``teacher``: the digest of the
+    teacher's weights for a distilled run whose teacher file still exists.
+    Runs of one config distilled from two teachers are two experiments
+    (on fmnist-limited-n25 a teacher retrained with the same config and
+    seed moved KD by up to 3.4 points a seed), even when their work dirs
+    come from different worktrees; the same weights under two paths are
+    one teacher."""
+    settings = experiment_settings(cfg, total, unit)
+    path = teacher_file(cfg, work_dir)
+    if path is not None:
+        settings['teacher'] = teacher_digest(path)
+    return settings
+
+
 def trained_at_all(work_dir: str, records: Sequence[dict]) -> bool:
     """Whether a work dir is a training run: it logged a training record or
     a ``(train)`` log line, or wrote a training checkpoint. A tools/test.py
@@ -218,5 +277,5 @@ def parse_run(work_dir: str,
         finished=total is not None and progress >= total,
         curve=curve,
         wall_s=wall_seconds(work_dir),
-        settings=experiment_settings(cfg, total, unit),
+        settings=run_settings(cfg, work_dir, total, unit),
         trained=trained_at_all(work_dir, records))

@@ -251,6 +251,60 @@ def test_collector_keeps_different_experiments_apart(tmp_path):
     assert len(kd) == 1 and kd[0]['n'] == 1 and not kd[0]['flags']
 
 
+def test_runs_distilled_from_two_teachers_are_two_experiments(tmp_path):
+    """One KD config, three seeds: two distilled from the same weights
+    (one naming them relative to the repository root it ran in, one by an
+    absolute path to a copy), one from retrained weights. The collector
+    pairs the first two and keeps the third apart, and flags a Δ to KD
+    across teachers."""
+    collect = load_tool('collect_results')
+    repo = tmp_path / 'worktree'
+    teacher = repo / 'work_dirs' / 'teacher.pth'
+    teacher.parent.mkdir(parents=True)
+    teacher.write_bytes(b'teacher weights, first training')
+    copy = tmp_path / 'elsewhere' / 'teacher_copy.pth'
+    copy.parent.mkdir()
+    copy.write_bytes(teacher.read_bytes())
+    retrained = tmp_path / 'retrained.pth'
+    retrained.write_bytes(b'teacher weights, second training')
+    runs = repo / 'work_dirs' / 'benchmark'
+    for seed, ckpt, top1 in ((0, 'work_dirs/teacher.pth', 82.0),
+                             (1, str(copy), 84.0), (2, str(retrained), 79.0)):
+        write_fake_run(
+            str(runs / 'kd' / f'seed{seed}'), cname(KD_CFG),
+            dict(KD_MODEL, teacher_ckpt=ckpt), seed, 1, [top1])
+    third = tmp_path / 'third.pth'
+    third.write_bytes(b'teacher weights, third training')
+    for seed, ckpt in ((0, retrained), (1, third)):
+        write_fake_run(
+            str(runs / 'dkd' / f'seed{seed}'), cname(DKD_CFG),
+            dict(DKD_MODEL, teacher_ckpt=str(ckpt)), seed, 1, [80.0])
+    rows = collect.collect([str(runs)])
+    kd = sorted((r for r in rows if r['method'] == 'kd'), key=lambda r: r['n'])
+    assert [(r['n'], r['final_mean']) for r in kd] == [(1, 79.0), (2, 83.0)]
+    first = collect_teacher_digest(teacher)
+    second = collect_teacher_digest(retrained)
+    assert first != second
+    assert kd[0]['config'].endswith(f'[teacher={second}]')
+    assert kd[1]['config'].endswith(f'[teacher={first}]')
+    # a row is compared with the KD of its own teacher where that ran ...
+    dkd = {
+        r['config'].split('=')[-1][:-1]: r
+        for r in rows if r['method'] == 'dkd'
+    }
+    assert not any('Δ vs KD' in f for f in dkd[second]['flags'])
+    assert dkd[second]['delta_kd'] == pytest.approx(80.0 - 79.0)
+    # ... and flagged when it is compared with KD of another teacher
+    third_digest = collect_teacher_digest(third)
+    assert any(f'teacher {third_digest} vs ' in f
+               for f in dkd[third_digest]['flags']), dkd[third_digest]
+
+
+def collect_teacher_digest(path) -> str:
+    from mmtst.benchmarks import teacher_digest
+    return teacher_digest(str(path))
+
+
 def test_a_single_validation_point_is_drawn_as_a_point(tmp_path, monkeypatch):
     plot = load_tool('plot_curves')
     root = tmp_path / 'runs'

@@ -4,6 +4,13 @@ Finds every mmengine run under the given roots, reads its config (method,
 seed, length) and validation curve, groups the seeds of each (pair, method,
 config), and compares the mean with benchmarks/reference.yaml.
 
+Runs of one config with different settings (length, batch, training
+subset, or teacher: the digest of the weights file ``model.teacher_ckpt``
+names, where it still exists) are separate rows, their config names
+suffixed with what differs; each row's Δ to KD pairs it with the KD run
+with its settings where there is one (runs recorded in a results.json
+before teachers were recorded carry no teacher).
+
 Usage:
     python tools/analysis/collect_results.py WORK_DIR [WORK_DIR ...]
         [--set fmnist-mini] [--json] [--out DIR] [--include-unfinished]
@@ -71,7 +78,9 @@ TST_RECIPE_KD = 'tstrecipe'
 def kd_groups(groups: List[Group]) -> Dict[str, Dict[str, Group]]:
     """Per pair, our KD groups with counted runs: ``'plain'`` (the one with
     the shortest config name, i.e. the pair's KD config) and, where it ran,
-    ``'tst_recipe'`` (KD with TST's recipe)."""
+    ``'tst_recipe'`` (KD with TST's recipe); ``'plain_all'`` and
+    ``'tst_recipe_all'`` list every group of the slot (one per experiment:
+    e.g. one per teacher)."""
     found: Dict[str, Dict[str, Group]] = {}
     for group in groups:
         if group.method != 'kd' or not group.stats()[2]:
@@ -79,6 +88,7 @@ def kd_groups(groups: List[Group]) -> Dict[str, Dict[str, Group]]:
         slot = ('tst_recipe'
                 if TST_RECIPE_KD in group.config_name else 'plain')
         entry = found.setdefault(group.pair, {})
+        entry.setdefault(f'{slot}_all', []).append(group)
         best = entry.get(slot)
         if best is None or (len(group.config_name), group.config_name) < (len(
                 best.config_name), best.config_name):
@@ -89,11 +99,20 @@ def kd_groups(groups: List[Group]) -> Dict[str, Dict[str, Group]]:
 def kd_group_for(group: Group, kd: Dict[str, Dict[str,
                                                   Group]]) -> Optional[Group]:
     """The KD group a row is compared with: TST rows with KD on TST's
-    recipe where that ran, every row else with the pair's plain KD."""
+    recipe where that ran, every row else with the pair's plain KD; of
+    that slot's groups the one run with the row's settings (length,
+    subset, teacher) where there is one."""
     entry = kd.get(group.pair) or {}
     if group.method.startswith('tst') and 'tst_recipe' in entry:
-        return entry['tst_recipe']
-    return entry.get('plain') or entry.get('tst_recipe')
+        slot = 'tst_recipe'
+    else:
+        slot = 'plain' if 'plain' in entry else 'tst_recipe'
+    same = [
+        g for g in entry.get(f'{slot}_all', []) if g.settings == group.settings
+    ]
+    if same:
+        return min(same, key=lambda g: (len(g.config_name), g.config_name))
+    return entry.get(slot)
 
 
 def our_kd_means(groups: List[Group]) -> Dict[str, float]:
