@@ -103,14 +103,23 @@ def train(name: str, work_root: str, cfg_options: list, settings: dict,
     ] + cfg_options
     print('[quickstart] ' + ' '.join(cmd), flush=True)
     start = time.time()
-    subprocess.run(cmd, check=True, cwd=ROOT)
+    returncode = subprocess.run(cmd, cwd=ROOT).returncode
+    if returncode != 0:
+        # tools/train.py has printed what went wrong; say which run it was
+        # and stop, instead of a traceback from here
+        sys.exit(f'[quickstart] error: the {name} run failed (exit code '
+                 f'{returncode}); its logs are in {work_dir}')
     result = dict(
         accuracy=last_accuracy(work_dir),
         seconds=round(time.time() - start, 1),
         finished=time.strftime('%Y-%m-%d %H:%M:%S'),
         settings=settings)
-    with open(osp.join(work_dir, 'result.json'), 'w') as f:
+    # written whole or not at all: a cut-off write must not leave a file
+    # that reads as a finished run
+    partial = osp.join(work_dir, 'result.json.part')
+    with open(partial, 'w') as f:
         json.dump(result, f)
+    os.replace(partial, osp.join(work_dir, 'result.json'))
     return dict(result, trained=True)
 
 

@@ -116,6 +116,21 @@ def test_quickstart_trains_reuses_and_keeps_replaced_runs(tmp_path):
     assert not glob.glob(str(work / 'kd_replaced_*'))
 
 
+def test_a_failed_run_stops_with_one_line_naming_it(tmp_path, capsys):
+    """A run that fails (here: a config key that does not exist) ends the
+    quick start with a message naming the run and its work dir, not a
+    traceback, and records no result."""
+    with pytest.raises(SystemExit) as stop:
+        QUICKSTART.main([
+            '--work-dir',
+            str(tmp_path), '--cfg-options', 'model.no_such_key=1'
+        ])
+    message = str(stop.value.code)
+    assert message.startswith('[quickstart] error: the teacher run failed')
+    assert str(tmp_path / 'teacher') in message
+    assert not (tmp_path / 'teacher' / 'result.json').exists()
+
+
 @pytest.mark.parametrize('settings_key', ['preset', 'cfg_options'])
 def test_a_result_with_other_settings_is_not_reused(tmp_path, settings_key):
     settings = dict(preset='quick', cfg_options=['randomness.seed=0'])
