@@ -30,7 +30,13 @@ def read_policy_records(work_dir: str) -> List[PolicyRecord]:
     """The policies a TST run logged, in order, from the ``scalars.json``
     files mmengine's LocalVisBackend wrote in ``work_dir`` (the augmenter
     logs ``augmenter.p_<op>`` / ``augmenter.m_<op>`` before its first
-    update and after every phase pass)."""
+    update and after every phase pass).
+
+    A resumed run has one file per launch. A launch resumed from a
+    checkpoint redoes what the earlier launch did after that checkpoint
+    (a phase that ran after it included, from the policy the checkpoint
+    holds), so the earlier launch's records from the resumed launch's
+    first step on are dropped: they are not the run's history."""
     files = sorted(
         glob.glob(
             osp.join(work_dir, '**', 'vis_data', 'scalars.json'),
@@ -39,21 +45,28 @@ def read_policy_records(work_dir: str) -> List[PolicyRecord]:
         raise FileNotFoundError(
             f'no vis_data/scalars.json under {work_dir!r}: '
             'is it the work dir of a TST run?')
-    records = []
+    records: List[PolicyRecord] = []
     for path in files:
+        launch = []
         with open(path) as f:
             for line in f:
-                record = json.loads(line)
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:  # torn last line of a kill
+                    continue
                 values = {
                     key[len('augmenter.'):]: float(value)
                     for key, value in record.items()
                     if key.startswith(('augmenter.p_', 'augmenter.m_'))
                 }
                 if values:
-                    records.append(
+                    launch.append(
                         PolicyRecord(
                             int(record.get('step', 0)),
                             bool(record.get('augmenter.initial')), values))
+        if launch:
+            records = [r for r in records if r.step < launch[0].step]
+            records += launch
     if not records:
         raise ValueError(f'{work_dir!r} has no augmenter policy scalars: the '
                          'run had no augmenter phase yet')

@@ -658,6 +658,40 @@ def test_runner_executes_steps_in_sequence(tmp_path):
 
 
 # ------------------------------------------------------------ plot tool
+def test_policy_of_a_resumed_run_drops_what_the_resume_redid(tmp_path):
+    """Launch 1 ran the phase at step 80 and was killed; launch 2 resumed
+    from the checkpoint before that phase, ran it again from the initial
+    policy, then the phase at step 240: the run's policy history is
+    launch 2's. A launch resumed after a phase keeps the earlier one."""
+    from mmtst.visualization import read_policy_records
+
+    def launch(work_dir, timestamp, records):
+        vis = osp.join(work_dir, timestamp, 'vis_data')
+        os.makedirs(vis)
+        with open(osp.join(vis, 'scalars.json'), 'w') as f:
+            for step, p, initial in records:
+                record = {'augmenter.p_Rotate': p, 'step': step}
+                if initial:
+                    record['augmenter.initial'] = 1
+                f.write(json.dumps(record) + '\n')
+            f.write('{"augmenter.p_Rotate": 0.')  # torn by the kill
+
+    redone = str(tmp_path / 'redone')
+    launch(redone, '20990101_000000', [(80, 0.5, True), (80, 0.2, False),
+                                       (80, 0.1, False)])
+    launch(redone, '20990101_010000', [(80, 0.5, True), (80, 0.4, False),
+                                       (80, 0.3, False), (240, 0.6, False)])
+    records = read_policy_records(redone)
+    assert [(r.step, r.values['p_Rotate'], r.initial)
+            for r in records] == [(80, 0.5, True), (80, 0.4, False),
+                                  (80, 0.3, False), (240, 0.6, False)]
+    kept = str(tmp_path / 'kept')
+    launch(kept, '20990101_000000', [(80, 0.5, True), (80, 0.2, False)])
+    launch(kept, '20990101_010000', [(240, 0.3, False)])
+    assert [r.values['p_Rotate']
+            for r in read_policy_records(kept)] == [0.5, 0.2, 0.3]
+
+
 def test_plot_curves_and_policy(bench, tmp_path):
     plot = load_tool('plot_curves')
     out = tmp_path / 'plots'
