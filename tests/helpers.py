@@ -92,17 +92,11 @@ def tiny_classifier(
     return cifar_resnet_classifier(arch, num_classes, in_channels, mean, std)
 
 
-def tiny_quickstart_options(data_root) -> list:
-    """``--cfg-options`` that make the quick-start TST config a seconds-long
-    run: 64 training images (one 4-iteration epoch after one augmenter
-    pass), 32 validation / test images, no loader workers, a random teacher,
-    the data under ``data_root``."""
-    options = [
-        'train_dataloader.dataset.indices=64',
-        'train_dataloader.batch_size=16', 'default_hooks.logger.interval=2',
-        'train_cfg.max_epochs=1', 'train_cfg.phases_at_epochs=[0]',
-        'model.teacher_ckpt=None', 'model.allow_random_teacher=True'
-    ]
+def tiny_fmnist_data_options(data_root) -> list:
+    """``--cfg-options`` that shrink a Fashion-MNIST config's data: 64
+    training images, 32 validation / test images, no loader workers, the
+    data under ``data_root``."""
+    options = ['train_dataloader.dataset.indices=64']
     for split in ('train', 'val', 'test'):
         if split != 'train':
             options.append(f'{split}_dataloader.dataset.indices=32')
@@ -112,6 +106,17 @@ def tiny_quickstart_options(data_root) -> list:
             f'{split}_dataloader.dataset.data_root={data_root}'
         ]
     return options
+
+
+def tiny_quickstart_options(data_root) -> list:
+    """``--cfg-options`` that make the quick-start TST config a seconds-long
+    run: :func:`tiny_fmnist_data_options` (one 4-iteration epoch after one
+    augmenter pass) and a random teacher."""
+    return tiny_fmnist_data_options(data_root) + [
+        'train_dataloader.batch_size=16', 'default_hooks.logger.interval=2',
+        'train_cfg.max_epochs=1', 'train_cfg.phases_at_epochs=[0]',
+        'model.teacher_ckpt=None', 'model.allow_random_teacher=True'
+    ]
 
 
 def assert_full_profile_error(proc, config: str) -> None:

@@ -8,7 +8,7 @@ import os.path as osp
 
 import pytest
 from conftest import REPO, needs_fashion_mnist
-from helpers import load_tool
+from helpers import load_tool, tiny_fmnist_data_options
 from mmengine.config import Config, DictAction
 
 QUICKSTART = load_tool('tools/quickstart.py')
@@ -67,20 +67,10 @@ def test_quickstart_trains_reuses_and_keeps_replaced_runs(tmp_path):
     """Three launches of the real tool on a few images: the first trains
     and tabulates, the second reuses everything, the third (another preset
     in the same work dir) trains again and keeps the earlier runs."""
-    data_root = tmp_path / 'fashion-mnist'
-    tiny = [
-        'train_dataloader.dataset.indices=64',
+    tiny = tiny_fmnist_data_options(tmp_path / 'fashion-mnist') + [
         'train_dataloader.batch_size=32', 'train_cfg.max_epochs=1',
         'default_hooks.logger.interval=1'
     ]
-    for split in ('train', 'val', 'test'):
-        if split != 'train':
-            tiny.append(f'{split}_dataloader.dataset.indices=32')
-        tiny += [
-            f'{split}_dataloader.num_workers=0',
-            f'{split}_dataloader.persistent_workers=False',
-            f'{split}_dataloader.dataset.data_root={data_root}'
-        ]
     work = tmp_path / 'qs'
     argv = ['--work-dir', str(work), '--cfg-options'] + tiny
 
