@@ -75,50 +75,48 @@ def anchors_text(entry: Optional[dict]) -> str:
 TST_RECIPE_KD = 'tstrecipe'
 
 
-def kd_groups(groups: List[Group]) -> Dict[str, Dict[str, Group]]:
-    """Per pair, our KD groups with counted runs: ``'plain'`` (the one with
-    the shortest config name, i.e. the pair's KD config) and, where it ran,
-    ``'tst_recipe'`` (KD with TST's recipe); ``'plain_all'`` and
-    ``'tst_recipe_all'`` list every group of the slot (one per experiment:
-    e.g. one per teacher)."""
-    found: Dict[str, Dict[str, Group]] = {}
+def kd_groups(groups: List[Group]) -> Dict[str, Dict[str, List[Group]]]:
+    """Per pair, our KD groups with counted runs, in two slots: ``'plain'``
+    and, where it ran, ``'tst_recipe'`` (KD with TST's recipe); a slot can
+    hold several groups (one per experiment: e.g. one per teacher)."""
+    found: Dict[str, Dict[str, List[Group]]] = {}
     for group in groups:
         if group.method != 'kd' or not group.stats()[2]:
             continue
         slot = ('tst_recipe'
                 if TST_RECIPE_KD in group.config_name else 'plain')
-        entry = found.setdefault(group.pair, {})
-        entry.setdefault(f'{slot}_all', []).append(group)
-        best = entry.get(slot)
-        if best is None or (len(group.config_name), group.config_name) < (len(
-                best.config_name), best.config_name):
-            entry[slot] = group
+        found.setdefault(group.pair, {}).setdefault(slot, []).append(group)
     return found
 
 
-def kd_group_for(group: Group, kd: Dict[str, Dict[str,
-                                                  Group]]) -> Optional[Group]:
+def _shortest_name(groups: List[Group]) -> Group:
+    """The group with the shortest config name, i.e. the pair's KD config
+    rather than a variant of it."""
+    return min(groups, key=lambda g: (len(g.config_name), g.config_name))
+
+
+def kd_group_for(group: Group,
+                 kd: Dict[str, Dict[str, List[Group]]]) -> Optional[Group]:
     """The KD group a row is compared with: TST rows with KD on TST's
     recipe where that ran, every row else with the pair's plain KD; of
     that slot's groups the one run with the row's settings (length,
-    subset, teacher) where there is one."""
+    subset, teacher) where there is one, else the shortest-named."""
     entry = kd.get(group.pair) or {}
     if group.method.startswith('tst') and 'tst_recipe' in entry:
         slot = 'tst_recipe'
     else:
         slot = 'plain' if 'plain' in entry else 'tst_recipe'
-    same = [
-        g for g in entry.get(f'{slot}_all', []) if g.settings == group.settings
-    ]
-    if same:
-        return min(same, key=lambda g: (len(g.config_name), g.config_name))
-    return entry.get(slot)
+    if slot not in entry:
+        return None
+    same = [g for g in entry[slot] if g.settings == group.settings]
+    return _shortest_name(same or entry[slot])
 
 
 def our_kd_means(groups: List[Group]) -> Dict[str, float]:
     """Per pair, the mean of our plain KD group (see :func:`kd_groups`)."""
     return {
-        pair: (entry.get('plain') or entry['tst_recipe']).stats()[0]
+        pair: _shortest_name(entry.get('plain')
+                             or entry['tst_recipe']).stats()[0]
         for pair, entry in kd_groups(groups).items()
     }
 
